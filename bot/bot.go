@@ -1,0 +1,66 @@
+// Package bot is fanzha's platform-neutral core: the message and group types,
+// the Channel interface every platform implements, the Router with its
+// middleware, and the service interfaces handlers depend on.
+//
+// It imports nothing of fanzha's own and nothing platform-specific; channels,
+// handlers and storage all depend on it, never the reverse.
+package bot
+
+import (
+	"context"
+	"time"
+)
+
+// Message is one incoming chat message, already translated from the platform's
+// payload.
+type Message struct {
+	Channel       string    `json:"channel"`         // "playground", "dingtalk", "wechat"
+	GroupID       string    `json:"group_id"`        // platform conversation/chat ID; empty for 1:1
+	GroupName     string    `json:"group_name"`      // as the platform reports it
+	SenderID      string    `json:"sender_id"`       // raw platform user ID; pseudonymised before storage
+	SenderName    string    `json:"sender_name"`     // display name, optional
+	Text          string    `json:"text"`            // plain text, @-mention of the bot removed
+	MentionsBot   bool      `json:"mentions_bot"`    // the bot was @-mentioned
+	Direct        bool      `json:"direct"`          // a 1:1 chat rather than a group
+	PlatformMsgID string    `json:"platform_msg_id"` // the platform's ID, the dedupe key
+	Time          time.Time `json:"time"`
+}
+
+// Key is the dedupe key of a message: platform message IDs are unique only
+// within their channel.
+func (m *Message) Key() string { return m.Channel + ":" + m.PlatformMsgID }
+
+// Reply is what the bot says back to a message.
+type Reply struct {
+	Text string
+	// AtSender asks the channel to @-mention the asker where the platform can.
+	AtSender bool
+}
+
+// Post is a message the bot sends to a group on its own: a scheduled tip, a
+// quiz question, a warning.
+type Post struct {
+	Kind string // "tip", "quiz", "warning", ...
+	Text string
+}
+
+// Channel is one chat platform. A channel turns platform payloads into
+// Messages and hands them to the Handler given to Start; it sends what
+// handlers say back.
+type Channel interface {
+	// Name is the channel's stable identifier, stored with groups and members.
+	Name() string
+	// Start receives messages until ctx is done, passing each to h. It
+	// returns nil after ctx is cancelled and an error if it cannot run.
+	Start(ctx context.Context, h Handler) error
+	// Reply answers msg in the conversation it came from.
+	Reply(ctx context.Context, msg *Message, r Reply) error
+	// Post sends p to a group, identified by its platform ID.
+	Post(ctx context.Context, groupID string, p Post) error
+}
+
+// Handler receives messages from a channel. The Router is the Handler of
+// every channel.
+type Handler interface {
+	Dispatch(ctx context.Context, ch Channel, msg *Message) error
+}

@@ -1,0 +1,64 @@
+package bot
+
+import (
+	"context"
+	"log/slog"
+)
+
+// Context is what a handler sees of one incoming message: the message, the
+// group and member it came from, and a way to answer. Handlers never see the
+// platform payload.
+type Context struct {
+	ctx     context.Context
+	msg     *Message
+	ch      Channel
+	router  *Router
+	args    string
+	command string
+	replies int
+	events  []Event
+
+	// Group is the group the message came from; nil in a 1:1 chat.
+	Group *Group
+	// Member is the pseudonymous sender.
+	Member *Member
+}
+
+// Context returns the request's context.Context.
+func (c *Context) Context() context.Context { return c.ctx }
+
+// Message returns the incoming message.
+func (c *Context) Message() *Message { return c.msg }
+
+// Channel returns the channel the message came through.
+func (c *Context) Channel() Channel { return c.ch }
+
+// Command is the command word the router matched, "" for the fallback.
+func (c *Context) Command() string { return c.command }
+
+// Args is the text after the command word, trimmed.
+func (c *Context) Args() string { return c.args }
+
+// Logger returns the router's logger with the message's identifiers attached.
+func (c *Context) Logger() *slog.Logger {
+	return c.router.logger().With("channel", c.msg.Channel, "group", c.msg.GroupID, "msg", c.msg.PlatformMsgID)
+}
+
+// Reply answers the message in its conversation.
+func (c *Context) Reply(text string) error {
+	c.replies++
+	return c.ch.Reply(c.ctx, c.msg, Reply{Text: text, AtSender: !c.msg.Direct})
+}
+
+// Replied reports whether a handler has answered yet.
+func (c *Context) Replied() bool { return c.replies > 0 }
+
+// Tally records that the sender took part, with kind such as "scam_check" or
+// "quiz_answer". The event is written once the handler succeeds.
+func (c *Context) Tally(kind, detail string) {
+	c.events = append(c.events, Event{Kind: kind, Detail: detail, At: c.msg.Time})
+}
+
+// Mentioned reports whether the sender addressed the bot: an @-mention or a
+// 1:1 chat. Only then does the bot answer things it did not understand.
+func (c *Context) Mentioned() bool { return c.msg.MentionsBot || c.msg.Direct }

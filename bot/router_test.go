@@ -1,0 +1,194 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"fanzha/bot"
+)
+
+// recorder is a channel that keeps what the bot said.
+type recorder struct {
+	mu      sync.Mutex
+	replies []string
+	posts   []string
+}
+
+func (r *recorder) Name() string                                   { return "test" }
+func (r *recorder) Start(ctx context.Context, h bot.Handler) error { <-ctx.Done(); return nil }
+func (r *recorder) Post(ctx context.Context, g string, p bot.Post) error {
+	r.add(&r.posts, p.Text)
+	return nil
+}
+func (r *recorder) Reply(ctx context.Context, m *bot.Message, rep bot.Reply) error {
+	r.add(&r.replies, rep.Text)
+	return nil
+}
+func (r *recorder) add(to *[]string, s string) { r.mu.Lock(); *to = append(*to, s); r.mu.Unlock() }
+
+func msg(text string) *bot.Message {
+	return &bot.Message{Channel: "test", GroupID: "g", SenderID: "u", Text: text, MentionsBot: true, PlatformMsgID: text}
+}
+
+func TestRouterCommands(t *testing.T) {
+	r := bot.NewRouter(nil)
+	var got []string
+	for _, name := range []string{"绑定", "解绑", "help", "开始答题", "开始"} {
+		r.Handle(func(c *bot.Context) error { got = append(got, c.Command()+"|"+c.Args()); return nil }, name)
+	}
+	r.HandleFallback(func(c *bot.Context) error { got = append(got, "fallback|"+c.Args()); return nil })
+	tests := []struct{ text, want string }{
+		{"绑定 幸福社区", "绑定|幸福社区"},
+		{"绑定幸福社区", "绑定|幸福社区"},
+		{"  绑定：幸福社区 ", "绑定|幸福社区"},
+		{"/help", "help|"},
+		{"HELP me", "help|me"},
+		{"helpful", "fallback|helpful"},
+		{"开始答题", "开始答题|"}, // longest command wins
+		{"开始 3", "开始|3"},
+		{"你好", "fallback|你好"},
+	}
+	for _, tt := range tests {
+		got = nil
+		if err := r.Dispatch(context.Background(), &recorder{}, msg(tt.text)); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0] != tt.want {
+			t.Errorf("%q routed to %v; want %q", tt.text, got, tt.want)
+		}
+	}
+}
+
+func TestRouterMatchersBeforeFallback(t *testing.T) {
+	r := bot.NewRouter(nil)
+	var got string
+	r.HandleMatch("answer", func(c *bot.Context) bool { return c.Args() == "A" }, func(c *bot.Context) error { got = "answer"; return nil })
+	r.HandleFallback(func(c *bot.Context) error { got = "fallback"; return nil })
+	r.Dispatch(context.Background(), &recorder{}, msg("A"))
+	if got != "answer" {
+		t.Fatalf("A went to %s", got)
+	}
+	r.Dispatch(context.Background(), &recorder{}, msg("B"))
+	if got != "fallback" {
+		t.Fatalf("B went to %s", got)
+	}
+}
+
+func TestDuplicateRegistrationPanics(t *testing.T) {
+	r := bot.NewRouter(nil)
+	h := func(c *bot.Context) error { return nil }
+	r.Handle(h, "帮助")
+	defer func() {
+		if recover() == nil {
+			t.Fatal("registering 帮助 twice did not panic")
+		}
+	}()
+	r.Handle(h, "帮助")
+}
+
+func TestRecoverRepliesPolitely(t *testing.T) {
+	r := bot.NewRouter(nil)
+	r.Use(bot.Recover(), bot.ReplyErrors())
+	r.Handle(func(c *bot.Context) error { panic("boom") }, "炸")
+	rec := &recorder{}
+	err := r.Dispatch(context.Background(), rec, msg("炸"))
+	if bot.ErrorCode(err) != bot.EINTERNAL {
+		t.Fatalf("err = %v; want internal", err)
+	}
+	if len(rec.replies) != 1 || !strings.Contains(rec.replies[0], "抱歉") {
+		t.Fatalf("replies = %q; want one apology", rec.replies)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	r := bot.NewRouter(nil)
+	r.Use(bot.Validate(100))
+	handled := 0
+	r.HandleFallback(func(c *bot.Context) error { handled++; return nil })
+	tests := []struct {
+		text, code string
+		replied    bool
+	}{
+		{"", bot.EEMPTY, false},
+		{"   \n ", bot.EEMPTY, false},
+		{strings.Repeat("骗", 40), bot.ETOOLARGE, true},
+		{"ab\xffcd", bot.EBADTEXT, true},
+		{"好的", "", false},
+	}
+	for _, tt := range tests {
+		rec := &recorder{}
+		err := r.Dispatch(context.Background(), rec, msg(tt.text))
+		if bot.ErrorCode(err) != tt.code {
+			t.Errorf("%q: code %q; want %q", tt.text, bot.ErrorCode(err), tt.code)
+		}
+		if (len(rec.replies) > 0) != tt.replied {
+			t.Errorf("%q: replies %q", tt.text, rec.replies)
+		}
+	}
+	if handled != 1 {
+		t.Fatalf("handler ran %d times; want only for the valid message", handled)
+	}
+}
+
+// memInbox is an in-memory bot.Inbox for the middleware test.
+type memInbox struct {
+	seen map[string]*bot.Message
+	done map[string]bool
+}
+
+func (m *memInbox) Accept(ctx context.Context, msg *bot.Message) error {
+	if _, ok := m.seen[msg.Key()]; ok {
+		return bot.Errorf(bot.EDUPLICATE, "dup")
+	}
+	m.seen[msg.Key()] = msg
+	return nil
+}
+func (m *memInbox) Done(ctx context.Context, msg *bot.Message) error {
+	m.done[msg.Key()] = true
+	return nil
+}
+func (m *memInbox) Pending(ctx context.Context, ch string) ([]*bot.Message, error) {
+	var out []*bot.Message
+	for k, v := range m.seen {
+		if !m.done[k] {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+func TestDedupeAndReplay(t *testing.T) {
+	in := &memInbox{seen: map[string]*bot.Message{}, done: map[string]bool{}}
+	r := bot.NewRouter(nil)
+	r.Use(bot.Dedupe(in))
+	calls := map[string]int{}
+	fail := true
+	r.HandleFallback(func(c *bot.Context) error {
+		calls[c.Message().Text]++
+		if c.Message().Text == "flaky" && fail {
+			return errors.New("database is locked")
+		}
+		return nil
+	})
+	ch := &recorder{}
+	ctx := context.Background()
+	r.Dispatch(ctx, ch, msg("ok"))
+	if err := r.Dispatch(ctx, ch, msg("ok")); bot.ErrorCode(err) != bot.EDUPLICATE {
+		t.Fatalf("redelivery: %v", err)
+	}
+	r.Dispatch(ctx, ch, msg("flaky"))
+	if calls["ok"] != 1 || calls["flaky"] != 1 {
+		t.Fatalf("calls = %v", calls)
+	}
+	fail = false
+	n, err := r.Replay(ctx, ch, in)
+	if err != nil || n != 1 {
+		t.Fatalf("Replay = %d, %v; want the one failed message", n, err)
+	}
+	if calls["flaky"] != 2 || !in.done["test:flaky"] {
+		t.Fatalf("flaky not replayed to completion: calls %v done %v", calls, in.done)
+	}
+}

@@ -1,0 +1,118 @@
+package bot
+
+import (
+	"context"
+	"time"
+)
+
+// GroupKind says what a group is for; it chooses default schedules and which
+// tips fit.
+type GroupKind string
+
+const (
+	GroupCommunity GroupKind = "community" // village, community or resident group
+	GroupClass     GroupKind = "class"     // school class or parent group
+	GroupOther     GroupKind = "other"     // not yet bound, or neither
+)
+
+// OrgKind is the level of an org unit: district → town → village/community/school → class.
+type OrgKind string
+
+const (
+	OrgDistrict  OrgKind = "district"
+	OrgTown      OrgKind = "town"
+	OrgVillage   OrgKind = "village"
+	OrgCommunity OrgKind = "community"
+	OrgSchool    OrgKind = "school"
+	OrgClass     OrgKind = "class"
+)
+
+// OrgUnit is one node of the administrative tree the campaign reports on.
+type OrgUnit struct {
+	ID         int64   `json:"id"`
+	ParentID   int64   `json:"parent_id,omitempty"` // 0 at the top
+	Kind       OrgKind `json:"kind"`
+	Name       string  `json:"name"`
+	Population int     `json:"population,omitempty"`
+}
+
+// Group is a chat group the bot is in.
+type Group struct {
+	ID         int64      `json:"id"`
+	Channel    string     `json:"channel"`
+	PlatformID string     `json:"platform_id"`
+	Name       string     `json:"name"`
+	Kind       GroupKind  `json:"kind"`
+	OrgUnit    *OrgUnit   `json:"org_unit,omitempty"` // nil while unbound
+	BoundBy    int64      `json:"-"`                  // member ID of the counsellor who bound it
+	BoundAt    *time.Time `json:"bound_at,omitempty"`
+	Size       int        `json:"size,omitempty"` // member count if known
+	CreatedAt  time.Time  `json:"created_at"`
+}
+
+// Bound reports whether a counsellor has bound the group to an org unit.
+func (g *Group) Bound() bool { return g.OrgUnit != nil }
+
+// Member is a person seen in a chat, known only by a pseudonym: the HMAC of
+// their platform user ID under a per-install secret.
+type Member struct {
+	ID          int64
+	Channel     string
+	Pseudonym   string
+	DisplayName string
+}
+
+// Event is one act of participation: a scam check asked, a quiz answer, a
+// help request. Reports count these.
+type Event struct {
+	GroupID  int64 // 0 for 1:1 chats
+	MemberID int64
+	Kind     string
+	Detail   string // short, never message text
+	At       time.Time
+}
+
+// GroupFilter selects groups. Zero fields match everything.
+type GroupFilter struct {
+	ID         int64
+	Channel    string
+	PlatformID string // with Channel
+	Bound      *bool
+}
+
+// GroupStore keeps the groups the bot is in and their binding to org units.
+type GroupStore interface {
+	// EnsureGroup returns the group, creating it at first sight and keeping
+	// its name current.
+	EnsureGroup(ctx context.Context, channel, platformID, name string) (*Group, error)
+	FindGroups(ctx context.Context, f GroupFilter) ([]*Group, error)
+	// BindGroup attaches the group to the org unit at path (outermost first),
+	// creating units that do not exist yet. by is the binding counsellor.
+	BindGroup(ctx context.Context, groupID int64, path []OrgUnit, by int64) (*Group, error)
+	UnbindGroup(ctx context.Context, groupID int64) error
+}
+
+// MemberStore turns platform user IDs into pseudonymous members.
+type MemberStore interface {
+	// EnsureMember returns the member for a raw platform user ID. The raw ID
+	// is never stored.
+	EnsureMember(ctx context.Context, channel, platformUserID, displayName string) (*Member, error)
+}
+
+// Inbox makes message handling exactly-once as far as users can tell: a
+// message is recorded before it is handled, redeliveries are refused, and
+// messages accepted but not finished before a crash are handled at restart.
+type Inbox interface {
+	// Accept records msg durably. It returns an error with code EDUPLICATE
+	// if the same message was accepted before, even in an earlier process.
+	Accept(ctx context.Context, msg *Message) error
+	// Done marks the message handled and forgets its text.
+	Done(ctx context.Context, msg *Message) error
+	// Pending returns messages of channel accepted but never marked done.
+	Pending(ctx context.Context, channel string) ([]*Message, error)
+}
+
+// EventStore records participation.
+type EventStore interface {
+	CreateEvent(ctx context.Context, e *Event) error
+}

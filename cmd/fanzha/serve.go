@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"fanzha/bot"
+	"fanzha/channels/playground"
+	"fanzha/config"
+	"fanzha/handlers/binding"
+	"fanzha/handlers/help"
+	"fanzha/store"
+	"fanzha/web"
+)
+
+// Main is the running program: everything serve wires together. Tests run
+// it in a temporary directory the same way main does.
+type Main struct {
+	ConfigPath string
+	Config     config.Config
+	Logger     *slog.Logger
+
+	DB         *store.DB
+	Router     *bot.Router
+	Playground *playground.Channel
+	HTTP       *http.Server
+	// Addr is where the web server listens, known once Run returns.
+	Addr string
+
+	logOut io.Writer
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// NewMain returns a Main with the default configuration logging to logOut.
+func NewMain(logOut io.Writer) *Main {
+	cfg := config.Default()
+	return &Main{Config: cfg, logOut: logOut, Logger: newLogger(logOut, cfg.LogLevel)}
+}
+
+// ParseFlags reads the command line and loads the configuration it names.
+func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("fanzha", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&m.ConfigPath, "config", os.Getenv("FANZHA_CONFIG"), "YAML configuration file (optional)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(m.ConfigPath, nil)
+	if err != nil {
+		return err
+	}
+	m.Config = cfg
+	m.Logger = newLogger(m.logOut, cfg.LogLevel)
+	return nil
+}
+
+// openDB opens and migrates the database in the data directory.
+func (m *Main) openDB(ctx context.Context) error {
+	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+		return fmt.Errorf("creating data dir: %w", err)
+	}
+	secret, err := installSecret(filepath.Join(m.Config.DataDir, "install.key"))
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(filepath.Join(m.Config.DataDir, "fanzha.db"), secret)
+	if err != nil {
+		return err
+	}
+	m.DB = db
+	n, err := db.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		m.Logger.Info("database migrated", "applied", n)
+	}
+	return nil
+}
+
+// installSecret reads the per-install key that pseudonymises member IDs,
+// creating it on first start. Losing it splits every member in two, so it
+// lives beside the database and is never regenerated if present.
+func installSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		key, derr := hex.DecodeString(strings.TrimSpace(string(b)))
+		if derr != nil || len(key) < 16 {
+			return nil, fmt.Errorf("install key %s is damaged; restore it from backup", path)
+		}
+		return key, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("writing install key: %w", err)
+	}
+	return key, nil
+}
+
+// buildRouter registers every feature and the middleware all messages pass.
+func (m *Main) buildRouter() *bot.Router {
+	r := bot.NewRouter(m.Logger)
+	r.Use(
+		bot.Recover(),
+		bot.Validate(bot.MaxTextBytes),
+		bot.Dedupe(m.DB.Inbox()),
+		bot.Resolve(m.DB.Groups(), m.DB.Members()),
+		bot.Tally(m.DB.Events()),
+		bot.ReplyErrors(),
+	)
+	binding.Register(r, m.DB.Groups())
+	help.Register(r) // last: its help text lists everything registered before
+	return r
+}
+
+// Run opens the database, starts every configured channel and the web
+// server, and returns once they are running.
+func (m *Main) Run(ctx context.Context) error {
+	if err := m.openDB(ctx); err != nil {
+		return err
+	}
+	m.Router = m.buildRouter()
+	ctx, m.cancel = context.WithCancel(ctx)
+	mounts := map[string]http.Handler{}
+
+	if m.Config.Playground.Enabled {
+		m.Playground = playground.New(m.DB.Transcript(), m.DB.Groups(), m.Logger)
+		ch := bot.Throttle(m.Playground, m.Config.Limits.PostsPerGroupPerMinute, m.Config.Limits.PostsPerSecond)
+		if n, err := m.Router.Replay(ctx, ch, m.DB.Inbox()); err != nil {
+			return fmt.Errorf("replaying playground messages: %w", err)
+		} else if n > 0 {
+			m.Logger.Info("replayed unfinished messages", "channel", playground.Name, "count", n)
+		}
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			if err := m.Playground.StartAs(ctx, ch, m.Router); err != nil {
+				m.Logger.Error("playground channel stopped", "err", err)
+			}
+		}()
+		mounts["/playground/"] = m.Playground.Handler()
+		m.Logger.Info("playground channel on")
+	} else {
+		m.Logger.Info("playground channel off")
+	}
+
+	srv := &web.Server{Groups: m.DB.Groups(), Logger: m.Logger, Mounts: mounts}
+	ln, err := net.Listen("tcp", m.Config.Web.Addr)
+	if err != nil {
+		return fmt.Errorf("web server: %w", err)
+	}
+	m.Addr = ln.Addr().String()
+	m.HTTP = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		if err := m.HTTP.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Logger.Error("web server stopped", "err", err)
+		}
+	}()
+	m.Logger.Info("fanzha running", "version", version, "web", "http://"+m.Addr+"/", "data_dir", m.Config.DataDir)
+	return nil
+}
+
+// Close stops the web server and channels, letting requests in flight
+// finish, then closes the database.
+func (m *Main) Close() error {
+	if m.HTTP != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = m.HTTP.Shutdown(ctx)
+	}
+	if m.cancel != nil {
+		m.cancel()
+	}
+	m.wg.Wait()
+	if m.DB != nil {
+		return m.DB.Close()
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+// Package config loads fanzha's settings: built-in defaults, then an
+// optional YAML file, then FANZHA_* environment variables, validated before
+// anything starts. Secrets belong in the environment, never in the repo.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is everything fanzha can be told.
+type Config struct {
+	// DataDir holds the SQLite database and the install secret.
+	DataDir string `yaml:"data_dir"`
+	// Timezone is where schedules and weeks are reckoned.
+	Timezone string `yaml:"timezone"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+
+	Web        Web        `yaml:"web"`
+	Playground Playground `yaml:"playground"`
+	Limits     Limits     `yaml:"limits"`
+}
+
+// Web is the HTTP server for the admin pages and the playground.
+type Web struct {
+	Addr string `yaml:"addr"`
+}
+
+// Playground is the simulated channel.
+type Playground struct {
+	Enabled bool `yaml:"enabled"`
+}
+
+// Limits bound what the bot sends.
+type Limits struct {
+	// PostsPerGroupPerMinute is the per-group robot limit of the platforms.
+	PostsPerGroupPerMinute int `yaml:"posts_per_group_per_minute"`
+	// PostsPerSecond bounds posts over all groups of one channel.
+	PostsPerSecond float64 `yaml:"posts_per_second"`
+}
+
+// Default returns the configuration that runs with no file and no
+// environment: a database in ./data and the playground on localhost.
+func Default() Config {
+	return Config{
+		DataDir:    "./data",
+		Timezone:   "Asia/Shanghai",
+		LogLevel:   "info",
+		Web:        Web{Addr: "127.0.0.1:8080"},
+		Playground: Playground{Enabled: true},
+		Limits:     Limits{PostsPerGroupPerMinute: 20, PostsPerSecond: 50},
+	}
+}
+
+// Load returns the defaults overlaid with the YAML file at path (if path is
+// not empty) and then the environment, validated.
+func Load(path string, env func(string) (string, bool)) (Config, error) {
+	c := Default()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // an empty file sets nothing
+			return c, fmt.Errorf("config: %s: %w", path, err)
+		}
+	}
+	if env == nil {
+		env = os.LookupEnv
+	}
+	if err := c.applyEnv(env); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+// applyEnv overrides fields from FANZHA_* variables.
+func (c *Config) applyEnv(env func(string) (string, bool)) error {
+	str := map[string]*string{
+		"FANZHA_DATA_DIR":  &c.DataDir,
+		"FANZHA_TIMEZONE":  &c.Timezone,
+		"FANZHA_LOG_LEVEL": &c.LogLevel,
+		"FANZHA_WEB_ADDR":  &c.Web.Addr,
+	}
+	for k, p := range str {
+		if v, ok := env(k); ok {
+			*p = v
+		}
+	}
+	if v, ok := env("FANZHA_PLAYGROUND_ENABLED"); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("config: FANZHA_PLAYGROUND_ENABLED: %q is not true or false", v)
+		}
+		c.Playground.Enabled = b
+	}
+	if v, ok := env("FANZHA_LIMITS_POSTS_PER_GROUP_PER_MINUTE"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("config: FANZHA_LIMITS_POSTS_PER_GROUP_PER_MINUTE: %q is not a number", v)
+		}
+		c.Limits.PostsPerGroupPerMinute = n
+	}
+	if v, ok := env("FANZHA_LIMITS_POSTS_PER_SECOND"); ok {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return fmt.Errorf("config: FANZHA_LIMITS_POSTS_PER_SECOND: %q is not a number", v)
+		}
+		c.Limits.PostsPerSecond = f
+	}
+	return nil
+}
+
+// Validate checks every field and names the first one that is wrong.
+func (c Config) Validate() error {
+	if strings.TrimSpace(c.DataDir) == "" {
+		return fmt.Errorf("config: data_dir must not be empty")
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		return fmt.Errorf("config: timezone: %q is not a known time zone", c.Timezone)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("config: log_level: %q must be debug, info, warn or error", c.LogLevel)
+	}
+	if _, _, err := net.SplitHostPort(c.Web.Addr); err != nil {
+		return fmt.Errorf("config: web.addr: %q is not host:port", c.Web.Addr)
+	}
+	if c.Limits.PostsPerGroupPerMinute < 1 || c.Limits.PostsPerGroupPerMinute > 20 {
+		return fmt.Errorf("config: limits.posts_per_group_per_minute: %d must be between 1 and 20 (the platforms allow 20)", c.Limits.PostsPerGroupPerMinute)
+	}
+	if c.Limits.PostsPerSecond < 0 {
+		return fmt.Errorf("config: limits.posts_per_second: %v must not be negative", c.Limits.PostsPerSecond)
+	}
+	return nil
+}
+
+// Location returns the configured time zone; Validate has checked it.
+func (c Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return time.FixedZone("CST", 8*3600)
+	}
+	return loc
+}

@@ -1,0 +1,67 @@
+package config_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fanzha/config"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestDefaultsNeedNoFile(t *testing.T) {
+	c, err := config.Load("", env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DataDir != "./data" || c.Web.Addr != "127.0.0.1:8080" || c.Timezone != "Asia/Shanghai" || !c.Playground.Enabled {
+		t.Fatalf("defaults = %+v", c)
+	}
+}
+
+func TestFileThenEnv(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fanzha.yaml")
+	os.WriteFile(path, []byte("data_dir: /srv/fanzha\nweb:\n  addr: 0.0.0.0:9000\n"), 0o600)
+	c, err := config.Load(path, env(map[string]string{"FANZHA_WEB_ADDR": "127.0.0.1:9100", "FANZHA_PLAYGROUND_ENABLED": "false"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DataDir != "/srv/fanzha" || c.Web.Addr != "127.0.0.1:9100" || c.Playground.Enabled {
+		t.Fatalf("got %+v", c)
+	}
+}
+
+func TestErrorsNameTheField(t *testing.T) {
+	dir := t.TempDir()
+	n := 0
+	write := func(s string) string {
+		n++
+		p := filepath.Join(dir, fmt.Sprintf("c%d.yaml", n))
+		os.WriteFile(p, []byte(s), 0o600)
+		return p
+	}
+	tests := []struct {
+		file string
+		env  map[string]string
+		want string
+	}{
+		{file: write("timezone: Mars/Olympus\n"), want: "timezone"},
+		{file: write("web:\n  addr: nonsense\n"), want: "web.addr"},
+		{file: write("limits:\n  posts_per_group_per_minute: 60\n"), want: "posts_per_group_per_minute"},
+		{file: write("log_level: loud\n"), want: "log_level"},
+		{file: write("data_dri: x\n"), want: "data_dri"}, // a typo is not silently ignored
+		{env: map[string]string{"FANZHA_PLAYGROUND_ENABLED": "ja"}, want: "FANZHA_PLAYGROUND_ENABLED"},
+		{file: filepath.Join(dir, "missing.yaml"), want: "missing.yaml"},
+	}
+	for _, tt := range tests {
+		_, err := config.Load(tt.file, env(tt.env))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Load(%s, %v) = %v; want an error naming %q", tt.file, tt.env, err, tt.want)
+		}
+	}
+}

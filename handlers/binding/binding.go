@@ -1,0 +1,119 @@
+// Package binding lets a counsellor or grid worker attach a group to its
+// village, community, school or class, so the group's figures count for it.
+package binding
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"fanzha/bot"
+)
+
+// Register adds 绑定 and 解绑.
+func Register(r *bot.Router, groups bot.GroupStore) {
+	r.Handle(func(c *bot.Context) error { return bind(c, groups) }, "绑定")
+	r.Handle(func(c *bot.Context) error { return unbind(c, groups) }, "解绑", "取消绑定")
+	r.Describe(bot.Usage{Say: "绑定 XX社区（或 XX村、XX学校 X年级X班）", Does: "把本群登记到所属村居或班级", Counsellor: true})
+	r.Describe(bot.Usage{Say: "解绑", Does: "取消本群的登记", Counsellor: true})
+}
+
+// maxNameRunes bounds one org unit name.
+const maxNameRunes = 32
+
+// kindSuffixes infers a unit's level from how its name ends, longest first.
+var kindSuffixes = []struct {
+	suffix string
+	kind   bot.OrgKind
+}{
+	{"居委会", bot.OrgCommunity}, {"村委会", bot.OrgVillage}, {"社区", bot.OrgCommunity}, {"小区", bot.OrgCommunity},
+	{"幼儿园", bot.OrgSchool}, {"小学", bot.OrgSchool}, {"中学", bot.OrgSchool}, {"大学", bot.OrgSchool},
+	{"学院", bot.OrgSchool}, {"学校", bot.OrgSchool}, {"高中", bot.OrgSchool}, {"初中", bot.OrgSchool},
+	{"职校", bot.OrgSchool}, {"街道", bot.OrgTown}, {"班", bot.OrgClass}, {"村", bot.OrgVillage},
+	{"镇", bot.OrgTown}, {"乡", bot.OrgTown}, {"区", bot.OrgDistrict}, {"县", bot.OrgDistrict},
+}
+
+// rank orders levels from the outermost; a path must go inward.
+var rank = map[bot.OrgKind]int{bot.OrgDistrict: 0, bot.OrgTown: 1, bot.OrgVillage: 2, bot.OrgCommunity: 2, bot.OrgSchool: 2, bot.OrgClass: 3}
+
+// ParsePath reads "XX镇 XX村" or "实验小学 三年级2班" into org units,
+// outermost first.
+func ParsePath(s string) ([]bot.OrgUnit, error) {
+	fields := strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '/' || r == '>' || r == '，' || r == ',' })
+	if len(fields) == 0 {
+		return nil, bot.Errorf(bot.EINVALID, "请在“绑定”后面写上村、社区、学校或班级名称，例如：绑定 幸福社区。")
+	}
+	if len(fields) > 4 {
+		return nil, bot.Errorf(bot.EINVALID, "名称层级太多了，最多写到“镇 村”或“学校 班级”两三级即可。")
+	}
+	var path []bot.OrgUnit
+	for i, f := range fields {
+		if utf8.RuneCountInString(f) > maxNameRunes {
+			return nil, bot.Errorf(bot.EINVALID, "名称“%s…”太长了，请不超过 %d 个字。", string([]rune(f)[:8]), maxNameRunes)
+		}
+		kind, ok := kindOf(f)
+		if !ok {
+			return nil, bot.Errorf(bot.EINVALID, "没能识别“%s”是村、社区、学校还是班级。请用完整名称，以“村”“社区”“学校”“班”等结尾。", f)
+		}
+		if i > 0 && rank[kind] <= rank[path[i-1].Kind] {
+			return nil, bot.Errorf(bot.EINVALID, "请按从大到小的顺序写，例如：绑定 实验小学 三年级2班。")
+		}
+		path = append(path, bot.OrgUnit{Kind: kind, Name: f})
+	}
+	if last := path[len(path)-1].Kind; last == bot.OrgDistrict || last == bot.OrgTown {
+		return nil, bot.Errorf(bot.EINVALID, "群要绑定到具体的村、社区、学校或班级，例如：绑定 %s 幸福社区。", path[len(path)-1].Name)
+	}
+	return path, nil
+}
+
+func kindOf(name string) (bot.OrgKind, bool) {
+	for _, k := range kindSuffixes {
+		if strings.HasSuffix(name, k.suffix) && name != k.suffix {
+			return k.kind, true
+		}
+	}
+	return "", false
+}
+
+func bind(c *bot.Context, groups bot.GroupStore) error {
+	g := c.Group
+	if g == nil {
+		return bot.Errorf(bot.EINVALID, "绑定要在群里进行：请把我拉进群，再在群里发送“绑定 XX社区”。")
+	}
+	if g.Bound() && c.Member != nil && g.BoundBy != 0 && g.BoundBy != c.Member.ID {
+		return bot.Errorf(bot.EFORBIDDEN, "本群已由其他老师或网格员绑定到“%s”。如需更改，请由原绑定人操作，或联系管理员。", g.OrgUnit.Name)
+	}
+	path, err := ParsePath(c.Args())
+	if err != nil {
+		return err
+	}
+	var by int64
+	if c.Member != nil {
+		by = c.Member.ID
+	}
+	g, err = groups.BindGroup(c.Context(), g.ID, path, by)
+	if err != nil {
+		return err
+	}
+	c.Group = g
+	c.Tally("bind", string(g.OrgUnit.Kind))
+	names := make([]string, len(path))
+	for i, u := range path {
+		names[i] = u.Name
+	}
+	return c.Reply("好的，本群已绑定到“" + strings.Join(names, " ") + "”。之后本群的反诈提示、答题和参与情况都会计入这里。")
+}
+
+func unbind(c *bot.Context, groups bot.GroupStore) error {
+	g := c.Group
+	if g == nil || !g.Bound() {
+		return bot.Errorf(bot.ECONFLICT, "本群还没有绑定，不需要解绑。")
+	}
+	if c.Member == nil || (g.BoundBy != 0 && g.BoundBy != c.Member.ID) {
+		return bot.Errorf(bot.EFORBIDDEN, "只有绑定本群的老师或网格员才能解绑。")
+	}
+	if err := groups.UnbindGroup(c.Context(), g.ID); err != nil {
+		return err
+	}
+	return c.Reply("已解除本群与“" + g.OrgUnit.Name + "”的绑定。需要时可以重新发送“绑定 XX社区”。")
+}

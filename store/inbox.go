@@ -1,0 +1,88 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"fanzha/bot"
+)
+
+// maxAttempts bounds how often a message that keeps failing is replayed
+// after restarts, so one poisonous message cannot wedge start-up forever.
+const maxAttempts = 3
+
+// Inbox implements bot.Inbox on the inbox table.
+type Inbox struct{ db *DB }
+
+// Inbox returns the inbox of db.
+func (db *DB) Inbox() *Inbox { return &Inbox{db} }
+
+var _ bot.Inbox = (*Inbox)(nil)
+
+// Accept records msg. A message with the same channel and platform ID seen
+// before, even by an earlier process, is refused with EDUPLICATE.
+func (s *Inbox) Accept(ctx context.Context, msg *bot.Message) error {
+	payload, err := json.Marshal(msg)
+	if err != nil {
+		return err
+	}
+	return s.db.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO inbox (channel, platform_id, received_at, payload) VALUES (?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`, msg.Channel, msg.PlatformMsgID, s.db.now(), string(payload))
+		if err != nil {
+			return fmt.Errorf("store: accepting message: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return bot.Errorf(bot.EDUPLICATE, "这条消息已经处理过了。")
+		}
+		return nil
+	})
+}
+
+// Done marks msg handled and drops its text: the inbox keeps only the ID for
+// dedupe.
+func (s *Inbox) Done(ctx context.Context, msg *bot.Message) error {
+	return s.db.withTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE inbox SET done_at = ?, payload = NULL WHERE channel = ? AND platform_id = ?`,
+			s.db.now(), msg.Channel, msg.PlatformMsgID)
+		return err
+	})
+}
+
+// Pending returns the messages of channel accepted but not done, oldest
+// first, counting this as one more attempt. Messages that already failed
+// maxAttempts times are given up: marked done, text dropped.
+func (s *Inbox) Pending(ctx context.Context, channel string) ([]*bot.Message, error) {
+	var out []*bot.Message
+	err := s.db.withTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE inbox SET done_at = ?, payload = NULL
+			WHERE channel = ? AND done_at IS NULL AND attempts >= ?`, s.db.now(), channel, maxAttempts); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `UPDATE inbox SET attempts = attempts + 1
+			WHERE channel = ? AND done_at IS NULL RETURNING payload, received_at`, channel)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var payload sql.NullString
+			var received string
+			if err := rows.Scan(&payload, &received); err != nil {
+				return err
+			}
+			var m bot.Message
+			if err := json.Unmarshal([]byte(payload.String), &m); err != nil {
+				continue // unreadable payload: nothing we can replay
+			}
+			out = append(out, &m)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: pending messages: %w", err)
+	}
+	return out, nil
+}

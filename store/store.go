@@ -1,0 +1,179 @@
+// Package store keeps fanzha's state in SQLite (mattn/go-sqlite3) and
+// implements the service interfaces of package bot.
+//
+// One writer connection serialises writes; readers use a separate pool. The
+// database runs in WAL mode with foreign keys on, and every method that
+// writes does so in one transaction, so a crash never leaves half a record.
+package store
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// timeFormat is how times are stored: UTC, sortable as text.
+const timeFormat = "2006-01-02T15:04:05.000000000Z"
+
+// DB is an open fanzha database.
+type DB struct {
+	path   string
+	secret []byte
+	w      *sql.DB // the one writer
+	r      *sql.DB // readers
+
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// Open opens (creating if needed) the database at path. secret keys the
+// pseudonyms of members and must stay the same for the life of the install.
+// Call Migrate before use.
+func Open(path string, secret []byte) (*DB, error) {
+	if len(secret) < 16 {
+		return nil, fmt.Errorf("store: install secret must be at least 16 bytes")
+	}
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_foreign_keys", "1")
+	q.Set("_busy_timeout", "5000")
+	q.Set("_synchronous", "FULL") // an acknowledged message survives power loss, not only a crash
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + path + "?" + q.Encode()
+	w, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: opening %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	if err := w.Ping(); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: opening %s: %w", path, err)
+	}
+	q.Set("_query_only", "1")
+	r, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: opening %s for reading: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	return &DB{path: path, secret: secret, w: w, r: r, Now: time.Now}, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	err := db.r.Close()
+	if werr := db.w.Close(); err == nil {
+		err = werr
+	}
+	return err
+}
+
+// Migrate applies the embedded migrations not yet applied, each in its own
+// transaction, and returns how many it applied.
+func (db *DB) Migrate(ctx context.Context) (int, error) {
+	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+		return 0, fmt.Errorf("store: creating migrations table: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return 0, err
+	}
+	sort.Strings(names)
+	applied := 0
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return applied, fmt.Errorf("store: migration %s: name must start with a number", base)
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return applied, err
+		}
+		did, err := db.migrate(ctx, version, base, string(body))
+		if err != nil {
+			return applied, err
+		}
+		if did {
+			applied++
+		}
+	}
+	return applied, nil
+}
+
+func (db *DB) migrate(ctx context.Context, version int, name, body string) (bool, error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM migrations WHERE version = ?`, version).Scan(&n); err != nil {
+		return false, err
+	}
+	if n > 0 {
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, body); err != nil {
+		return false, fmt.Errorf("store: migration %s: %w", name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		version, name, db.now()); err != nil {
+		return false, err
+	}
+	return true, tx.Commit()
+}
+
+// Version returns the highest applied migration.
+func (db *DB) Version(ctx context.Context) (int, error) {
+	var v sql.NullInt64
+	err := db.r.QueryRowContext(ctx, `SELECT max(version) FROM migrations`).Scan(&v)
+	return int(v.Int64), err
+}
+
+func (db *DB) now() string { return db.Now().UTC().Format(timeFormat) }
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(timeFormat, s)
+	return t
+}
+
+// pseudonym is the stored stand-in for a platform user ID.
+func (db *DB) pseudonym(channel, userID string) string {
+	m := hmac.New(sha256.New, db.secret)
+	m.Write([]byte(channel))
+	m.Write([]byte{0})
+	m.Write([]byte(userID))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// withTx runs fn in one write transaction.
+func (db *DB) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,195 @@
+package store_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fanzha/bot"
+	"fanzha/store"
+)
+
+var secret = []byte("0123456789abcdef0123456789abcdef")
+
+// open returns a migrated database in a file under t.TempDir().
+func open(t *testing.T, path string) *store.DB {
+	t.Helper()
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "fanzha.db")
+	}
+	db, err := store.Open(path, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fanzha.db")
+	db := open(t, path)
+	ctx := context.Background()
+	v, err := db.Version(ctx)
+	if err != nil || v < 1 {
+		t.Fatalf("version = %d, %v; want >= 1", v, err)
+	}
+	n, err := db.Migrate(ctx)
+	if err != nil || n != 0 {
+		t.Fatalf("second Migrate applied %d, %v; want 0", n, err)
+	}
+}
+
+func TestOpenRefusesShortSecret(t *testing.T) {
+	if _, err := store.Open(filepath.Join(t.TempDir(), "x.db"), []byte("short")); err == nil {
+		t.Fatal("Open accepted a 5-byte secret")
+	}
+}
+
+func TestInboxDedupesAcrossReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fanzha.db")
+	ctx := context.Background()
+	msg := &bot.Message{Channel: "playground", GroupID: "g1", SenderID: "u1", Text: "帮助", PlatformMsgID: "m-1"}
+
+	db, err := store.Open(path, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Inbox().Accept(ctx, msg); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Inbox().Accept(ctx, msg); bot.ErrorCode(err) != bot.EDUPLICATE {
+		t.Fatalf("second Accept: %v; want duplicate", err)
+	}
+	db.Close()
+
+	db = open(t, path)
+	if err := db.Inbox().Accept(ctx, msg); bot.ErrorCode(err) != bot.EDUPLICATE {
+		t.Fatalf("Accept after reopen: %v; want duplicate", err)
+	}
+	// Same ID on another channel is another message.
+	other := *msg
+	other.Channel = "dingtalk"
+	if err := db.Inbox().Accept(ctx, &other); err != nil {
+		t.Fatalf("same ID on another channel refused: %v", err)
+	}
+}
+
+func TestInboxPendingUntilDone(t *testing.T) {
+	db := open(t, "")
+	ctx := context.Background()
+	in := db.Inbox()
+	a := &bot.Message{Channel: "playground", GroupID: "g1", SenderID: "u1", Text: "这是诈骗吗 刷单", PlatformMsgID: "a"}
+	b := &bot.Message{Channel: "playground", GroupID: "g1", SenderID: "u2", Text: "帮助", PlatformMsgID: "b"}
+	for _, m := range []*bot.Message{a, b} {
+		if err := in.Accept(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := in.Done(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	got, err := in.Pending(ctx, "playground")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].PlatformMsgID != "a" || got[0].Text != a.Text {
+		t.Fatalf("pending = %+v; want only message a with its text", got)
+	}
+	// A message that keeps failing is given up after a few restarts.
+	for i := 0; i < 5; i++ {
+		got, err = in.Pending(ctx, "playground")
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got) != 0 {
+		t.Fatalf("message still pending after %d replays", 6)
+	}
+}
+
+func TestMembersArePseudonymous(t *testing.T) {
+	db := open(t, "")
+	ctx := context.Background()
+	m1, err := db.Members().EnsureMember(ctx, "dingtalk", "staff-4711", "张阿姨")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(m1.Pseudonym, "4711") || len(m1.Pseudonym) != 64 {
+		t.Fatalf("pseudonym %q leaks or is not an HMAC", m1.Pseudonym)
+	}
+	m2, err := db.Members().EnsureMember(ctx, "dingtalk", "staff-4711", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m2.ID != m1.ID || m2.DisplayName != "张阿姨" {
+		t.Fatalf("same user became %+v, was %+v", m2, m1)
+	}
+	m3, err := db.Members().EnsureMember(ctx, "wechat", "staff-4711", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m3.ID == m1.ID || m3.Pseudonym == m1.Pseudonym {
+		t.Fatal("same user ID on another channel shares a pseudonym")
+	}
+}
+
+func TestBindGroupCreatesUnitsOnce(t *testing.T) {
+	db := open(t, "")
+	ctx := context.Background()
+	gs := db.Groups()
+	g1, err := gs.EnsureGroup(ctx, "playground", "g1", "三年级2班家长群")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := gs.EnsureGroup(ctx, "playground", "g2", "三年级2班学生群")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := []bot.OrgUnit{{Kind: bot.OrgSchool, Name: "实验小学"}, {Kind: bot.OrgClass, Name: "三年级2班"}}
+	b1, err := gs.BindGroup(ctx, g1.ID, path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, err := gs.BindGroup(ctx, g2.ID, path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b1.OrgUnit == nil || b1.OrgUnit.ID != b2.OrgUnit.ID || b1.Kind != bot.GroupClass {
+		t.Fatalf("bound groups: %+v / %+v; want the same class unit", b1.OrgUnit, b2.OrgUnit)
+	}
+	if err := gs.UnbindGroup(ctx, g1.ID); err != nil {
+		t.Fatal(err)
+	}
+	bound := true
+	got, err := gs.FindGroups(ctx, bot.GroupFilter{Bound: &bound})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != g2.ID {
+		t.Fatalf("bound groups after unbind: %v", got)
+	}
+	if _, err := gs.BindGroup(ctx, 999, path, 0); bot.ErrorCode(err) != bot.ENOTFOUND {
+		t.Fatalf("binding a missing group: %v; want not found", err)
+	}
+}
+
+func TestEnsureGroupKeepsNameCurrent(t *testing.T) {
+	db := open(t, "")
+	ctx := context.Background()
+	g, _ := db.Groups().EnsureGroup(ctx, "dingtalk", "cid1", "旧名")
+	g2, err := db.Groups().EnsureGroup(ctx, "dingtalk", "cid1", "新名")
+	if err != nil || g2.ID != g.ID || g2.Name != "新名" {
+		t.Fatalf("rename: %+v, %v", g2, err)
+	}
+	g3, _ := db.Groups().EnsureGroup(ctx, "dingtalk", "cid1", "")
+	if g3.Name != "新名" {
+		t.Fatalf("empty name overwrote the name: %q", g3.Name)
+	}
+}
