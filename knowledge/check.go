@@ -1,0 +1,283 @@
+package knowledge
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+)
+
+// Level is how risky a message looks.
+type Level int
+
+const (
+	LevelNone       Level = iota // 未发现明显风险
+	LevelSuspicious              // 可疑
+	LevelHigh                    // 高风险
+)
+
+// Score thresholds for the levels. A single strong phrase of a universal
+// rule ("安全账户" = 8) is high risk on its own; a type needs several
+// ordinary tell-tales together.
+const (
+	highScore       = 6
+	suspiciousScore = 3.5
+)
+
+// String is the level as shown to people.
+func (l Level) String() string {
+	switch l {
+	case LevelHigh:
+		return "高风险"
+	case LevelSuspicious:
+		return "可疑"
+	}
+	return "未发现明显风险"
+}
+
+// Code is the level in machine output: high, suspicious or none.
+func (l Level) Code() string {
+	switch l {
+	case LevelHigh:
+		return "high"
+	case LevelSuspicious:
+		return "suspicious"
+	}
+	return "none"
+}
+
+// TypeScore is one scam type or rule the message matched.
+type TypeScore struct {
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	Rule    bool     `json:"rule,omitempty"`
+	Score   float64  `json:"score"`
+	Phrases []string `json:"phrases"`
+}
+
+// Verdict is what the knowledge base says about one message.
+type Verdict struct {
+	Level    Level       `json:"-"`
+	Types    []TypeScore `json:"types"`    // best first, at most maxTypes
+	Phrases  []string    `json:"phrases"`  // what triggered the types, in order of first appearance
+	Entities []Entity    `json:"entities"` // links, numbers, accounts, amounts
+	Do       []string    `json:"do,omitempty"`
+	Dont     []string    `json:"dont,omitempty"`
+}
+
+// Hotline is the line every verdict ends with.
+const Hotline = "拿不准就拨打 96110 反诈专线咨询；已经转账请立即拨打 110 报警。"
+
+const maxTypes = 3
+
+type ref struct {
+	entry   int32 // -1 for an entity trigger
+	trigger trigger
+	weight  float64
+	benign  bool
+	group   int8 // require group index, -1 if none
+	display string
+}
+
+// Index is a loaded knowledge base, ready to check messages. It is
+// immutable and safe for concurrent use.
+type Index struct {
+	Entries []*Entry
+	ac      *automaton
+	refs    [][]ref // by pattern ID
+	context []int32 // entries of kind context
+	pool    sync.Pool
+}
+
+type scratch struct {
+	folded []byte
+	norm   []byte
+	score  []float64
+	benign []float64
+	req    []uint32
+	hits   [][]int32 // pattern IDs per entry
+	seen   []uint32  // stamp per pattern
+	stamp  uint32
+	order  []int32 // entries touched
+}
+
+func newIndex(entries []*Entry) (*Index, error) {
+	ix := &Index{Entries: entries}
+	ids := map[string]int32{}
+	var phrases []string
+	add := func(text string, r ref) {
+		key := string(Normalize(nil, text))
+		id, ok := ids[key]
+		if !ok {
+			id = int32(len(phrases))
+			ids[key] = id
+			phrases = append(phrases, key)
+			ix.refs = append(ix.refs, nil)
+		}
+		ix.refs[id] = append(ix.refs[id], r)
+	}
+	for i, e := range entries {
+		ei := int32(i)
+		if e.Kind == "context" {
+			ix.context = append(ix.context, ei)
+		}
+		for _, p := range e.Phrases {
+			text, w, _ := parsePhrase(p)
+			add(text, ref{entry: ei, weight: w, group: -1, display: text})
+		}
+		for _, p := range e.Benign {
+			text, w, _ := parsePhrase(p)
+			add(text, ref{entry: ei, weight: w, benign: true, group: -1, display: text})
+		}
+		for g, list := range e.Require {
+			for _, p := range list {
+				text, _, _ := parsePhrase(p)
+				add(text, ref{entry: ei, group: int8(g), display: text})
+			}
+		}
+	}
+	for text, tr := range triggerPhrases {
+		add(text, ref{entry: -1, trigger: tr, group: -1})
+	}
+	ix.ac = buildAutomaton(phrases)
+	if ix.ac == nil {
+		return nil, fmt.Errorf("knowledge: %d phrases are too many for one matcher; split or shorten them", len(phrases))
+	}
+	ix.pool.New = func() any {
+		return &scratch{
+			score:  make([]float64, len(entries)),
+			benign: make([]float64, len(entries)),
+			req:    make([]uint32, len(entries)),
+			hits:   make([][]int32, len(entries)),
+			seen:   make([]uint32, len(phrases)),
+		}
+	}
+	return ix, nil
+}
+
+// Check judges one message.
+func (ix *Index) Check(text string) Verdict {
+	s := ix.pool.Get().(*scratch)
+	defer ix.pool.Put(s)
+	s.stamp++
+	if s.stamp == 0 { // wrapped: forget every stamp
+		clear(s.seen)
+		s.stamp = 1
+	}
+	s.folded, s.norm = foldBoth(s.folded[:0], s.norm[:0], text)
+	s.order = s.order[:0]
+	var triggers trigger
+	touch := func(e int32) {
+		if s.score[e] == 0 && s.benign[e] == 0 && s.req[e] == 0 && len(s.hits[e]) == 0 {
+			s.order = append(s.order, e)
+		}
+	}
+	ix.ac.find(s.norm, func(id int32) {
+		if s.seen[id] == s.stamp {
+			return // a phrase counts once however often it appears
+		}
+		s.seen[id] = s.stamp
+		for _, r := range ix.refs[id] {
+			if r.entry < 0 {
+				triggers |= r.trigger
+				continue
+			}
+			touch(r.entry)
+			switch {
+			case r.benign:
+				s.benign[r.entry] += r.weight
+			case r.group >= 0:
+				s.req[r.entry] |= 1 << uint(r.group)
+			default:
+				s.score[r.entry] += r.weight
+				s.hits[r.entry] = append(s.hits[r.entry], id)
+			}
+		}
+	})
+
+	v := Verdict{Entities: extractEntities(string(s.folded), triggers)}
+	var penalty float64
+	for _, c := range ix.context {
+		penalty += s.benign[c]
+	}
+	var cands []TypeScore
+	for _, ei := range s.order {
+		e := ix.Entries[ei]
+		score := s.score[ei]
+		if score > 0 && e.Kind != "context" && s.req[ei] == uint32(1)<<len(e.Require)-1 {
+			for _, ent := range v.Entities {
+				score += e.Entities[ent.Kind]
+			}
+			score -= s.benign[ei] + penalty
+			if score > 0 {
+				ts := TypeScore{ID: e.ID, Name: e.Name, Rule: e.Kind == "rule", Score: score}
+				for _, id := range s.hits[ei] {
+					ts.Phrases = append(ts.Phrases, ix.display(id, ei))
+				}
+				cands = append(cands, ts)
+			}
+		}
+		s.score[ei], s.benign[ei], s.req[ei], s.hits[ei] = 0, 0, 0, s.hits[ei][:0]
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].Score > cands[j].Score })
+	if len(cands) > maxTypes {
+		cands = cands[:maxTypes]
+	}
+	v.Types = cands
+	if len(cands) > 0 {
+		switch best := cands[0].Score; {
+		case best >= highScore:
+			v.Level = LevelHigh
+		case best >= suspiciousScore:
+			v.Level = LevelSuspicious
+		}
+	}
+	ix.advise(&v)
+	return v
+}
+
+// display is the phrase as written in the knowledge base for entry ei.
+func (ix *Index) display(id, ei int32) string {
+	for _, r := range ix.refs[id] {
+		if r.entry == ei {
+			return r.display
+		}
+	}
+	return ""
+}
+
+// advise fills in what to do from the best matching entries, or general
+// checks when nothing matched.
+func (ix *Index) advise(v *Verdict) {
+	for _, t := range v.Types {
+		for _, p := range t.Phrases {
+			if !slices.Contains(v.Phrases, p) { // a handful of phrases: a scan beats a map
+				v.Phrases = append(v.Phrases, p)
+			}
+		}
+	}
+	if v.Level == LevelNone {
+		v.Do = []string{"核实对方身份：用你自己查到的官方电话或当面确认，别用对方给的号码和链接"}
+		v.Dont = []string{"不转账、不透露验证码、不下载陌生 App、不开屏幕共享"}
+		return
+	}
+	e := ix.byID(v.Types[0].ID)
+	v.Do = first(e.Advice.Do, 2)
+	v.Dont = first(e.Advice.Dont, 2)
+}
+
+func (ix *Index) byID(id string) *Entry {
+	for _, e := range ix.Entries {
+		if e.ID == id {
+			return e
+		}
+	}
+	return nil
+}
+
+func first(s []string, n int) []string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

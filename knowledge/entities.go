@@ -1,0 +1,219 @@
+package knowledge
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Entity kinds reported in a Verdict.
+const (
+	EntityURL       = "url"        // a link
+	EntityShortURL  = "short_url"  // a link through a URL shortener: the real target is hidden
+	EntityOddDomain = "odd_domain" // a link on a cheap or unusual top-level domain
+	EntityPhone     = "phone"      // a mainland mobile number
+	EntityHotline   = "hotline"    // 95xxx or 400 numbers: real companies use them, and scammers fake them
+	EntityIntlPhone = "intl_phone" // +00 / 00 numbers: calls from abroad posing as local
+	EntityBankCard  = "bank_card"  // 16-19 digits
+	EntityQQ        = "qq"
+	EntityWeChat    = "wechat"
+	EntityAmount    = "amount" // a sum of money
+	EntityCode      = "code"   // a verification code is mentioned
+)
+
+// Entity is a piece of a message worth a second look.
+type Entity struct {
+	Kind  string `json:"kind"`
+	Value string `json:"value"`
+}
+
+var (
+	urlRe = regexp.MustCompile(`(?i)(?:https?://)?(?:[a-z0-9-]+\.)+(?:com|cn|net|org|top|xyz|vip|cc|icu|shop|club|site|online|info|me|ly|im|la|io|co|app|link|live|ink|pro|work|tk|ml|ga|gq|cf|biz|wang|ltd|fun)(?:[:/][^\s，。！？“”"'<>]*)?`)
+	qqRe  = regexp.MustCompile(`(?i)(?:qq|扣扣|企鹅)(?:号|群)?[:：\s]*(\d{5,11})`)
+	wxRe  = regexp.MustCompile(`(?i)(?:微信|v信|vx|wx|weixin|加v|威信|薇信)(?:号)?[:：\s]*([a-z][-_a-z0-9]{5,19})`)
+)
+
+var numberSeparators = strings.NewReplacer(" ", "", "-", "", ",", "")
+
+// trigger is a set of hints, found by the phrase automaton in the same pass
+// as the scam phrases, that tell which entity scanners are worth running.
+type trigger uint8
+
+const (
+	triggerWeChat trigger = 1 << iota
+	triggerQQ
+	triggerCode
+)
+
+// triggerPhrases are matched in normalised text (lower case, no spaces).
+var triggerPhrases = map[string]trigger{
+	"微信": triggerWeChat, "v信": triggerWeChat, "vx": triggerWeChat, "wx": triggerWeChat, "weixin": triggerWeChat,
+	"加v": triggerWeChat, "威信": triggerWeChat, "薇信": triggerWeChat,
+	"qq": triggerQQ, "扣扣": triggerQQ, "企鹅": triggerQQ,
+	"验证码": triggerCode, "校验码": triggerCode, "动态码": triggerCode,
+}
+
+// shorteners hide where a link goes.
+var shorteners = []string{"t.cn", "dwz.cn", "url.cn", "suo.im", "bit.ly", "tinyurl.com", "is.gd", "t.co", "w.url.cn", "u.nu", "ow.ly", "s.id", "sohu.gg", "mrw.so"}
+
+// oddTLDs are top-level domains cheap enough to be thrown away after one
+// campaign; a bank, a court or a courier does not use them.
+var oddTLDs = []string{".top", ".xyz", ".vip", ".icu", ".shop", ".club", ".site", ".online", ".tk", ".ml", ".ga", ".gq", ".cf", ".wang", ".ltd", ".fun", ".live", ".ink", ".work", ".cc"}
+
+// extractEntities finds links, numbers, accounts and amounts in folded text.
+// Triggers and cheap byte checks decide first, so ordinary chat never
+// reaches the regexps.
+func extractEntities(s string, t trigger) []Entity {
+	var out []Entity
+	if hasDomainDot(s) {
+		for _, u := range urlRe.FindAllString(s, 8) {
+			out = append(out, classifyURL(u))
+		}
+	}
+	if t&triggerQQ != 0 {
+		for _, m := range qqRe.FindAllStringSubmatch(s, 4) {
+			out = append(out, Entity{EntityQQ, m[1]})
+		}
+	}
+	out = scanNumbers(s, out)
+	if t&triggerWeChat != 0 {
+		for _, m := range wxRe.FindAllStringSubmatch(s, 4) {
+			out = append(out, Entity{EntityWeChat, m[1]})
+		}
+	}
+	if t&triggerCode != 0 {
+		out = append(out, Entity{EntityCode, "验证码"})
+	}
+	return out
+}
+
+func classifyURL(u string) Entity {
+	host := strings.ToLower(u)
+	host = strings.TrimPrefix(strings.TrimPrefix(host, "https://"), "http://")
+	if i := strings.IndexAny(host, ":/"); i >= 0 {
+		host = host[:i]
+	}
+	for _, s := range shorteners {
+		if host == s || strings.HasSuffix(host, "."+s) {
+			return Entity{EntityShortURL, u}
+		}
+	}
+	for _, t := range oddTLDs {
+		if strings.HasSuffix(host, t) {
+			return Entity{EntityOddDomain, u}
+		}
+	}
+	return Entity{EntityURL, u}
+}
+
+// classifyNumber tells what a run of digits is, if anything worth
+// reporting. Separators people put in numbers ("138 0013 8000") are ignored.
+func classifyNumber(raw string) (Entity, bool) {
+	d := numberSeparators.Replace(raw)
+	intl := strings.HasPrefix(d, "+") || strings.HasPrefix(d, "00")
+	d = strings.TrimPrefix(d, "+")
+	switch {
+	case intl && !strings.HasPrefix(d, "86") && len(d) >= 8:
+		return Entity{EntityIntlPhone, raw}, true
+	case strings.HasPrefix(d, "86") && len(d) == 13 && d[2] == '1':
+		return Entity{EntityPhone, d[2:]}, true
+	case len(d) == 11 && d[0] == '1' && d[1] >= '3':
+		return Entity{EntityPhone, d}, true
+	case strings.HasPrefix(d, "400") && len(d) == 10, strings.HasPrefix(d, "95") && len(d) >= 5 && len(d) <= 6:
+		return Entity{EntityHotline, d}, true
+	case len(d) >= 16 && len(d) <= 19 && (d[0] == '6' || d[0] == '4' || d[0] == '5' || d[0] == '3'):
+		return Entity{EntityBankCard, d}, true
+	}
+	return Entity{}, false
+}
+
+func inURL(es []Entity, v string) bool {
+	for _, e := range es {
+		if (e.Kind == EntityURL || e.Kind == EntityShortURL || e.Kind == EntityOddDomain) && strings.Contains(e.Value, v) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasValue(es []Entity, v string) bool {
+	for _, e := range es {
+		if e.Value == v {
+			return true
+		}
+	}
+	return false
+}
+
+// hasDomainDot reports whether s has a dot between ASCII letters or digits,
+// the least a link needs; Chinese text ends sentences with "。".
+func hasDomainDot(s string) bool {
+	for i := 1; i+1 < len(s); i++ {
+		if s[i] == '.' && isAlnum(s[i-1]) && isAlnum(s[i+1]) {
+			return true
+		}
+	}
+	return false
+}
+
+func isAlnum(b byte) bool {
+	return '0' <= b && b <= '9' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
+}
+
+func isDigit(b byte) bool { return '0' <= b && b <= '9' }
+
+// scanNumbers finds runs of digits (with single spaces or dashes inside, as
+// people write phone numbers) and reports phones, hotlines, cards and sums
+// of money. It is a hand-written scanner because it runs on every message.
+func scanNumbers(s string, out []Entity) []Entity {
+	for i := 0; i < len(s); {
+		if !isDigit(s[i]) {
+			i++
+			continue
+		}
+		start := i
+		if start > 0 && s[start-1] == '+' {
+			start--
+		}
+		j := i
+		for j < len(s) {
+			if isDigit(s[j]) {
+				j++
+			} else if (s[j] == ' ' || s[j] == '-' || s[j] == ',') && j+1 < len(s) && isDigit(s[j+1]) {
+				j += 2
+			} else {
+				break
+			}
+		}
+		raw := s[start:j]
+		if amount, ok := moneyAround(s, start, j); ok {
+			out = append(out, Entity{EntityAmount, amount})
+		} else if e, ok := classifyNumber(raw); ok && !inURL(out, e.Value) && !hasValue(out, e.Value) {
+			out = append(out, e)
+		}
+		i = j
+	}
+	return out
+}
+
+// moneyAround reports the run s[i:j] as a sum of money if a currency sign
+// comes before it or a unit after it ("3000元", "18万", "¥99.9").
+func moneyAround(s string, i, j int) (string, bool) {
+	if j+2 < len(s) && s[j] == '.' && isDigit(s[j+1]) { // decimals
+		j++
+		for j < len(s) && isDigit(s[j]) {
+			j++
+		}
+	}
+	for _, sign := range []string{"¥", "￥"} {
+		if strings.HasSuffix(s[:i], sign) {
+			return s[i-len(sign) : j], true
+		}
+	}
+	rest := s[j:]
+	for _, unit := range []string{"万元", "万", "元", "块钱", "块"} {
+		if strings.HasPrefix(rest, unit) {
+			return s[i : j+len(unit)], true
+		}
+	}
+	return "", false
+}

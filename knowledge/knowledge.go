@@ -1,0 +1,68 @@
+// Package knowledge is fanzha's scam knowledge base and its matcher: scam
+// types and universal rules loaded from the YAML files in data/, and Check,
+// which tells a person whether a message looks like a scam and why.
+package knowledge
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Audiences an entry can matter most for.
+var Audiences = map[string]string{
+	"elderly":  "老年人",
+	"students": "学生",
+	"parents":  "家长",
+	"finance":  "财会人员",
+	"everyone": "所有人",
+}
+
+// Entry is one scam type or universal rule.
+type Entry struct {
+	ID   string `yaml:"id"`
+	Name string `yaml:"name"`
+	// Kind is "type" (a scam type), "rule" (a universal "凡是…都是诈骗"
+	// rule) or "context" (benign phrases that lower every score).
+	Kind    string `yaml:"kind"`
+	Summary string `yaml:"summary"`
+	// Pattern describes how the scam plays out in real life.
+	Pattern   string   `yaml:"pattern"`
+	Audiences []string `yaml:"audiences"`
+	// Phrases are tell-tale phrases, "phrase" or "phrase=weight" (default 2).
+	Phrases []string `yaml:"phrases"`
+	// Require lists groups of phrases; the entry scores only if every group
+	// has at least one phrase in the message.
+	Require [][]string `yaml:"require"`
+	// Benign are phrases of ordinary life that lower the score, same syntax.
+	Benign []string `yaml:"benign"`
+	// Entities adds weight when the message contains such an entity, by kind.
+	Entities map[string]float64 `yaml:"entities"`
+	Advice   Advice             `yaml:"advice"`
+
+	file string
+	line int
+}
+
+// Advice is what to do and what never to do.
+type Advice struct {
+	Do   []string `yaml:"do"`
+	Dont []string `yaml:"dont"`
+}
+
+// Location is where the entry was defined, "file:line".
+func (e *Entry) Location() string { return fmt.Sprintf("%s:%d", e.file, e.line) }
+
+const defaultWeight = 2
+
+// parsePhrase splits "phrase=weight".
+func parsePhrase(s string) (string, float64, error) {
+	text, w, ok := strings.Cut(s, "=")
+	if !ok {
+		return strings.TrimSpace(s), defaultWeight, nil
+	}
+	var weight float64
+	if _, err := fmt.Sscanf(strings.TrimSpace(w), "%g", &weight); err != nil || weight <= 0 || weight > 10 {
+		return "", 0, fmt.Errorf("phrase %q: weight must be a number from 0 to 10", s)
+	}
+	return strings.TrimSpace(text), weight, nil
+}

@@ -1,0 +1,227 @@
+package knowledge
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func TestNormalize(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"刷 单", "刷单"},
+		{"刷*单", "刷单"},
+		{"刷😀单", "刷单"},
+		{"刷\u200b单", "刷单"},
+		{"ＡＢＣ１２３", "abc123"},
+		{"加 V：abc", "加vabc"},
+		{"安全帳戶", "安全账户"},
+		{"詐騙", "诈骗"},
+	}
+	for _, tt := range tests {
+		if got := string(Normalize(nil, tt.in)); got != tt.want {
+			t.Errorf("Normalize(%q) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestChineseDigits(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"加QQ幺三八零零幺三八零零零", "加QQ13800138000"},
+		{"三年级一班", "三年级一班"}, // a word, not a number
+		{"一起去", "一起去"},
+	}
+	for _, tt := range tests {
+		if got, _ := foldBoth(nil, nil, tt.in); string(got) != tt.want {
+			t.Errorf("fold(%q) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestEvasion: scammers write around keyword filters. Each disguised text
+// must get the same verdict as its plain form.
+func TestEvasion(t *testing.T) {
+	ix := embeddedIndex(t)
+	tests := []struct{ name, text, want string }{
+		{"spaces", "刷 单 返 利，日 结 佣 金，先 垫 付", "shuadan"},
+		{"symbols", "刷*单返*利，本金+佣金当场返还", "shuadan"},
+		{"full-width", "请把钱转到ＡＢＣ安全账户，配合资金核查", "rule_safe_account"},
+		{"traditional", "你涉嫌洗錢，請把錢轉到安全帳戶", "rule_safe_account"},
+		{"emoji between", "共😊享😊屏😊幕，我远程帮你操作", "rule_screen_share"},
+		{"zero-width", "把验\u200b证\u200b码发给我", "rule_verification_code"},
+		{"mixed", "ＥＴＣ 已 失 效，請點擊鏈接認證", "etc"},
+		{"newlines", "恭喜您\n中奖\n请先交税\n才能领取", "zhongjiang"},
+	}
+	for _, tt := range tests {
+		v := ix.Check(tt.text)
+		if v.Level == LevelNone {
+			t.Errorf("%s: %q not flagged", tt.name, tt.text)
+			continue
+		}
+		found := false
+		for _, ts := range v.Types {
+			found = found || ts.ID == tt.want
+		}
+		if !found {
+			t.Errorf("%s: %q matched %v; want %s among them", tt.name, tt.text, v.Types, tt.want)
+		}
+	}
+}
+
+func TestEntities(t *testing.T) {
+	tests := []struct {
+		text string
+		want []Entity
+	}{
+		{"点这里 https://t.cn/A6xYz 领取", []Entity{{EntityShortURL, "https://t.cn/A6xYz"}}},
+		{"登录 bank-verify.top/login 验证", []Entity{{EntityOddDomain, "bank-verify.top/login"}}},
+		{"官网 www.gov.cn 查询", []Entity{{EntityURL, "www.gov.cn"}}},
+		{"打 138 0013 8000 找我", []Entity{{EntityPhone, "13800138000"}}},
+		{"客服 4008123456", []Entity{{EntityHotline, "4008123456"}}},
+		{"回电 95188 核实", []Entity{{EntityHotline, "95188"}}},
+		{"来电 +00 85 5123 4567", []Entity{{EntityIntlPhone, "+00 85 5123 4567"}}},
+		{"转到卡号 6222021234567890123", []Entity{{EntityBankCard, "6222021234567890123"}}},
+		{"加QQ：12345678", []Entity{{EntityQQ, "12345678"}}},
+		{"加微信 abc_12345", []Entity{{EntityWeChat, "abc_12345"}}},
+		{"先交 ¥3000 保证金", []Entity{{EntityAmount, "¥3000"}}},
+		{"奖金18万元", []Entity{{EntityAmount, "18万元"}}},
+		{"验证码是多少", []Entity{{EntityCode, "验证码"}}},
+		{"明天下午三点开会", nil},
+	}
+	for _, tt := range tests {
+		got := embeddedIndex(t).Check(tt.text).Entities
+		if len(got) != len(tt.want) {
+			t.Errorf("%q: %v; want %v", tt.text, got, tt.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != tt.want[i] {
+				t.Errorf("%q: %v; want %v", tt.text, got, tt.want)
+			}
+		}
+	}
+}
+
+func TestVerdictExplainsItself(t *testing.T) {
+	ix := embeddedIndex(t)
+	v := ix.Check("你好，帮商家刷单，先垫付，本金加佣金马上返还")
+	if v.Level != LevelHigh || v.Types[0].ID != "shuadan" {
+		t.Fatalf("verdict %v %v", v.Level, v.Types)
+	}
+	for _, p := range []string{"刷单", "垫付", "本金加佣金"} {
+		if !strings.Contains(strings.Join(v.Phrases, " "), p) {
+			t.Errorf("phrases %v do not show %q", v.Phrases, p)
+		}
+	}
+	if len(v.Do) == 0 || len(v.Dont) == 0 {
+		t.Error("no advice")
+	}
+	none := ix.Check("今天中午吃什么")
+	if none.Level != LevelNone || len(none.Do) == 0 || len(none.Dont) == 0 {
+		t.Fatalf("a clean message must still say what to check: %+v", none)
+	}
+}
+
+func TestKnowledgeCoverage(t *testing.T) {
+	ix := embeddedIndex(t)
+	var types, rules int
+	for _, e := range ix.Entries {
+		switch e.Kind {
+		case "type":
+			types++
+		case "rule":
+			rules++
+		}
+	}
+	if types < 30 || rules < 5 {
+		t.Fatalf("%d types and %d rules; want >= 30 and >= 5", types, rules)
+	}
+}
+
+const goodEntry = `- id: test_scam
+  name: 测试
+  summary: 测试用
+  audiences: [everyone]
+  phrases: [刷单=5, 垫付=3, 返利]
+  advice: {do: [报警], dont: [别转账]}
+`
+
+func TestBrokenFilesNameFileAndLine(t *testing.T) {
+	tests := []struct {
+		name, file, want string
+	}{
+		{"yaml syntax", goodEntry + "- id: second\n  name: 二: 三\n", "b.yaml:8"},
+		{"bad weight", goodEntry + "- id: second\n  name: 二\n  summary: x\n  audiences: [everyone]\n  phrases: [a=99, b, c]\n  advice: {do: [x], dont: [y]}\n", "b.yaml:7"},
+		{"unknown field", goodEntry + "- id: second\n  naem: 二\n", "b.yaml:7"},
+		{"duplicate id", goodEntry + goodEntry, "b.yaml:7"},
+		{"bad audience", strings.Replace(goodEntry, "[everyone]", "[aliens]", 1), "b.yaml:1"},
+		{"too few phrases", strings.Replace(goodEntry, "[刷单=5, 垫付=3, 返利]", "[刷单]", 1), "b.yaml:1"},
+		{"punctuation phrase", strings.Replace(goodEntry, "返利]", "！！]", 1), "b.yaml:1"},
+		{"not a list", "id: x\n", "b.yaml:1"},
+	}
+	for _, tt := range tests {
+		_, err := Load(fstest.MapFS{"a.yaml": {Data: []byte(strings.Replace(goodEntry, "test_scam", "other", 1))}, "b.yaml": {Data: []byte(tt.file)}})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v; want it to name %s", tt.name, err, tt.want)
+		}
+	}
+}
+
+func TestReloadKeepsPreviousOnError(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "k.yaml")
+	if err := os.WriteFile(path, []byte(goodEntry), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := b.Check("刷单先垫付"); v.Level != LevelHigh {
+		t.Fatalf("before reload: %v", v.Level)
+	}
+	// A broken edit is refused and the old knowledge keeps working.
+	os.WriteFile(path, []byte(goodEntry+"- id: oops\n  name: 二: 三\n"), 0o600)
+	if err := b.Reload(); err == nil || !strings.Contains(err.Error(), "k.yaml:8") {
+		t.Fatalf("broken reload: %v", err)
+	}
+	if v := b.Check("刷单先垫付"); v.Level != LevelHigh {
+		t.Fatalf("after a refused reload the old knowledge is gone: %v", v.Level)
+	}
+	// A good edit takes effect without restart.
+	os.WriteFile(path, []byte(strings.Replace(goodEntry, "刷单=5", "跑分=5", 1)), 0o600)
+	if err := b.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if v := b.Check("跑分先垫付"); v.Level != LevelHigh {
+		t.Fatalf("new phrase not active after reload: %v", v.Level)
+	}
+}
+
+// BenchmarkCheck judges realistic ~100-character messages, scam and
+// ordinary mixed, and reports messages per second.
+func BenchmarkCheck(b *testing.B) {
+	ix := embeddedIndex(b)
+	var msgs []string
+	for _, l := range readLines(b, "testdata/scam.tsv") {
+		_, text, _ := strings.Cut(l, "\t")
+		msgs = append(msgs, text)
+	}
+	msgs = append(msgs, readLines(b, "testdata/ordinary.txt")...)
+	// Pad to ~100 characters, the size of a forwarded message.
+	for i, m := range msgs {
+		for len([]rune(m)) < 100 {
+			m += "，" + msgs[(i+7)%len(msgs)]
+		}
+		msgs[i] = string([]rune(m)[:100])
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ix.Check(msgs[i%len(msgs)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}

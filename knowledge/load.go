@@ -1,0 +1,189 @@
+package knowledge
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+var idRe = regexp.MustCompile(`^[a-z][a-z0-9_]{1,39}$`)
+
+// LoadError is a problem in a data file, located by file and line.
+type LoadError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *LoadError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// Load reads every *.yaml file of fsys's root as a list of entries, checks
+// them and builds the matcher. Any error names the file and line and
+// nothing is returned.
+func Load(fsys fs.FS) (*Index, error) {
+	names, err := fs.Glob(fsys, "*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return nil, &LoadError{File: ".", Msg: "no *.yaml knowledge files found"}
+	}
+	var entries []*Entry
+	seen := map[string]*Entry{}
+	for _, name := range names {
+		es, err := loadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			if prev, ok := seen[e.ID]; ok {
+				return nil, &LoadError{File: e.file, Line: e.line, Msg: fmt.Sprintf("entry %q: id already used at %s", e.ID, prev.Location())}
+			}
+			seen[e.ID] = e
+			entries = append(entries, e)
+		}
+	}
+	return newIndex(entries)
+}
+
+func loadFile(fsys fs.FS, name string) ([]*Entry, error) {
+	b, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, &LoadError{File: name, Msg: err.Error()}
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, &LoadError{File: name, Line: yamlErrLine(err), Msg: err.Error()}
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.SequenceNode {
+		return nil, &LoadError{File: name, Line: 1, Msg: "file must be a YAML list of entries"}
+	}
+	var out []*Entry
+	for _, n := range doc.Content[0].Content {
+		var e Entry
+		if err := decodeStrict(n, &e); err != nil {
+			return nil, &LoadError{File: name, Line: n.Line, Msg: err.Error()}
+		}
+		e.file, e.line = path.Base(name), n.Line
+		if err := e.validate(); err != nil {
+			return nil, &LoadError{File: name, Line: n.Line, Msg: fmt.Sprintf("entry %q: %v", e.ID, err)}
+		}
+		out = append(out, &e)
+	}
+	return out, nil
+}
+
+// decodeStrict decodes a node refusing unknown keys, so a typo in a field
+// name is an error rather than a silently empty field.
+func decodeStrict(n *yaml.Node, v any) error {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	if err := enc.Encode(n); err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(&buf)
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		// Line numbers inside the re-encoded node are relative; point at the entry.
+		return errors.New(strings.TrimPrefix(regexp.MustCompile(`line \d+: `).ReplaceAllString(err.Error(), ""), "yaml: "))
+	}
+	return nil
+}
+
+var yamlLineRe = regexp.MustCompile(`line (\d+)`)
+
+func yamlErrLine(err error) int {
+	m := yamlLineRe.FindStringSubmatch(err.Error())
+	if m == nil {
+		return 0
+	}
+	var n int
+	fmt.Sscan(m[1], &n)
+	return n
+}
+
+func (e *Entry) validate() error {
+	if !idRe.MatchString(e.ID) {
+		return fmt.Errorf("id must be lower-case letters, digits and _, 2-40 long")
+	}
+	if strings.TrimSpace(e.Name) == "" {
+		return fmt.Errorf("name is empty")
+	}
+	switch e.Kind {
+	case "":
+		e.Kind = "type"
+	case "type", "rule", "context":
+	default:
+		return fmt.Errorf("kind %q must be type, rule or context", e.Kind)
+	}
+	if e.Kind == "context" {
+		if len(e.Benign) == 0 {
+			return fmt.Errorf("a context entry needs benign phrases")
+		}
+	} else {
+		if len(e.Phrases) < 3 {
+			return fmt.Errorf("needs at least 3 phrases, has %d", len(e.Phrases))
+		}
+		if strings.TrimSpace(e.Summary) == "" || len(e.Advice.Do) == 0 || len(e.Advice.Dont) == 0 {
+			return fmt.Errorf("summary, advice.do and advice.dont must all be filled in")
+		}
+		if len(e.Audiences) == 0 {
+			return fmt.Errorf("audiences is empty")
+		}
+	}
+	for _, a := range e.Audiences {
+		if _, ok := Audiences[a]; !ok {
+			return fmt.Errorf("audience %q is not one of elderly, students, parents, finance, everyone", a)
+		}
+	}
+	check := func(list []string) error {
+		for _, p := range list {
+			text, _, err := parsePhrase(p)
+			if err != nil {
+				return err
+			}
+			if len(Normalize(nil, text)) == 0 {
+				return fmt.Errorf("phrase %q has no letters or digits to match", p)
+			}
+		}
+		return nil
+	}
+	if err := check(e.Phrases); err != nil {
+		return err
+	}
+	if err := check(e.Benign); err != nil {
+		return err
+	}
+	for i, g := range e.Require {
+		if len(g) == 0 {
+			return fmt.Errorf("require group %d is empty", i+1)
+		}
+		if err := check(g); err != nil {
+			return err
+		}
+	}
+	for k, w := range e.Entities {
+		switch k {
+		case EntityURL, EntityShortURL, EntityOddDomain, EntityPhone, EntityHotline, EntityIntlPhone, EntityBankCard, EntityQQ, EntityWeChat, EntityAmount, EntityCode:
+		default:
+			return fmt.Errorf("entities: unknown kind %q", k)
+		}
+		if w <= 0 || w > 10 {
+			return fmt.Errorf("entities: weight of %s must be from 0 to 10", k)
+		}
+	}
+	return nil
+}
