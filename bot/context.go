@@ -62,3 +62,9 @@ func (c *Context) Tally(kind, detail string) {
 // Mentioned reports whether the sender addressed the bot: an @-mention or a
 // 1:1 chat. Only then does the bot answer things it did not understand.
 func (c *Context) Mentioned() bool { return c.msg.MentionsBot || c.msg.Direct }
+
+// IsCounsellor reports whether the sender is the counsellor who bound the
+// group. Settings of a group are theirs to change.
+func (c *Context) IsCounsellor() bool {
+	return c.Group != nil && c.Group.BoundBy != 0 && c.Member != nil && c.Member.ID == c.Group.BoundBy
+}

@@ -48,6 +48,29 @@ type Group struct {
 	BoundAt    *time.Time `json:"bound_at,omitempty"`
 	Size       int        `json:"size,omitempty"` // member count if known
 	CreatedAt  time.Time  `json:"created_at"`
+	// WarnScams overrides whether the bot warns the group about scam
+	// messages nobody asked about; nil means the default for the kind.
+	WarnScams *bool `json:"warn_scams,omitempty"`
+	// ShareSamples: the group agreed that checked messages are kept to
+	// improve the knowledge base. Off unless a counsellor turns it on.
+	ShareSamples bool `json:"share_samples"`
+}
+
+// WarnsScams reports whether the bot speaks up about scam messages in the
+// group: by default in community groups, where the elderly are, and not in
+// class groups.
+func (g *Group) WarnsScams() bool {
+	if g.WarnScams != nil {
+		return *g.WarnScams
+	}
+	return g.Kind == GroupCommunity
+}
+
+// GroupUpdate changes a group's settings; nil fields stay as they are.
+type GroupUpdate struct {
+	WarnScams    *bool
+	ShareSamples *bool
+	Size         *int
 }
 
 // Bound reports whether a counsellor has bound the group to an org unit.
@@ -90,6 +113,7 @@ type GroupStore interface {
 	// creating units that do not exist yet. by is the binding counsellor.
 	BindGroup(ctx context.Context, groupID int64, path []OrgUnit, by int64) (*Group, error)
 	UnbindGroup(ctx context.Context, groupID int64) error
+	UpdateGroup(ctx context.Context, groupID int64, u GroupUpdate) (*Group, error)
 }
 
 // MemberStore turns platform user IDs into pseudonymous members.
@@ -112,7 +136,16 @@ type Inbox interface {
 	Pending(ctx context.Context, channel string) ([]*Message, error)
 }
 
+// EventFilter selects events. Zero fields match everything.
+type EventFilter struct {
+	GroupID int64
+	Kind    string
+	Detail  string
+	Since   time.Time
+}
+
 // EventStore records participation.
 type EventStore interface {
 	CreateEvent(ctx context.Context, e *Event) error
+	CountEvents(ctx context.Context, f EventFilter) (int, error)
 }

@@ -24,6 +24,9 @@ type Config struct {
 	Timezone string `yaml:"timezone"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
+	// KnowledgeDir holds the knowledge base's YAML files, reloaded when they
+	// change; empty means the copy built into the binary.
+	KnowledgeDir string `yaml:"knowledge_dir"`
 
 	Web        Web        `yaml:"web"`
 	Playground Playground `yaml:"playground"`
@@ -88,10 +91,11 @@ func Load(path string, env func(string) (string, bool)) (Config, error) {
 // applyEnv overrides fields from FANZHA_* variables.
 func (c *Config) applyEnv(env func(string) (string, bool)) error {
 	str := map[string]*string{
-		"FANZHA_DATA_DIR":  &c.DataDir,
-		"FANZHA_TIMEZONE":  &c.Timezone,
-		"FANZHA_LOG_LEVEL": &c.LogLevel,
-		"FANZHA_WEB_ADDR":  &c.Web.Addr,
+		"FANZHA_DATA_DIR":      &c.DataDir,
+		"FANZHA_TIMEZONE":      &c.Timezone,
+		"FANZHA_LOG_LEVEL":     &c.LogLevel,
+		"FANZHA_WEB_ADDR":      &c.Web.Addr,
+		"FANZHA_KNOWLEDGE_DIR": &c.KnowledgeDir,
 	}
 	for k, p := range str {
 		if v, ok := env(k); ok {
@@ -126,6 +130,11 @@ func (c *Config) applyEnv(env func(string) (string, bool)) error {
 func (c Config) Validate() error {
 	if strings.TrimSpace(c.DataDir) == "" {
 		return fmt.Errorf("config: data_dir must not be empty")
+	}
+	if c.KnowledgeDir != "" {
+		if st, err := os.Stat(c.KnowledgeDir); err != nil || !st.IsDir() {
+			return fmt.Errorf("config: knowledge_dir: %q is not a directory", c.KnowledgeDir)
+		}
 	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		return fmt.Errorf("config: timezone: %q is not a known time zone", c.Timezone)

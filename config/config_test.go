@@ -57,6 +57,7 @@ func TestErrorsNameTheField(t *testing.T) {
 		{file: write("data_dri: x\n"), want: "data_dri"}, // a typo is not silently ignored
 		{env: map[string]string{"FANZHA_PLAYGROUND_ENABLED": "ja"}, want: "FANZHA_PLAYGROUND_ENABLED"},
 		{file: filepath.Join(dir, "missing.yaml"), want: "missing.yaml"},
+		{env: map[string]string{"FANZHA_KNOWLEDGE_DIR": filepath.Join(dir, "nope")}, want: "knowledge_dir"},
 	}
 	for _, tt := range tests {
 		_, err := config.Load(tt.file, env(tt.env))

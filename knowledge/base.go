@@ -2,9 +2,11 @@ package knowledge
 
 import (
 	"embed"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +57,9 @@ func (b *Base) Check(text string) Verdict { return b.Index().Check(text) }
 func (b *Base) Reload() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	// Remember what was tried, good or broken, so the watcher reloads only
+	// after the next edit and reports a broken file once.
+	b.stamp = b.dirStamp()
 	ix, err := Load(b.fsys)
 	if err != nil {
 		if b.cur.Load() != nil {
@@ -63,7 +68,6 @@ func (b *Base) Reload() error {
 		return err
 	}
 	b.cur.Store(ix)
-	b.stamp = b.dirStamp()
 	b.logger.Info("knowledge loaded", "entries", len(ix.Entries), "dir", b.dir)
 	return nil
 }
@@ -77,19 +81,32 @@ func (b *Base) dirStamp() string {
 	if err != nil {
 		return ""
 	}
-	var s []byte
+	var s strings.Builder
 	for _, e := range ents {
 		if info, err := e.Info(); err == nil {
-			s = append(s, e.Name()...)
-			s = append(s, info.ModTime().String()...)
-			s = append(s, byte(info.Size()), byte(info.Size()>>8))
+			fmt.Fprintf(&s, "%s %d %d\n", e.Name(), info.ModTime().UnixNano(), info.Size())
 		}
 	}
-	return string(s)
+	return s.String()
 }
 
-// Watch reloads whenever the files in the directory change, checking every
-// interval until done is closed. Embedded knowledge never changes.
+// ReloadIfChanged reloads if the directory's files changed since the last
+// attempt, and reports whether new knowledge is active.
+func (b *Base) ReloadIfChanged() (bool, error) {
+	if b.dir == "" {
+		return false, nil
+	}
+	b.mu.Lock()
+	changed := b.dirStamp() != b.stamp
+	b.mu.Unlock()
+	if !changed {
+		return false, nil
+	}
+	err := b.Reload()
+	return err == nil, err
+}
+
+// Watch calls ReloadIfChanged every interval until done is closed.
 func (b *Base) Watch(done <-chan struct{}, interval time.Duration) {
 	if b.dir == "" {
 		return
@@ -101,16 +118,7 @@ func (b *Base) Watch(done <-chan struct{}, interval time.Duration) {
 		case <-done:
 			return
 		case <-t.C:
-			b.mu.Lock()
-			changed := b.dirStamp() != b.stamp
-			b.mu.Unlock()
-			if changed {
-				if err := b.Reload(); err != nil {
-					b.mu.Lock()
-					b.stamp = b.dirStamp() // report a broken file once, not every tick
-					b.mu.Unlock()
-				}
-			}
+			_, _ = b.ReloadIfChanged() // Reload logs what went wrong
 		}
 	}
 }

@@ -195,7 +195,7 @@ func (ix *Index) Check(text string) Verdict {
 		}
 	})
 
-	v := Verdict{Entities: extractEntities(string(s.folded), triggers)}
+	v := Verdict{Entities: extractEntities(s.folded, triggers)}
 	var penalty float64
 	for _, c := range ix.context {
 		penalty += s.benign[c]

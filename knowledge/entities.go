@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"bytes"
 	"regexp"
 	"strings"
 )
@@ -62,22 +63,22 @@ var oddTLDs = []string{".top", ".xyz", ".vip", ".icu", ".shop", ".club", ".site"
 // extractEntities finds links, numbers, accounts and amounts in folded text.
 // Triggers and cheap byte checks decide first, so ordinary chat never
 // reaches the regexps.
-func extractEntities(s string, t trigger) []Entity {
+func extractEntities(s []byte, t trigger) []Entity {
 	var out []Entity
 	if hasDomainDot(s) {
-		for _, u := range urlRe.FindAllString(s, 8) {
-			out = append(out, classifyURL(u))
+		for _, u := range urlRe.FindAll(s, 8) {
+			out = append(out, classifyURL(string(u)))
 		}
 	}
 	if t&triggerQQ != 0 {
-		for _, m := range qqRe.FindAllStringSubmatch(s, 4) {
-			out = append(out, Entity{EntityQQ, m[1]})
+		for _, m := range qqRe.FindAllSubmatch(s, 4) {
+			out = append(out, Entity{EntityQQ, string(m[1])})
 		}
 	}
 	out = scanNumbers(s, out)
 	if t&triggerWeChat != 0 {
-		for _, m := range wxRe.FindAllStringSubmatch(s, 4) {
-			out = append(out, Entity{EntityWeChat, m[1]})
+		for _, m := range wxRe.FindAllSubmatch(s, 4) {
+			out = append(out, Entity{EntityWeChat, string(m[1])})
 		}
 	}
 	if t&triggerCode != 0 {
@@ -146,7 +147,7 @@ func hasValue(es []Entity, v string) bool {
 
 // hasDomainDot reports whether s has a dot between ASCII letters or digits,
 // the least a link needs; Chinese text ends sentences with "。".
-func hasDomainDot(s string) bool {
+func hasDomainDot(s []byte) bool {
 	for i := 1; i+1 < len(s); i++ {
 		if s[i] == '.' && isAlnum(s[i-1]) && isAlnum(s[i+1]) {
 			return true
@@ -164,7 +165,7 @@ func isDigit(b byte) bool { return '0' <= b && b <= '9' }
 // scanNumbers finds runs of digits (with single spaces or dashes inside, as
 // people write phone numbers) and reports phones, hotlines, cards and sums
 // of money. It is a hand-written scanner because it runs on every message.
-func scanNumbers(s string, out []Entity) []Entity {
+func scanNumbers(s []byte, out []Entity) []Entity {
 	for i := 0; i < len(s); {
 		if !isDigit(s[i]) {
 			i++
@@ -184,7 +185,7 @@ func scanNumbers(s string, out []Entity) []Entity {
 				break
 			}
 		}
-		raw := s[start:j]
+		raw := string(s[start:j])
 		if amount, ok := moneyAround(s, start, j); ok {
 			out = append(out, Entity{EntityAmount, amount})
 		} else if e, ok := classifyNumber(raw); ok && !inURL(out, e.Value) && !hasValue(out, e.Value) {
@@ -197,7 +198,7 @@ func scanNumbers(s string, out []Entity) []Entity {
 
 // moneyAround reports the run s[i:j] as a sum of money if a currency sign
 // comes before it or a unit after it ("3000元", "18万", "¥99.9").
-func moneyAround(s string, i, j int) (string, bool) {
+func moneyAround(s []byte, i, j int) (string, bool) {
 	if j+2 < len(s) && s[j] == '.' && isDigit(s[j+1]) { // decimals
 		j++
 		for j < len(s) && isDigit(s[j]) {
@@ -205,14 +206,14 @@ func moneyAround(s string, i, j int) (string, bool) {
 		}
 	}
 	for _, sign := range []string{"¥", "￥"} {
-		if strings.HasSuffix(s[:i], sign) {
-			return s[i-len(sign) : j], true
+		if bytes.HasSuffix(s[:i], []byte(sign)) {
+			return string(s[i-len(sign) : j]), true
 		}
 	}
 	rest := s[j:]
 	for _, unit := range []string{"万元", "万", "元", "块钱", "块"} {
-		if strings.HasPrefix(rest, unit) {
-			return s[i : j+len(unit)], true
+		if bytes.HasPrefix(rest, []byte(unit)) {
+			return string(s[i : j+len(unit)]), true
 		}
 	}
 	return "", false

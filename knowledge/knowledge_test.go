@@ -191,12 +191,15 @@ func TestReloadKeepsPreviousOnError(t *testing.T) {
 	if v := b.Check("刷单先垫付"); v.Level != LevelHigh {
 		t.Fatalf("after a refused reload the old knowledge is gone: %v", v.Level)
 	}
-	// A good edit takes effect without restart.
-	os.WriteFile(path, []byte(strings.Replace(goodEntry, "刷单=5", "跑分=5", 1)), 0o600)
-	if err := b.Reload(); err != nil {
-		t.Fatal(err)
+	if changed, err := b.ReloadIfChanged(); changed || err != nil {
+		t.Fatalf("the refused file was reloaded again: %v %v", changed, err)
 	}
-	if v := b.Check("跑分先垫付"); v.Level != LevelHigh {
+	// A good edit takes effect without restart, noticed by the watcher.
+	os.WriteFile(path, []byte(strings.Replace(goodEntry, "刷单=5", "跑分分=5", 1)), 0o600)
+	if changed, err := b.ReloadIfChanged(); !changed || err != nil {
+		t.Fatalf("edit not picked up: %v %v", changed, err)
+	}
+	if v := b.Check("跑分分先垫付"); v.Level != LevelHigh {
 		t.Fatalf("new phrase not active after reload: %v", v.Level)
 	}
 }
@@ -224,4 +227,26 @@ func BenchmarkCheck(b *testing.B) {
 		ix.Check(msgs[i%len(msgs)])
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+func TestVerdictTextFitsAPhone(t *testing.T) {
+	ix := embeddedIndex(t)
+	for _, text := range []string{
+		"恭喜您中奖！请先交税才能领奖，点击 https://t.cn/x 或加QQ 12345678，打 13800138000，卡号 6222021234567890123",
+		"今天中午吃什么",
+		"你好，帮商家刷单，先垫付，本金加佣金马上返还",
+	} {
+		out := ix.Check(text).Text()
+		lines := strings.Split(out, "\n")
+		if len(lines) > 10 {
+			t.Errorf("%d lines for %q:\n%s", len(lines), text, out)
+		}
+		if !strings.Contains(out, "96110") {
+			t.Errorf("no hotline for %q:\n%s", text, out)
+		}
+	}
+	out := ix.Check("今天中午吃什么").Text()
+	if !strings.Contains(out, "不代表一定安全") {
+		t.Errorf("a clean verdict claims certainty:\n%s", out)
+	}
 }

@@ -39,10 +39,35 @@ func (s *Events) CreateEvent(ctx context.Context, e *bot.Event) error {
 	})
 }
 
-// CountEvents counts the events of a group with the given kind ("" for all).
-func (s *Events) CountEvents(ctx context.Context, groupID int64, kind string) (int, error) {
+// CountEvents counts the events matching f.
+func (s *Events) CountEvents(ctx context.Context, f bot.EventFilter) (int, error) {
+	q := `SELECT count(*) FROM events WHERE 1=1`
+	var args []any
+	if f.GroupID != 0 {
+		q, args = q+` AND group_id = ?`, append(args, f.GroupID)
+	}
+	if f.Kind != "" {
+		q, args = q+` AND kind = ?`, append(args, f.Kind)
+	}
+	if f.Detail != "" {
+		q, args = q+` AND detail = ?`, append(args, f.Detail)
+	}
+	if !f.Since.IsZero() {
+		q, args = q+` AND at >= ?`, append(args, formatTime(f.Since))
+	}
 	var n int
-	err := s.db.r.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE group_id = ? AND (? = '' OR kind = ?)`,
-		groupID, kind, kind).Scan(&n)
-	return n, err
+	if err := s.db.r.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: counting events: %w", err)
+	}
+	return n, nil
+}
+
+// CreateSample keeps a checked message for improving the knowledge base.
+// Call it only for groups that opted in.
+func (s *Events) CreateSample(ctx context.Context, groupID int64, level, text string) error {
+	return s.db.withTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO kb_samples (group_id, level, text, created_at) VALUES (?, ?, ?, ?)`,
+			groupID, level, text, s.db.now())
+		return err
+	})
 }

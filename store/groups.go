@@ -19,7 +19,7 @@ func (db *DB) Groups() *Groups { return &Groups{db} }
 var _ bot.GroupStore = (*Groups)(nil)
 
 const groupColumns = `g.id, g.channel, g.platform_id, g.name, g.kind, g.bound_by, g.bound_at, g.size, g.created_at,
-	o.id, o.parent_id, o.kind, o.name, o.population`
+	g.warn_scams, g.share_samples, o.id, o.parent_id, o.kind, o.name, o.population`
 
 const groupFrom = ` FROM groups g LEFT JOIN org_units o ON o.id = g.org_unit_id`
 
@@ -29,14 +29,18 @@ func scanGroup(row scanner) (*bot.Group, error) {
 	var (
 		g                          bot.Group
 		boundBy, oid, oparent, pop sql.NullInt64
+		warn                       sql.NullBool
 		boundAt, okind, oname      sql.NullString
 		created                    string
 	)
 	if err := row.Scan(&g.ID, &g.Channel, &g.PlatformID, &g.Name, &g.Kind, &boundBy, &boundAt, &g.Size, &created,
-		&oid, &oparent, &okind, &oname, &pop); err != nil {
+		&warn, &g.ShareSamples, &oid, &oparent, &okind, &oname, &pop); err != nil {
 		return nil, err
 	}
 	g.BoundBy = boundBy.Int64
+	if warn.Valid {
+		g.WarnScams = &warn.Bool
+	}
 	g.CreatedAt = parseTime(created)
 	if boundAt.Valid {
 		t := parseTime(boundAt.String)
@@ -192,4 +196,32 @@ func (s *Groups) UnbindGroup(ctx context.Context, groupID int64) error {
 		_, err := tx.ExecContext(ctx, `UPDATE groups SET org_unit_id = NULL, kind = 'other', bound_by = NULL, bound_at = NULL WHERE id = ?`, groupID)
 		return err
 	})
+}
+
+// UpdateGroup changes the group's settings.
+func (s *Groups) UpdateGroup(ctx context.Context, groupID int64, u bot.GroupUpdate) (*bot.Group, error) {
+	var sets []string
+	var args []any
+	if u.WarnScams != nil {
+		sets, args = append(sets, "warn_scams = ?"), append(args, *u.WarnScams)
+	}
+	if u.ShareSamples != nil {
+		sets, args = append(sets, "share_samples = ?"), append(args, *u.ShareSamples)
+	}
+	if u.Size != nil {
+		if *u.Size < 0 || *u.Size > 100000 {
+			return nil, bot.Errorf(bot.EINVALID, "群人数应在 0 到 100000 之间。")
+		}
+		sets, args = append(sets, "size = ?"), append(args, *u.Size)
+	}
+	if len(sets) > 0 {
+		err := s.db.withTx(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE groups SET `+strings.Join(sets, ", ")+` WHERE id = ?`, append(args, groupID)...)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("store: updating group: %w", err)
+		}
+	}
+	return s.find(ctx, s.db.w, `WHERE g.id = ?`, groupID)
 }

@@ -19,11 +19,18 @@ func startBinary(t *testing.T, bin, dir, addr string) *exec.Cmd {
 	cmd := exec.Command(bin, "serve")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "FANZHA_DATA_DIR="+filepath.Join(dir, "data"), "FANZHA_WEB_ADDR="+addr)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("fanzha output:\n%s", logs.String())
+		}
+	})
 	for i := 0; i < 200; i++ {
 		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
 			resp.Body.Close()

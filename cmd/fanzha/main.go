@@ -2,6 +2,7 @@
 //
 //	fanzha [serve]     run the bot: every configured channel plus the web pages
 //	fanzha migrate     bring the database schema up to date and exit
+//	fanzha check       check a message against the knowledge base (--json: a batch from stdin)
 //	fanzha version     print the version
 package main
 
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		fmt.Fprintf(stdout, "数据库已是最新版本（第 %d 版）。\n", v)
 		return nil
+	case "check":
+		return runCheck(args, stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "fanzha", version)
 		return nil
@@ -81,6 +84,7 @@ const usage = `usage: fanzha [command] [flags]
 commands:
   serve     run the bot (default)
   migrate   bring the database schema up to date
+  check     check "text", or --json < messages.txt (one message per line)
   version   print the version
 
 flags of serve and migrate:

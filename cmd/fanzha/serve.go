@@ -12,9 +12,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"fanzha/bot"
@@ -22,6 +24,8 @@ import (
 	"fanzha/config"
 	"fanzha/handlers/binding"
 	"fanzha/handlers/help"
+	"fanzha/handlers/scamcheck"
+	"fanzha/knowledge"
 	"fanzha/store"
 	"fanzha/web"
 )
@@ -34,6 +38,7 @@ type Main struct {
 	Logger     *slog.Logger
 
 	DB         *store.DB
+	Knowledge  *knowledge.Base
 	Router     *bot.Router
 	Playground *playground.Channel
 	HTTP       *http.Server
@@ -129,6 +134,7 @@ func (m *Main) buildRouter() *bot.Router {
 		bot.ReplyErrors(),
 	)
 	binding.Register(r, m.DB.Groups())
+	scamcheck.Register(r, scamcheck.Deps{KB: m.Knowledge, Groups: m.DB.Groups(), Events: m.DB.Events(), Samples: m.DB.Events()})
 	help.Register(r) // last: its help text lists everything registered before
 	return r
 }
@@ -139,8 +145,18 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openDB(ctx); err != nil {
 		return err
 	}
+	kb, err := knowledge.Open(m.Config.KnowledgeDir, m.Logger)
+	if err != nil {
+		return fmt.Errorf("knowledge base: %w", err)
+	}
+	m.Knowledge = kb
 	m.Router = m.buildRouter()
 	ctx, m.cancel = context.WithCancel(ctx)
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.reloadKnowledge(ctx)
+	}()
 	mounts := map[string]http.Handler{}
 
 	if m.Config.Playground.Enabled {
@@ -180,6 +196,24 @@ func (m *Main) Run(ctx context.Context) error {
 	}()
 	m.Logger.Info("fanzha running", "version", version, "web", "http://"+m.Addr+"/", "data_dir", m.Config.DataDir)
 	return nil
+}
+
+// reloadKnowledge reloads the knowledge base on SIGHUP and, when it comes
+// from a directory, whenever its files change. A broken edit is refused
+// with a log line naming file and line; the previous knowledge stays.
+func (m *Main) reloadKnowledge(ctx context.Context) {
+	go m.Knowledge.Watch(ctx.Done(), 5*time.Second)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			_ = m.Knowledge.Reload() // logged by Reload
+		}
+	}
 }
 
 // Close stops the web server and channels, letting requests in flight

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestCheckCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"check", "刷单返利，日结佣金，先垫付后返还"}, nil, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "高风险") || !strings.Contains(out.String(), "刷单返利") {
+		t.Fatalf("human output:\n%s", out.String())
+	}
+	if err := run(context.Background(), []string{"check"}, nil, &out, &errb); err == nil {
+		t.Fatal("check without text succeeded")
+	}
+}
+
+func TestCheckJSONBatch(t *testing.T) {
+	in := strings.Join([]string{
+		"刷单返利，日结佣金，先垫付后返还",
+		"",
+		"明天上午小区停水",
+		"积分即将清零，请点击链接兑换 https://t.cn/abc",
+	}, "\n")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"check", "--json"}, strings.NewReader(in), &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	var got []checkResult
+	sc := bufio.NewScanner(&out)
+	for sc.Scan() {
+		var r checkResult
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		got = append(got, r)
+	}
+	if len(got) != 3 {
+		t.Fatalf("%d results for 3 messages (and one blank line)", len(got))
+	}
+	if got[0].Level != "high" || got[0].Types[0].ID != "shuadan" || len(got[0].Phrases) == 0 {
+		t.Errorf("scam: %+v", got[0])
+	}
+	if got[1].Level != "none" || got[1].Types == nil || got[1].Entities == nil {
+		t.Errorf("ordinary: %+v (lists must be [], not null)", got[1])
+	}
+	if got[2].Level == "none" || len(got[2].Entities) != 1 || got[2].Entities[0].Kind != "short_url" {
+		t.Errorf("phishing: %+v", got[2])
+	}
+	// A line too long for the scanner is an error naming the limit, not a silent cut.
+	err := run(context.Background(), []string{"check", "--json"}, strings.NewReader(strings.Repeat("骗", maxCheckLine)), &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "at most") {
+		t.Fatalf("oversized line: %v", err)
+	}
+}

@@ -1,0 +1,258 @@
+// Package scamcheck answers "这是诈骗吗？": it checks a message someone
+// received against the knowledge base, explains the verdict, and warns a
+// group once when someone posts a message that is very likely a scam.
+package scamcheck
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"fanzha/bot"
+	"fanzha/knowledge"
+)
+
+// Checker judges a message; *knowledge.Base is one.
+type Checker interface {
+	Check(text string) knowledge.Verdict
+}
+
+// SampleStore keeps checked messages of groups that opted in.
+type SampleStore interface {
+	CreateSample(ctx context.Context, groupID int64, level, text string) error
+}
+
+// Deps are what the feature needs.
+type Deps struct {
+	KB      Checker
+	Groups  bot.GroupStore
+	Events  bot.EventStore
+	Samples SampleStore
+	Now     func() time.Time
+}
+
+// Unrequested warnings are bounded so the bot helps rather than nags: one
+// per scam type per group a day (a scam forwarded five times is warned
+// about once) and at most one of any type per group an hour.
+const (
+	warnSameTypeEvery = 24 * time.Hour
+	warnAnyEvery      = time.Hour
+)
+
+// minCheckRunes is the shortest text worth checking.
+const minCheckRunes = 4
+
+// questions are the ways people ask; a message containing one is a request
+// to check the rest of it, e.g. a forwarded text followed by "这是诈骗吗？".
+var questions = []string{"这是诈骗吗", "这是不是诈骗", "是诈骗吗", "是不是诈骗", "是骗子吗", "是不是骗子", "是骗局吗", "是不是骗局", "靠谱吗", "可信吗", "能信吗", "是真的吗"}
+
+// officialNumbers are numbers people may want to check that are real.
+var officialNumbers = map[string]string{
+	"96110": "全国反诈预警劝阻专线，接到它的来电请一定接听",
+	"110":   "报警电话",
+	"12381": "工信部涉诈预警劝阻短信号码",
+	"12321": "网络不良与垃圾信息举报受理中心",
+	"12393": "医保服务热线",
+	"12333": "人社服务热线",
+	"12366": "税务服务热线",
+}
+
+// Register adds the scam check: the commands, the question matcher, "@bot
+// + text", and the unrequested warning in groups that want it.
+func Register(r *bot.Router, d Deps) {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	h := &handler{d}
+	r.Handle(func(c *bot.Context) error { return h.check(c, c.Args()) }, "这是诈骗吗", "是诈骗吗", "是不是诈骗", "鉴定")
+	r.Handle(h.lookup, "查询")
+	r.Handle(func(c *bot.Context) error { return h.setWarn(c, true) }, "开启预警")
+	r.Handle(func(c *bot.Context) error { return h.setWarn(c, false) }, "关闭预警")
+	r.Handle(func(c *bot.Context) error { return h.setSamples(c, true) }, "开启样本收集")
+	r.Handle(func(c *bot.Context) error { return h.setSamples(c, false) }, "关闭样本收集")
+	r.HandleMatch("scam-question", asksQuestion, func(c *bot.Context) error { return h.check(c, stripQuestion(c.Args())) })
+	r.HandleMatch("scam-mention", func(c *bot.Context) bool {
+		return c.Mentioned() && utf8.RuneCountInString(c.Args()) >= 6
+	}, h.mentioned)
+	r.HandleMatch("scam-warning", func(c *bot.Context) bool {
+		return !c.Mentioned() && c.Group != nil && c.Group.WarnsScams() && utf8.RuneCountInString(c.Args()) >= 8
+	}, h.warn)
+
+	r.Describe(bot.Usage{Say: "这是诈骗吗 + 收到的消息", Does: "帮你看看是不是诈骗、为什么、该怎么办"})
+	r.Describe(bot.Usage{Say: "查询 + 网址或电话", Does: "看看链接、号码有没有风险"})
+	r.Describe(bot.Usage{Say: "开启预警 / 关闭预警", Does: "群里有人发出高风险诈骗信息时，机器人是否主动提醒", Counsellor: true})
+	r.Describe(bot.Usage{Say: "开启样本收集 / 关闭样本收集", Does: "同意保存查询过的消息，用于改进识别（默认关闭）", Counsellor: true})
+}
+
+type handler struct{ Deps }
+
+func asksQuestion(c *bot.Context) bool {
+	t := c.Args()
+	for _, q := range questions {
+		if strings.Contains(t, q) {
+			return true
+		}
+	}
+	return false
+}
+
+// stripQuestion removes the question from a message, leaving what to check.
+func stripQuestion(t string) string {
+	for _, q := range questions {
+		t = strings.ReplaceAll(t, q, " ")
+	}
+	return strings.Trim(t, " \n\t？?。!！，,")
+}
+
+func (h *handler) check(c *bot.Context, text string) error {
+	text = strings.TrimSpace(text)
+	if utf8.RuneCountInString(text) < minCheckRunes {
+		return bot.Errorf(bot.EINVALID, "请把收到的可疑内容一起发给我，例如：这是诈骗吗 恭喜您中奖，请先交税……")
+	}
+	v := h.KB.Check(text)
+	detail := v.Level.Code()
+	if len(v.Types) > 0 {
+		detail += ":" + v.Types[0].ID
+	}
+	// The verdict is counted; the text is kept only where the group agreed.
+	c.Tally("scam_check", detail)
+	if c.Group != nil && c.Group.ShareSamples && h.Samples != nil {
+		if err := h.Samples.CreateSample(c.Context(), c.Group.ID, v.Level.Code(), text); err != nil {
+			c.Logger().Error("keeping sample", "err", err)
+		}
+	}
+	return c.Reply(v.Text())
+}
+
+// chatRunes: an @-mention shorter than this with nothing risky in it is
+// more likely chat ("今天天气怎么样") than a message to check.
+const chatRunes = 12
+
+// mentioned handles "@bot + text": a check, unless the text is plainly chat.
+func (h *handler) mentioned(c *bot.Context) error {
+	text := c.Args()
+	if utf8.RuneCountInString(text) < chatRunes {
+		if v := h.KB.Check(text); v.Level == knowledge.LevelNone && len(v.Entities) == 0 {
+			return c.Reply("抱歉，我没看懂这句话。想查一条消息，请发“这是诈骗吗 + 消息内容”；发送“帮助”可以看到我能做的事。")
+		}
+	}
+	return h.check(c, text)
+}
+
+// lookup checks a link or a number.
+func (h *handler) lookup(c *bot.Context) error {
+	arg := strings.TrimSpace(c.Args())
+	if arg == "" {
+		return bot.Errorf(bot.EINVALID, "请在“查询”后面写上网址或电话号码，例如：查询 https://t.cn/xxxx")
+	}
+	if what, ok := officialNumbers[strings.NewReplacer(" ", "", "-", "").Replace(arg)]; ok {
+		c.Tally("scam_check", "none:official")
+		return c.Reply(arg + " 是" + what + "。\n" + knowledge.Hotline)
+	}
+	v := h.KB.Check(arg)
+	if len(v.Entities) == 0 {
+		return bot.Errorf(bot.EINVALID, "没有认出网址或电话号码，请检查后再发，例如：查询 13800138000")
+	}
+	var lines []string
+	for _, e := range v.Entities {
+		lines = append(lines, knowledge.EntityLabel(e.Kind)+"："+e.Value+"。"+entityAdvice(e.Kind))
+	}
+	lines = append(lines, "号码和链接本身查不出真假：不要用对方给的号码和链接核实，请自己查官方电话。", knowledge.Hotline)
+	c.Tally("scam_check", "lookup:"+v.Entities[0].Kind)
+	return c.Reply(strings.Join(lines, "\n"))
+}
+
+func entityAdvice(kind string) string {
+	switch kind {
+	case knowledge.EntityShortURL:
+		return "短链接会隐藏真实网址，骗子常用，不要点。"
+	case knowledge.EntityOddDomain:
+		return "这种域名便宜、随用随弃，银行、法院、快递公司都不会用，不要点、不要填信息。"
+	case knowledge.EntityURL:
+		return "请核对是不是官方网站，不要在链接里填银行卡、密码和验证码。"
+	case knowledge.EntityIntlPhone:
+		return "境外来电冒充国内单位很常见，不要回拨。"
+	case knowledge.EntityHotline:
+		return "95、400 号码可以被冒充，请到官网核对。"
+	case knowledge.EntityPhone:
+		return "个人手机号不会是银行、公安、客服的办公电话。"
+	case knowledge.EntityBankCard:
+		return "不要向陌生人提供的卡号转账。"
+	case knowledge.EntityQQ, knowledge.EntityWeChat:
+		return "陌生人让你加 QQ、微信谈钱，要提高警惕。"
+	}
+	return ""
+}
+
+// warn speaks up once when someone posts a very likely scam without asking.
+func (h *handler) warn(c *bot.Context) error {
+	v := h.KB.Check(c.Args())
+	if v.Level != knowledge.LevelHigh {
+		return nil
+	}
+	top := v.Types[0]
+	now := h.Now()
+	for _, f := range []bot.EventFilter{
+		{GroupID: c.Group.ID, Kind: "warning", Since: now.Add(-warnAnyEvery)},
+		{GroupID: c.Group.ID, Kind: "warning", Detail: top.ID, Since: now.Add(-warnSameTypeEvery)},
+	} {
+		n, err := h.Events.CountEvents(c.Context(), f)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil // warned recently enough
+		}
+	}
+	c.Tally("warning", top.ID)
+	msg := "⚠️ 温馨提醒：刚才这条消息很像“" + top.Name + "”，出现了“" + strings.Join(first(top.Phrases, 3), "”“") + "”。"
+	if len(v.Dont) > 0 {
+		msg += "\n❌ " + v.Dont[0]
+	}
+	msg += "\n请大家不要转账、不要点链接。" + knowledge.Hotline
+	return c.Reply(msg)
+}
+
+func (h *handler) setWarn(c *bot.Context, on bool) error {
+	if err := mustCounsellor(c); err != nil {
+		return err
+	}
+	if _, err := h.Groups.UpdateGroup(c.Context(), c.Group.ID, bot.GroupUpdate{WarnScams: &on}); err != nil {
+		return err
+	}
+	if on {
+		return c.Reply("已开启：群里有人发出高风险诈骗信息时，我会提醒大家（同类信息每天最多提醒一次）。")
+	}
+	return c.Reply("已关闭主动提醒。大家仍可以发“这是诈骗吗 + 内容”找我查询。")
+}
+
+func (h *handler) setSamples(c *bot.Context, on bool) error {
+	if err := mustCounsellor(c); err != nil {
+		return err
+	}
+	if _, err := h.Groups.UpdateGroup(c.Context(), c.Group.ID, bot.GroupUpdate{ShareSamples: &on}); err != nil {
+		return err
+	}
+	if on {
+		return c.Reply("已开启样本收集：本群之后查询的消息内容会被保存，只用于改进诈骗识别。可随时发送“关闭样本收集”。")
+	}
+	return c.Reply("已关闭样本收集：之后只记录查询结果，不保存消息内容。")
+}
+
+func mustCounsellor(c *bot.Context) error {
+	if c.Group == nil || !c.Group.Bound() {
+		return bot.Errorf(bot.ECONFLICT, "请先由老师或网格员发送“绑定 XX社区”绑定本群，再做设置。")
+	}
+	if !c.IsCounsellor() {
+		return bot.Errorf(bot.EFORBIDDEN, "只有绑定本群的老师或网格员可以更改设置。")
+	}
+	return nil
+}
+
+func first(s []string, n int) []string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

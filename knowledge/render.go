@@ -1,0 +1,96 @@
+package knowledge
+
+import (
+	"fmt"
+	"strings"
+)
+
+// entityLabels name entity kinds for people.
+var entityLabels = map[string]string{
+	EntityURL:       "链接",
+	EntityShortURL:  "短链接（看不到真实网址）",
+	EntityOddDomain: "可疑域名的链接",
+	EntityPhone:     "手机号",
+	EntityHotline:   "客服热线号码（请到官网核对是否真实）",
+	EntityIntlPhone: "境外号码",
+	EntityBankCard:  "银行卡号",
+	EntityQQ:        "QQ号",
+	EntityWeChat:    "微信号",
+	EntityAmount:    "金额",
+	EntityCode:      "验证码",
+}
+
+// EntityLabel is the Chinese name of an entity kind.
+func EntityLabel(kind string) string { return entityLabels[kind] }
+
+// riskyEntity marks entities worth pointing out even when no scam type
+// matched.
+func riskyEntity(kind string) bool {
+	return kind == EntityShortURL || kind == EntityOddDomain || kind == EntityIntlPhone || kind == EntityCode
+}
+
+const (
+	maxShownPhrases  = 5
+	maxShownEntities = 3
+)
+
+// Text renders the verdict for a chat: at most ten short lines, readable on
+// a phone, saying what it looks like, why, what to do, and whom to call. It
+// never claims certainty either way.
+func (v Verdict) Text() string {
+	var lines []string
+	switch v.Level {
+	case LevelHigh:
+		lines = append(lines, fmt.Sprintf("⚠️ 高风险：很像“%s”。", v.Types[0].Name))
+	case LevelSuspicious:
+		lines = append(lines, fmt.Sprintf("❓ 可疑：有“%s”的特征，请先核实再行动。", v.Types[0].Name))
+	default:
+		lines = append(lines, "没有发现明显的诈骗特征，但这不代表一定安全。")
+	}
+	if len(v.Phrases) > 0 {
+		shown := first(v.Phrases, maxShownPhrases)
+		lines = append(lines, "可疑之处：“"+strings.Join(shown, "”“")+"”")
+	}
+	var ents []string
+	for _, e := range v.Entities {
+		if len(ents) == maxShownEntities {
+			break
+		}
+		if v.Level == LevelNone && !riskyEntity(e.Kind) {
+			continue
+		}
+		if e.Kind == EntityCode {
+			ents = append(ents, "提到了验证码")
+			continue
+		}
+		ents = append(ents, EntityLabel(e.Kind)+" "+e.Value)
+	}
+	if len(ents) > 0 {
+		lines = append(lines, "留意："+strings.Join(ents, "；"))
+	}
+	if v.Level == LevelNone {
+		lines = append(lines, "请再想一想：对方是否要你转账、报验证码、下载 App 或共享屏幕？")
+	}
+	for _, d := range v.Do {
+		lines = append(lines, "✅ "+d)
+	}
+	for _, d := range v.Dont {
+		lines = append(lines, "❌ "+d)
+	}
+	if len(v.Types) > 1 && v.Level != LevelNone {
+		var also []string
+		for _, t := range v.Types[1:] {
+			if t.Score >= suspiciousScore {
+				also = append(also, t.Name)
+			}
+		}
+		if len(also) > 0 {
+			lines = append(lines, "也有这些特征："+strings.Join(also, "、"))
+		}
+	}
+	lines = append(lines, Hotline)
+	if len(lines) > 10 { // keep the hotline, drop detail
+		lines = append(lines[:9], Hotline)
+	}
+	return strings.Join(lines, "\n")
+}
