@@ -6,13 +6,14 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-//go:embed data/*.yaml
+//go:embed data/*.yaml data/tips/*.yaml data/quiz/*.yaml
 var embedded embed.FS
 
 // Embedded returns the knowledge files built into the binary.
@@ -31,6 +32,7 @@ type Base struct {
 	dir    string // "" when embedded
 	logger *slog.Logger
 	cur    atomic.Pointer[Index]
+	con    atomic.Pointer[Content]
 	mu     sync.Mutex // serialises reloads
 	stamp  string
 }
@@ -47,6 +49,9 @@ func Open(dir string, logger *slog.Logger) (*Base, error) {
 	return b, nil
 }
 
+// Content returns the active tips and quiz questions.
+func (b *Base) Content() *Content { return b.con.Load() }
+
 // Index returns the active knowledge.
 func (b *Base) Index() *Index { return b.cur.Load() }
 
@@ -61,6 +66,10 @@ func (b *Base) Reload() error {
 	// after the next edit and reports a broken file once.
 	b.stamp = b.dirStamp()
 	ix, err := Load(b.fsys)
+	var con *Content
+	if err == nil {
+		con, err = loadContent(b.fsys, ix)
+	}
 	if err != nil {
 		if b.cur.Load() != nil {
 			b.logger.Error("knowledge reload refused; keeping the previous version", "err", err)
@@ -68,7 +77,8 @@ func (b *Base) Reload() error {
 		return err
 	}
 	b.cur.Store(ix)
-	b.logger.Info("knowledge loaded", "entries", len(ix.Entries), "dir", b.dir)
+	b.con.Store(con)
+	b.logger.Info("knowledge loaded", "entries", len(ix.Entries), "tips", len(con.Tips), "questions", len(con.Questions), "dir", b.dir)
 	return nil
 }
 
@@ -77,16 +87,16 @@ func (b *Base) dirStamp() string {
 	if b.dir == "" {
 		return ""
 	}
-	ents, err := os.ReadDir(b.dir)
-	if err != nil {
-		return ""
-	}
 	var s strings.Builder
-	for _, e := range ents {
-		if info, err := e.Info(); err == nil {
-			fmt.Fprintf(&s, "%s %d %d\n", e.Name(), info.ModTime().UnixNano(), info.Size())
+	_ = filepath.WalkDir(b.dir, func(path string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return nil // a file that vanished mid-walk shows as a change next time
 		}
-	}
+		if info, err := e.Info(); err == nil && !e.IsDir() {
+			fmt.Fprintf(&s, "%s %d %d\n", path, info.ModTime().UnixNano(), info.Size())
+		}
+		return nil
+	})
 	return s.String()
 }
 

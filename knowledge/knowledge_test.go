@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 )
 
 func TestNormalize(t *testing.T) {
@@ -176,6 +177,15 @@ func TestReloadKeepsPreviousOnError(t *testing.T) {
 	if err := os.WriteFile(path, []byte(goodEntry), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	for sub, data := range map[string]string{
+		"tips": "- {id: t0, audiences: [everyone], text: 好}\n",
+		"quiz": "- {id: q0, type: test_scam, audiences: [everyone], tf: true, q: 问, answer: 对, explain: 因为}\n",
+	} {
+		os.Mkdir(filepath.Join(dir, sub), 0o700)
+		if err := os.WriteFile(filepath.Join(dir, sub, "a.yaml"), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	b, err := Open(dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -248,5 +258,79 @@ func TestVerdictTextFitsAPhone(t *testing.T) {
 	out := ix.Check("今天中午吃什么").Text()
 	if !strings.Contains(out, "不代表一定安全") {
 		t.Errorf("a clean verdict claims certainty:\n%s", out)
+	}
+}
+
+func TestContent(t *testing.T) {
+	b, err := Open("", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := b.Content()
+	if len(c.Tips) < 80 || len(c.Questions) < 120 {
+		t.Fatalf("%d tips and %d questions; want >= 80 and >= 120", len(c.Tips), len(c.Questions))
+	}
+	seasonal, tf := 0, 0
+	for _, tip := range c.Tips {
+		if tip.Season != "" {
+			seasonal++
+		}
+	}
+	for _, q := range c.Questions {
+		if q.TF {
+			tf++
+		}
+		if i := q.AnswerIndex(); i < 0 || i >= len(q.Choices()) {
+			t.Errorf("%s: answer index %d out of %d choices", q.ID, i, len(q.Choices()))
+		}
+	}
+	if seasonal < 10 || tf < 20 || tf > len(c.Questions)-20 {
+		t.Errorf("%d seasonal tips, %d true/false of %d questions; want a real mix", seasonal, tf, len(c.Questions))
+	}
+}
+
+func TestSeasons(t *testing.T) {
+	loc := time.FixedZone("CST", 8*3600)
+	tests := []struct {
+		season string
+		date   time.Time
+		want   bool
+	}{
+		{"shuang11", time.Date(2026, 11, 5, 10, 0, 0, 0, loc), true},
+		{"shuang11", time.Date(2026, 12, 5, 10, 0, 0, 0, loc), false},
+		{"nianzhong", time.Date(2026, 12, 20, 10, 0, 0, 0, loc), true}, // wraps the year end
+		{"nianzhong", time.Date(2027, 4, 1, 10, 0, 0, 0, loc), true},
+		{"nianzhong", time.Date(2027, 8, 1, 10, 0, 0, 0, loc), false},
+		{"", time.Date(2027, 8, 1, 10, 0, 0, 0, loc), true},
+	}
+	for _, tt := range tests {
+		tip := Tip{Season: tt.season}
+		if got := tip.InSeason(tt.date); got != tt.want {
+			t.Errorf("%s on %s: %v", tt.season, tt.date.Format("01-02"), got)
+		}
+	}
+}
+
+func TestBrokenContentIsRefused(t *testing.T) {
+	base := fstest.MapFS{"k.yaml": {Data: []byte(goodEntry)}}
+	tests := []struct{ name, path, data, want string }{
+		{"unknown type", "tips/a.yaml", "- {id: t1, types: [nope], audiences: [everyone], text: 提醒}\n", "tips/a.yaml:1"},
+		{"long tip", "tips/a.yaml", "- {id: t1, audiences: [everyone], text: " + strings.Repeat("长", 200) + "}\n", "tips/a.yaml:1"},
+		{"bad answer", "quiz/a.yaml", "- {id: q1, type: test_scam, audiences: [everyone], q: 问, options: [a, b], answer: C, explain: 因为}\n", "quiz/a.yaml:1"},
+		{"tf with options", "quiz/a.yaml", "- {id: q1, type: test_scam, audiences: [everyone], tf: true, q: 问, options: [a], answer: 对, explain: 因为}\n", "quiz/a.yaml:1"},
+	}
+	for _, tt := range tests {
+		fsys := fstest.MapFS{"k.yaml": base["k.yaml"],
+			"tips/ok.yaml": {Data: []byte("- {id: t0, audiences: [everyone], text: 好}\n")},
+			"quiz/ok.yaml": {Data: []byte("- {id: q0, type: test_scam, audiences: [everyone], tf: true, q: 问, answer: 对, explain: 因为}\n")},
+		}
+		fsys[tt.path] = &fstest.MapFile{Data: []byte(tt.data)}
+		ix, err := Load(fsys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := loadContent(fsys, ix); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v; want an error naming %s", tt.name, err, tt.want)
+		}
 	}
 }
