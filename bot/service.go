@@ -54,6 +54,9 @@ type Group struct {
 	// ShareSamples: the group agreed that checked messages are kept to
 	// improve the knowledge base. Off unless a counsellor turns it on.
 	ShareSamples bool `json:"share_samples"`
+	// Schedule is the counsellor's own weekly tip schedule ("2,5 10:00");
+	// empty means the default for the kind.
+	Schedule string `json:"schedule,omitempty"`
 }
 
 // WarnsScams reports whether the bot speaks up about scam messages in the
@@ -71,6 +74,7 @@ type GroupUpdate struct {
 	WarnScams    *bool
 	ShareSamples *bool
 	Size         *int
+	Schedule     *string
 }
 
 // Bound reports whether a counsellor has bound the group to an org unit.

@@ -31,6 +31,21 @@ type Config struct {
 	Web        Web        `yaml:"web"`
 	Playground Playground `yaml:"playground"`
 	Limits     Limits     `yaml:"limits"`
+	Schedule   Schedule   `yaml:"schedule"`
+	Quiz       Quiz       `yaml:"quiz"`
+}
+
+// Schedule is about the weekly tips.
+type Schedule struct {
+	// QuietHours ("22:00-07:00") is when the bot posts nothing on its own;
+	// tips due then wait until it ends. Empty: no quiet hours.
+	QuietHours string `yaml:"quiet_hours"`
+}
+
+// Quiz is about quiz rounds.
+type Quiz struct {
+	WindowSeconds int `yaml:"window_seconds"` // how long each question takes answers
+	Questions     int `yaml:"questions"`      // questions in a round unless the counsellor says
 }
 
 // Web is the HTTP server for the admin pages and the playground.
@@ -61,6 +76,8 @@ func Default() Config {
 		Web:        Web{Addr: "127.0.0.1:8080"},
 		Playground: Playground{Enabled: true},
 		Limits:     Limits{PostsPerGroupPerMinute: 20, PostsPerSecond: 50},
+		Schedule:   Schedule{QuietHours: "22:00-07:00"},
+		Quiz:       Quiz{WindowSeconds: 60, Questions: 5},
 	}
 }
 
@@ -91,11 +108,12 @@ func Load(path string, env func(string) (string, bool)) (Config, error) {
 // applyEnv overrides fields from FANZHA_* variables.
 func (c *Config) applyEnv(env func(string) (string, bool)) error {
 	str := map[string]*string{
-		"FANZHA_DATA_DIR":      &c.DataDir,
-		"FANZHA_TIMEZONE":      &c.Timezone,
-		"FANZHA_LOG_LEVEL":     &c.LogLevel,
-		"FANZHA_WEB_ADDR":      &c.Web.Addr,
-		"FANZHA_KNOWLEDGE_DIR": &c.KnowledgeDir,
+		"FANZHA_DATA_DIR":             &c.DataDir,
+		"FANZHA_TIMEZONE":             &c.Timezone,
+		"FANZHA_LOG_LEVEL":            &c.LogLevel,
+		"FANZHA_WEB_ADDR":             &c.Web.Addr,
+		"FANZHA_KNOWLEDGE_DIR":        &c.KnowledgeDir,
+		"FANZHA_SCHEDULE_QUIET_HOURS": &c.Schedule.QuietHours,
 	}
 	for k, p := range str {
 		if v, ok := env(k); ok {
@@ -149,6 +167,18 @@ func (c Config) Validate() error {
 	}
 	if c.Limits.PostsPerGroupPerMinute < 1 || c.Limits.PostsPerGroupPerMinute > 20 {
 		return fmt.Errorf("config: limits.posts_per_group_per_minute: %d must be between 1 and 20 (the platforms allow 20)", c.Limits.PostsPerGroupPerMinute)
+	}
+	if c.Schedule.QuietHours != "" {
+		var h1, m1, h2, m2 int
+		if _, err := fmt.Sscanf(c.Schedule.QuietHours, "%d:%d-%d:%d", &h1, &m1, &h2, &m2); err != nil || h1 > 23 || h2 > 23 || m1 > 59 || m2 > 59 {
+			return fmt.Errorf("config: schedule.quiet_hours: %q must look like 22:00-07:00", c.Schedule.QuietHours)
+		}
+	}
+	if c.Quiz.WindowSeconds < 10 || c.Quiz.WindowSeconds > 600 {
+		return fmt.Errorf("config: quiz.window_seconds: %d must be between 10 and 600", c.Quiz.WindowSeconds)
+	}
+	if c.Quiz.Questions < 1 || c.Quiz.Questions > 10 {
+		return fmt.Errorf("config: quiz.questions: %d must be between 1 and 10", c.Quiz.Questions)
 	}
 	if c.Limits.PostsPerSecond < 0 {
 		return fmt.Errorf("config: limits.posts_per_second: %v must not be negative", c.Limits.PostsPerSecond)

@@ -54,6 +54,8 @@ func TestErrorsNameTheField(t *testing.T) {
 		{file: write("web:\n  addr: nonsense\n"), want: "web.addr"},
 		{file: write("limits:\n  posts_per_group_per_minute: 60\n"), want: "posts_per_group_per_minute"},
 		{file: write("log_level: loud\n"), want: "log_level"},
+		{file: write("schedule:\n  quiet_hours: late\n"), want: "schedule.quiet_hours"},
+		{file: write("quiz:\n  window_seconds: 1\n"), want: "quiz.window_seconds"},
 		{file: write("data_dri: x\n"), want: "data_dri"}, // a typo is not silently ignored
 		{env: map[string]string{"FANZHA_PLAYGROUND_ENABLED": "ja"}, want: "FANZHA_PLAYGROUND_ENABLED"},
 		{file: filepath.Join(dir, "missing.yaml"), want: "missing.yaml"},

@@ -62,15 +62,17 @@ type Channel struct {
 	groups     bot.GroupStore
 	logger     *slog.Logger
 
+	// Now is the clock messages are stamped with; tests replace it.
+	Now func() time.Time
+
 	mu      sync.RWMutex
 	handler bot.Handler
-	self    bot.Channel // what handlers reply through: the channel, possibly throttled
 	ctx     context.Context
 }
 
 // New returns a playground channel keeping its chats in t.
 func New(t Transcript, groups bot.GroupStore, logger *slog.Logger) *Channel {
-	return &Channel{transcript: t, groups: groups, logger: logger}
+	return &Channel{transcript: t, groups: groups, logger: logger, Now: time.Now}
 }
 
 // Name implements bot.Channel.
@@ -79,14 +81,8 @@ func (c *Channel) Name() string { return Name }
 // Start implements bot.Channel: from now on, messages posted through the
 // API are handed to h. It blocks until ctx is done.
 func (c *Channel) Start(ctx context.Context, h bot.Handler) error {
-	return c.StartAs(ctx, c, h)
-}
-
-// StartAs is Start for a channel wrapped by middleware such as
-// bot.Throttle: self is what the handler is given to reply and post through.
-func (c *Channel) StartAs(ctx context.Context, self bot.Channel, h bot.Handler) error {
 	c.mu.Lock()
-	c.handler, c.self, c.ctx = h, self, ctx
+	c.handler, c.ctx = h, ctx
 	c.mu.Unlock()
 	<-ctx.Done()
 	c.mu.Lock()
@@ -111,6 +107,12 @@ func (c *Channel) Reply(ctx context.Context, msg *bot.Message, r bot.Reply) erro
 
 // Post implements bot.Channel: a scheduled post appears in the group's chat.
 func (c *Channel) Post(ctx context.Context, groupID string, p bot.Post) error {
+	return c.PostKeyed(ctx, groupID, p, "")
+}
+
+// PostKeyed implements bot.KeyedPoster: a post sent again with the same key
+// appears once, as a platform that deduplicates would show it.
+func (c *Channel) PostKeyed(ctx context.Context, groupID string, p bot.Post, key string) error {
 	g, err := c.findGroup(ctx, groupID)
 	if err != nil {
 		return err
@@ -118,7 +120,11 @@ func (c *Channel) Post(ctx context.Context, groupID string, p bot.Post) error {
 	if g == nil {
 		return bot.Errorf(bot.ENOTFOUND, "群 %s 不存在。", groupID)
 	}
-	_, err = c.transcript.AppendLine(ctx, &Line{GroupID: groupID, FromBot: true, Kind: p.Kind, Text: p.Text})
+	msgID := ""
+	if key != "" {
+		msgID = "post:" + key
+	}
+	_, err = c.transcript.AppendLine(ctx, &Line{GroupID: groupID, FromBot: true, MsgID: msgID, Kind: p.Kind, Text: p.Text})
 	return err
 }
 
@@ -275,7 +281,7 @@ func (c *Channel) postMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.mu.RLock()
-	h, self, runCtx := c.handler, c.self, c.ctx
+	h, runCtx := c.handler, c.ctx
 	c.mu.RUnlock()
 	if h == nil {
 		c.fail(w, r, http.StatusServiceUnavailable, "not_ready", "机器人还没有启动完成，请稍后再试。")
@@ -303,7 +309,7 @@ func (c *Channel) postMessage(w http.ResponseWriter, r *http.Request) {
 		Channel: Name, GroupID: g.PlatformID, GroupName: g.Name,
 		SenderID: req.SenderID, SenderName: req.SenderName,
 		Text: text, MentionsBot: req.Mention || mention,
-		PlatformMsgID: req.MsgID, Time: time.Now(),
+		PlatformMsgID: req.MsgID, Time: c.Now(),
 	}
 	// The transcript plays the platform: it keeps what people said, and a
 	// message sent again with the same ID is a redelivery the bot must ignore.
@@ -318,7 +324,7 @@ func (c *Channel) postMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	// Handle on the channel's context, not the request's: a client that
 	// hangs up must not cut a handler short halfway.
-	err = h.Dispatch(context.WithoutCancel(runCtx), self, msg)
+	err = h.Dispatch(context.WithoutCancel(runCtx), c, msg)
 	code := bot.ErrorCode(err)
 	if err != nil && code != bot.EDUPLICATE {
 		status := statusFor(code)

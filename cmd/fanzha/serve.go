@@ -24,7 +24,9 @@ import (
 	"fanzha/config"
 	"fanzha/handlers/binding"
 	"fanzha/handlers/help"
+	"fanzha/handlers/quiz"
 	"fanzha/handlers/scamcheck"
+	"fanzha/handlers/tips"
 	"fanzha/knowledge"
 	"fanzha/store"
 	"fanzha/web"
@@ -40,10 +42,18 @@ type Main struct {
 	DB         *store.DB
 	Knowledge  *knowledge.Base
 	Router     *bot.Router
+	Sender     *bot.Sender
+	Planner    *tips.Planner
+	Quiz       *quiz.Quiz
 	Playground *playground.Channel
 	HTTP       *http.Server
 	// Addr is where the web server listens, known once Run returns.
 	Addr string
+	// Now is the clock of schedules, quiz windows and messages.
+	Now func() time.Time
+	// ManualTicks stops the background loop; tests call Tick themselves.
+	ManualTicks bool
+	lastPlan    time.Time
 
 	logOut io.Writer
 	cancel context.CancelFunc
@@ -53,7 +63,7 @@ type Main struct {
 // NewMain returns a Main with the default configuration logging to logOut.
 func NewMain(logOut io.Writer) *Main {
 	cfg := config.Default()
-	return &Main{Config: cfg, logOut: logOut, Logger: newLogger(logOut, cfg.LogLevel)}
+	return &Main{Config: cfg, logOut: logOut, Logger: newLogger(logOut, cfg.LogLevel), Now: time.Now}
 }
 
 // ParseFlags reads the command line and loads the configuration it names.
@@ -123,7 +133,15 @@ func installSecret(path string) ([]byte, error) {
 }
 
 // buildRouter registers every feature and the middleware all messages pass.
-func (m *Main) buildRouter() *bot.Router {
+func (m *Main) buildRouter() (*bot.Router, error) {
+	loc := m.Config.Location()
+	quiet, err := tips.ParseQuiet(m.Config.Schedule.QuietHours)
+	if err != nil {
+		return nil, err
+	}
+	m.Planner = &tips.Planner{Groups: m.DB.Groups(), Outbox: m.DB.Outbox(), Content: m.Knowledge.Content, Loc: loc, Quiet: quiet}
+	m.Quiz = &quiz.Quiz{Store: m.DB.Quiz(), Content: m.Knowledge.Content, Now: m.Now, Loc: loc,
+		Window: time.Duration(m.Config.Quiz.WindowSeconds) * time.Second, Questions: m.Config.Quiz.Questions, Stale: 10 * time.Minute}
 	r := bot.NewRouter(m.Logger)
 	r.Use(
 		bot.Recover(),
@@ -134,9 +152,57 @@ func (m *Main) buildRouter() *bot.Router {
 		bot.ReplyErrors(),
 	)
 	binding.Register(r, m.DB.Groups())
-	scamcheck.Register(r, scamcheck.Deps{KB: m.Knowledge, Groups: m.DB.Groups(), Events: m.DB.Events(), Samples: m.DB.Events()})
+	quiz.Register(r, m.Quiz) // before the scam check, so "A" is an answer
+	scamcheck.Register(r, scamcheck.Deps{KB: m.Knowledge, Groups: m.DB.Groups(), Events: m.DB.Events(), Samples: m.DB.Events(), Now: m.Now})
+	tips.Register(r, &tips.Commands{Planner: m.Planner, Now: m.Now})
 	help.Register(r) // last: its help text lists everything registered before
-	return r
+	return r, nil
+}
+
+// planEvery is how often tip slots are planned; the sender and quiz run
+// every tick.
+const planEvery = 30 * time.Second
+
+// Tick does the scheduled work due at now: plans tips, moves quiz rounds
+// on, and sends what the outbox owes. The background loop calls it every
+// second; tests call it with their own clock.
+func (m *Main) Tick(ctx context.Context, now time.Time) error {
+	if now.Sub(m.lastPlan) >= planEvery || now.Before(m.lastPlan) {
+		if _, err := m.Planner.Tick(ctx, now); err != nil {
+			return fmt.Errorf("planning tips: %w", err)
+		}
+		m.lastPlan = now
+	}
+	if err := m.Quiz.Tick(ctx, now, m.channelOf); err != nil {
+		return fmt.Errorf("quiz: %w", err)
+	}
+	if _, err := m.Sender.Tick(ctx, now); err != nil {
+		return fmt.Errorf("sending posts: %w", err)
+	}
+	return nil
+}
+
+func (m *Main) channelOf(groupID int64) string {
+	gs, err := m.DB.Groups().FindGroups(context.Background(), bot.GroupFilter{ID: groupID})
+	if err != nil || len(gs) == 0 {
+		return ""
+	}
+	return gs[0].Channel
+}
+
+func (m *Main) loop(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := m.Tick(ctx, m.Now()); err != nil && ctx.Err() == nil {
+				m.Logger.Error("scheduled work failed; will retry", "err", err)
+			}
+		}
+	}
 }
 
 // Run opens the database, starts every configured channel and the web
@@ -150,7 +216,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("knowledge base: %w", err)
 	}
 	m.Knowledge = kb
-	m.Router = m.buildRouter()
+	if m.Router, err = m.buildRouter(); err != nil {
+		return err
+	}
 	ctx, m.cancel = context.WithCancel(ctx)
 	m.wg.Add(1)
 	go func() {
@@ -158,10 +226,13 @@ func (m *Main) Run(ctx context.Context) error {
 		m.reloadKnowledge(ctx)
 	}()
 	mounts := map[string]http.Handler{}
+	channels := map[string]bot.Channel{}
 
 	if m.Config.Playground.Enabled {
 		m.Playground = playground.New(m.DB.Transcript(), m.DB.Groups(), m.Logger)
-		ch := bot.Throttle(m.Playground, m.Config.Limits.PostsPerGroupPerMinute, m.Config.Limits.PostsPerSecond)
+		m.Playground.Now = m.Now
+		ch := m.Playground
+		channels[ch.Name()] = ch
 		if n, err := m.Router.Replay(ctx, ch, m.DB.Inbox()); err != nil {
 			return fmt.Errorf("replaying playground messages: %w", err)
 		} else if n > 0 {
@@ -170,7 +241,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.wg.Add(1)
 		go func() {
 			defer m.wg.Done()
-			if err := m.Playground.StartAs(ctx, ch, m.Router); err != nil {
+			if err := ch.Start(ctx, m.Router); err != nil {
 				m.Logger.Error("playground channel stopped", "err", err)
 			}
 		}()
@@ -178,6 +249,27 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Logger.Info("playground channel on")
 	} else {
 		m.Logger.Info("playground channel off")
+	}
+
+	quiet := m.Planner.Quiet
+	loc := m.Config.Location()
+	m.Sender = &bot.Sender{
+		Outbox: m.DB.Outbox(), Channels: channels, Logger: m.Logger,
+		Limits: bot.NewPostLimiter(m.Config.Limits.PostsPerGroupPerMinute, m.Config.Limits.PostsPerSecond),
+		// Tips wait out the quiet hours; a quiz someone started goes on.
+		Hold: func(p *bot.OutboxPost, now time.Time) bool {
+			return (p.Kind == tips.KindTip || p.Kind == tips.KindTipExtra) && quiet.At(now.In(loc))
+		},
+	}
+	if err := m.Sender.Recover(ctx, m.Now()); err != nil {
+		return fmt.Errorf("recovering the outbox: %w", err)
+	}
+	if !m.ManualTicks {
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			m.loop(ctx)
+		}()
 	}
 
 	srv := &web.Server{Groups: m.DB.Groups(), Logger: m.Logger, Mounts: mounts}

@@ -1,0 +1,257 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// PostStatus is where a post is in the outbox.
+type PostStatus string
+
+const (
+	PostPending PostStatus = "pending" // waiting for its time or a retry
+	PostSending PostStatus = "sending" // handed to the channel; not yet confirmed
+	PostSent    PostStatus = "sent"
+	PostFailed  PostStatus = "failed" // gave up; shown to admins
+	// PostUnconfirmed: the process died between handing the post to a
+	// channel that cannot deduplicate and recording the result. It may or
+	// may not have arrived; it is not sent again, and admins see it.
+	PostUnconfirmed PostStatus = "unconfirmed"
+)
+
+// OutboxPost is a post the bot owes a group: recorded before it is sent,
+// marked after.
+type OutboxPost struct {
+	ID         int64
+	GroupID    int64
+	Channel    string // of the group, filled in by the store
+	PlatformID string // of the group, filled in by the store
+	Kind       string // "tip", "tip_extra", "quiz_question", "quiz_result", "quiz_ranking"
+	Ref        string // what was posted: a tip ID, "round:index"
+	// Key is unique per group. Enqueueing the same key twice is a no-op, so
+	// planning is idempotent; channels that can deduplicate use it too.
+	Key       string
+	Text      string
+	DueAt     time.Time
+	Status    PostStatus
+	Attempts  int
+	LastError string
+	SentAt    *time.Time
+}
+
+// PostFilter selects posts. Zero fields match everything.
+type PostFilter struct {
+	GroupID  int64
+	Kind     string
+	Status   PostStatus
+	DueSince time.Time
+	DueUntil time.Time
+}
+
+// Outbox stores posts until they are sent.
+type Outbox interface {
+	// EnqueuePosts records posts whose (group, key) is new, in one
+	// transaction, and reports how many were new.
+	EnqueuePosts(ctx context.Context, posts []*OutboxPost) (int, error)
+	// DuePosts returns pending posts due at now, oldest first.
+	DuePosts(ctx context.Context, now time.Time, limit int) ([]*OutboxPost, error)
+	// FindPosts returns posts matching f, by due time.
+	FindPosts(ctx context.Context, f PostFilter) ([]*OutboxPost, error)
+	// MarkPosts moves posts to status; for PostSending it counts an attempt.
+	MarkPosts(ctx context.Context, ids []int64, status PostStatus, at time.Time, errText string) error
+	// RetryPost puts a post back to pending, to be tried at next.
+	RetryPost(ctx context.Context, id int64, errText string, next time.Time) error
+}
+
+// KeyedPoster is a channel that deduplicates posts by key, so resending a
+// post whose fate is unknown cannot double it. The playground is one.
+type KeyedPoster interface {
+	PostKeyed(ctx context.Context, groupID string, p Post, key string) error
+}
+
+// PostLimiter keeps posts within platform limits: per group (the robot
+// limit of 20 a minute) and over all groups. It works on the time it is
+// given, not the wall clock, so schedules are tested with a fake clock.
+type PostLimiter struct {
+	perGroup rate.Limit
+	burst    int
+	global   *rate.Limiter
+
+	mu     sync.Mutex
+	groups map[string]*rate.Limiter
+}
+
+// NewPostLimiter allows at most perMinute posts in any 60 seconds to one
+// group, and about perSecond posts a second over all (0: no global limit).
+func NewPostLimiter(perMinute int, perSecond float64) *PostLimiter {
+	// A token bucket lets through burst + rate×T in any window T; keeping
+	// burst + 60 s × rate = perMinute holds the sliding minute to the limit.
+	burst := max(1, perMinute/4)
+	l := &PostLimiter{
+		perGroup: rate.Limit(float64(perMinute-burst) / 60),
+		burst:    burst,
+		groups:   map[string]*rate.Limiter{},
+	}
+	if perSecond > 0 {
+		l.global = rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))
+	}
+	return l
+}
+
+// Allow reports whether one more post to group may go out at now, taking
+// the tokens if so. stop is true when the global limit is used up and no
+// group can post until later.
+func (l *PostLimiter) Allow(group string, now time.Time) (ok, stop bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	g, found := l.groups[group]
+	if !found {
+		g = rate.NewLimiter(l.perGroup, l.burst)
+		l.groups[group] = g
+	}
+	if g.TokensAt(now) < 1 {
+		return false, false
+	}
+	if l.global != nil && !l.global.AllowN(now, 1) {
+		return false, true
+	}
+	g.AllowN(now, 1)
+	return true, false
+}
+
+// Sender delivers due posts from the outbox through the channels, within
+// the limits. Call Recover once at start-up, then Tick regularly.
+//
+// Guarantee: a post is recorded before it is sent and marked after. If the
+// process dies in between, a post for a channel that deduplicates by key
+// (KeyedPoster) is sent again with the same key: exactly once. For other
+// channels it is marked unconfirmed and not sent again: at most once, and
+// visible to admins, because a double post is worse in a resident group
+// than one flagged as uncertain.
+type Sender struct {
+	Outbox   Outbox
+	Channels map[string]Channel
+	Limits   *PostLimiter
+	Logger   *slog.Logger
+	// Hold, if set, keeps a due post back for now (quiet hours).
+	Hold func(p *OutboxPost, now time.Time) bool
+	// MaxAttempts before a post is given up as failed.
+	MaxAttempts int
+	// Crash is a test hook called at the points where a process could die.
+	Crash func(point string)
+}
+
+func (s *Sender) crash(point string) {
+	if s.Crash != nil {
+		s.Crash(point)
+	}
+}
+
+// Recover settles posts left "sending" by a previous process.
+func (s *Sender) Recover(ctx context.Context, now time.Time) error {
+	stuck, err := s.Outbox.FindPosts(ctx, PostFilter{Status: PostSending})
+	if err != nil {
+		return err
+	}
+	for _, p := range stuck {
+		if _, ok := s.Channels[p.Channel].(KeyedPoster); ok {
+			err = s.Outbox.RetryPost(ctx, p.ID, "interrupted; resending with the same key", now)
+		} else {
+			s.Logger.Warn("post interrupted while sending; not resent to avoid a double post", "post", p.ID, "group", p.GroupID)
+			err = s.Outbox.MarkPosts(ctx, []int64{p.ID}, PostUnconfirmed, now, "interrupted while sending")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sendBatch bounds the posts handled in one tick.
+const sendBatch = 500
+
+// Tick sends what is due at now and the limits allow. It returns how many
+// posts went out.
+func (s *Sender) Tick(ctx context.Context, now time.Time) (int, error) {
+	due, err := s.Outbox.DuePosts(ctx, now, sendBatch)
+	if err != nil {
+		return 0, err
+	}
+	var batch []*OutboxPost
+	for _, p := range due {
+		if s.Hold != nil && s.Hold(p, now) {
+			continue
+		}
+		if _, ok := s.Channels[p.Channel]; !ok {
+			continue // channel not running; the post waits for it
+		}
+		ok, stop := s.Limits.Allow(p.Channel+"/"+p.PlatformID, now)
+		if stop {
+			break
+		}
+		if ok {
+			batch = append(batch, p)
+		}
+	}
+	sent := 0
+	for _, p := range batch {
+		if err := s.Outbox.MarkPosts(ctx, []int64{p.ID}, PostSending, now, ""); err != nil {
+			return sent, err
+		}
+		s.crash("marked-sending")
+		err := s.post(ctx, p)
+		s.crash("sent")
+		if err != nil {
+			if err := s.failed(ctx, p, err, now); err != nil {
+				return sent, err
+			}
+			continue
+		}
+		if err := s.Outbox.MarkPosts(ctx, []int64{p.ID}, PostSent, now, ""); err != nil {
+			return sent, err
+		}
+		s.crash("marked-sent")
+		sent++
+	}
+	return sent, nil
+}
+
+func (s *Sender) post(ctx context.Context, p *OutboxPost) error {
+	ch := s.Channels[p.Channel]
+	post := Post{Kind: p.Kind, Text: p.Text}
+	if kp, ok := ch.(KeyedPoster); ok {
+		return kp.PostKeyed(ctx, p.PlatformID, post, p.Key)
+	}
+	return ch.Post(ctx, p.PlatformID, post)
+}
+
+// failed retries with backoff, or gives up on errors that retrying cannot
+// fix and after MaxAttempts.
+func (s *Sender) failed(ctx context.Context, p *OutboxPost, err error, now time.Time) error {
+	attempts := p.Attempts + 1
+	permanent := errors.Is(err, ErrPermanent)
+	switch ErrorCode(err) {
+	case EINVALID, ENOTFOUND, EFORBIDDEN:
+		permanent = true
+	}
+	maxAttempts := s.MaxAttempts
+	if maxAttempts == 0 {
+		maxAttempts = 6
+	}
+	if permanent || attempts >= maxAttempts {
+		s.Logger.Error("post failed; kept in the outbox for admins", "post", p.ID, "group", p.GroupID, "attempts", attempts, "err", err)
+		return s.Outbox.MarkPosts(ctx, []int64{p.ID}, PostFailed, now, err.Error())
+	}
+	backoff := time.Duration(1<<min(attempts, 10)) * 15 * time.Second
+	s.Logger.Warn("post failed; will retry", "post", p.ID, "attempt", attempts, "retry_in", backoff, "err", err)
+	return s.Outbox.RetryPost(ctx, p.ID, err.Error(), now.Add(backoff))
+}
+
+// ErrPermanent marks channel errors that retrying cannot fix (the bot was
+// removed from the group, the group no longer exists).
+var ErrPermanent = errors.New("permanent failure")

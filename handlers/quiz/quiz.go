@@ -1,0 +1,412 @@
+// Package quiz runs prize quiz rounds (有奖问答) in groups: questions posted
+// one by one, answers collected for a window, then the answer, who got it
+// right, and at the end the round's ranking and a monthly leaderboard.
+//
+// Every question, result and ranking goes through the outbox, and every
+// change of a round is one transaction with the posts it causes, so a
+// restart in the middle of a round resumes it (or closes it cleanly when the
+// bot was down too long) without losing or doubling anything.
+package quiz
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"fanzha/bot"
+	"fanzha/handlers/tips"
+	"fanzha/knowledge"
+)
+
+// Post kinds of this feature.
+const (
+	KindQuestion = "quiz_question"
+	KindResult   = "quiz_result"
+	KindRanking  = "quiz_ranking"
+)
+
+// Quiz is the feature: its commands, the answer matcher and Tick.
+type Quiz struct {
+	Store   bot.QuizStore
+	Content func() *knowledge.Content
+	Now     func() time.Time
+	Loc     *time.Location
+	// Window is how long each question takes answers.
+	Window time.Duration
+	// Questions is the default number of questions in a round.
+	Questions int
+	// Stale: a round whose open question closed longer ago than this (the
+	// bot was down) is ended rather than resumed.
+	Stale time.Duration
+}
+
+const (
+	maxQuestions  = 10
+	avoidRounds   = 10 // questions of the group's last rounds are not repeated
+	maxNamesShown = 10
+)
+
+// Register adds 开始答题, 结束答题, 排行榜 and the answer matcher. Register it
+// before features that match free text, so "A" is an answer.
+func Register(r *bot.Router, q *Quiz) {
+	r.Handle(q.start, "开始答题", "开始问答")
+	r.Handle(q.stop, "结束答题")
+	r.Handle(q.leaderboard, "排行榜", "本群排行榜")
+	r.HandleMatch("quiz-answer", func(c *bot.Context) bool {
+		if c.Group == nil {
+			return false
+		}
+		if _, ok := ParseAnswer(c.Args(), false); !ok {
+			if _, ok := ParseAnswer(c.Args(), true); !ok {
+				return false
+			}
+		}
+		round, err := q.Store.ActiveRound(c.Context(), c.Group.ID)
+		return err == nil && round != nil
+	}, q.answer)
+	r.Describe(bot.Usage{Say: "开始答题", Does: "在本群开一轮有奖问答（默认 5 题）", Counsellor: true})
+	r.Describe(bot.Usage{Say: "排行榜", Does: "看看本月本群答题排名"})
+}
+
+// ParseAnswer reads an answer: "A", "a", "选B", "Ｃ", "答案是D", or for
+// true/false questions "对", "错", "√", "×". A and B also answer
+// true/false questions (对 is A).
+func ParseAnswer(text string, tf bool) (int, bool) {
+	t := strings.TrimSpace(text)
+	if utf8.RuneCountInString(t) > 8 {
+		return 0, false // chat, not an answer
+	}
+	t = strings.Map(func(r rune) rune {
+		if r >= 'Ａ' && r <= 'Ｚ' {
+			return r - 'Ａ' + 'A'
+		}
+		if r >= 'ａ' && r <= 'ｚ' {
+			return r - 'ａ' + 'a'
+		}
+		return r
+	}, t)
+	for _, p := range []string{"我选", "选择", "选", "答案是", "答案", "答"} {
+		t = strings.TrimPrefix(t, p)
+	}
+	t = strings.Trim(t, " ：:。.!！、，,")
+	if tf {
+		switch t {
+		case "对", "正确", "√", "✓", "✔", "是", "A", "a":
+			return 0, true
+		case "错", "错误", "×", "✗", "✘", "不对", "否", "B", "b":
+			return 1, true
+		}
+		return 0, false
+	}
+	if len(t) == 1 {
+		c := t[0] | 0x20 // lower case
+		if c >= 'a' && c <= 'd' {
+			return int(c - 'a'), true
+		}
+	}
+	return 0, false
+}
+
+func mustCounsellor(c *bot.Context) error {
+	if c.Group == nil || !c.Group.Bound() {
+		return bot.Errorf(bot.ECONFLICT, "请先由老师或网格员发送“绑定 XX社区”绑定本群，再开始答题。")
+	}
+	if !c.IsCounsellor() {
+		return bot.Errorf(bot.EFORBIDDEN, "只有绑定本群的老师或网格员可以开始或结束答题。")
+	}
+	return nil
+}
+
+func (q *Quiz) start(c *bot.Context) error {
+	if err := mustCounsellor(c); err != nil {
+		return err
+	}
+	n := q.Questions
+	if a := strings.TrimSuffix(strings.TrimSpace(c.Args()), "题"); a != "" {
+		v, err := strconv.Atoi(a)
+		if err != nil || v < 1 || v > maxQuestions {
+			return bot.Errorf(bot.EINVALID, "题数请写 1 到 %d 之间的数字，例如：开始答题 5", maxQuestions)
+		}
+		n = v
+	}
+	ids, err := q.choose(c.Context(), c.Group, n)
+	if err != nil {
+		return err
+	}
+	now := q.Now()
+	round := &bot.QuizRound{GroupID: c.Group.ID, StartedBy: c.Member.ID, Questions: ids, Window: q.Window, OpenedAt: now, StartedAt: now}
+	first := &bot.OutboxPost{GroupID: c.Group.ID, Kind: KindQuestion, Text: q.questionText(round, 0, c.Message().Channel), DueAt: now}
+	if err := q.Store.StartRound(c.Context(), round, first); err != nil {
+		return err
+	}
+	return c.Reply(fmt.Sprintf("有奖问答开始啦！共 %d 题，每题 %d 秒，每人以第一次回答为准。", n, int(q.Window/time.Second)))
+}
+
+// choose picks n questions for the group's audience, avoiding those of its
+// recent rounds while there are enough others.
+func (q *Quiz) choose(ctx context.Context, g *bot.Group, n int) ([]string, error) {
+	recent, err := q.Store.RecentQuestions(ctx, g.ID, avoidRounds)
+	if err != nil {
+		return nil, err
+	}
+	used := map[string]bool{}
+	for _, id := range recent {
+		used[id] = true
+	}
+	aud := tips.AudiencesFor(g.Kind)
+	var fresh, old []string
+	for _, qu := range q.Content().Questions {
+		fits := false
+		for _, a := range qu.Audiences {
+			fits = fits || aud[a]
+		}
+		if !fits {
+			continue
+		}
+		if used[qu.ID] {
+			old = append(old, qu.ID)
+		} else {
+			fresh = append(fresh, qu.ID)
+		}
+	}
+	rand.Shuffle(len(fresh), func(i, j int) { fresh[i], fresh[j] = fresh[j], fresh[i] })
+	rand.Shuffle(len(old), func(i, j int) { old[i], old[j] = old[j], old[i] })
+	all := append(fresh, old...)
+	if len(all) < n {
+		return nil, bot.Errorf(bot.ECONFLICT, "题库里适合本群的题目不够 %d 道。", n)
+	}
+	return all[:n], nil
+}
+
+var letters = []string{"A", "B", "C", "D"}
+
+// questionText renders question i of r for a phone screen.
+func (q *Quiz) questionText(r *bot.QuizRound, i int, channel string) string {
+	qu := q.Content().Question(r.Questions[i])
+	if qu == nil {
+		return fmt.Sprintf("【有奖问答 第%d/%d题】本题已下线，请等下一题。", i+1, len(r.Questions))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "【有奖问答 第%d/%d题】", i+1, len(r.Questions))
+	if qu.TF {
+		b.WriteString("判断对错：")
+	}
+	b.WriteString(qu.Q)
+	how := "回复字母作答"
+	if qu.TF {
+		how = "回复“对”或“错”"
+	} else {
+		for j, o := range qu.Options {
+			fmt.Fprintf(&b, "\n%s. %s", letters[j], o)
+		}
+	}
+	if channel != "playground" {
+		how = "请 @我 并" + how
+	}
+	fmt.Fprintf(&b, "\n%s，%d 秒内有效。", how, int(r.Window/time.Second))
+	return b.String()
+}
+
+func (q *Quiz) answer(c *bot.Context) error {
+	round, err := q.Store.ActiveRound(c.Context(), c.Group.ID)
+	if err != nil || round == nil {
+		return err
+	}
+	qu := q.Content().Question(round.Questions[round.Current])
+	if qu == nil || c.Member == nil {
+		return nil
+	}
+	if c.Message().Time.After(round.Closes()) {
+		return nil // too late for this question; its result is on the way
+	}
+	choice, ok := ParseAnswer(c.Args(), qu.TF)
+	if !ok || choice >= len(qu.Choices()) {
+		return nil // not an answer to this question: just chat
+	}
+	a := &bot.QuizAnswer{RoundID: round.ID, Index: round.Current, MemberID: c.Member.ID, Choice: choice,
+		Correct: choice == qu.AnswerIndex(), At: c.Message().Time}
+	added, err := q.Store.RecordAnswer(c.Context(), a)
+	if err != nil || !added {
+		return err // a second answer does not count
+	}
+	detail := "wrong"
+	if a.Correct {
+		detail = "correct"
+	}
+	c.Tally("quiz_answer", detail)
+	return nil
+}
+
+// Tick closes the questions whose window is over: posts the answer and who
+// got it right, then the next question or the ranking. Rounds left behind
+// by a long outage are ended with the scores they have.
+func (q *Quiz) Tick(ctx context.Context, now time.Time, channelOf func(groupID int64) string) error {
+	rounds, err := q.Store.ActiveRounds(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range rounds {
+		if now.Before(r.Closes()) {
+			continue
+		}
+		if now.Sub(r.Closes()) > q.Stale {
+			if err := q.end(ctx, r, now, "aborted", "本轮答题因系统中断已结束，已作答的成绩有效。"); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := q.close(ctx, r, now, channelOf(r.GroupID)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (q *Quiz) close(ctx context.Context, r *bot.QuizRound, now time.Time, channel string) error {
+	result, err := q.resultText(ctx, r)
+	if err != nil {
+		return err
+	}
+	posts := []*bot.OutboxPost{{GroupID: r.GroupID, Kind: KindResult, Ref: fmt.Sprintf("%d:%d", r.ID, r.Current),
+		Key: fmt.Sprintf("quiz:%d:%d:result", r.ID, r.Current), Text: result, DueAt: now}}
+	next := r.Current + 1
+	if next >= len(r.Questions) {
+		ranking, err := q.rankingText(ctx, r, "")
+		if err != nil {
+			return err
+		}
+		posts = append(posts, q.rankingPost(r, ranking, now))
+		_, err = q.Store.AdvanceRound(ctx, r, r.Current, now, "finished", posts)
+		return err
+	}
+	posts = append(posts, &bot.OutboxPost{GroupID: r.GroupID, Kind: KindQuestion, Ref: fmt.Sprintf("%d:%d", r.ID, next),
+		Key: fmt.Sprintf("quiz:%d:%d:question", r.ID, next), Text: q.questionText(r, next, channel), DueAt: now})
+	_, err = q.Store.AdvanceRound(ctx, r, next, now, "active", posts)
+	return err
+}
+
+func (q *Quiz) rankingPost(r *bot.QuizRound, text string, now time.Time) *bot.OutboxPost {
+	return &bot.OutboxPost{GroupID: r.GroupID, Kind: KindRanking, Ref: strconv.FormatInt(r.ID, 10),
+		Key: fmt.Sprintf("quiz:%d:ranking", r.ID), Text: text, DueAt: now}
+}
+
+// end finishes r early with its ranking.
+func (q *Quiz) end(ctx context.Context, r *bot.QuizRound, now time.Time, status, why string) error {
+	ranking, err := q.rankingText(ctx, r, why)
+	if err != nil {
+		return err
+	}
+	_, err = q.Store.AdvanceRound(ctx, r, r.Current, now, status, []*bot.OutboxPost{q.rankingPost(r, ranking, now)})
+	return err
+}
+
+func (q *Quiz) resultText(ctx context.Context, r *bot.QuizRound) (string, error) {
+	qu := q.Content().Question(r.Questions[r.Current])
+	answers, names, err := q.Store.QuestionAnswers(ctx, r.ID, r.Current)
+	if err != nil {
+		return "", err
+	}
+	if qu == nil {
+		return fmt.Sprintf("第%d题已下线，不计分。", r.Current+1), nil
+	}
+	var right []string
+	for i, a := range answers {
+		if a.Correct {
+			right = append(right, names[i])
+		}
+	}
+	ans := letters[qu.AnswerIndex()]
+	if qu.TF {
+		ans = qu.Answer
+	} else {
+		ans += "（" + qu.Options[qu.AnswerIndex()] + "）"
+	}
+	lines := []string{fmt.Sprintf("第%d题答案：%s", r.Current+1, ans), "💡 " + qu.Explain}
+	switch {
+	case len(answers) == 0:
+		lines = append(lines, "这题没有人作答。")
+	case len(right) == 0:
+		lines = append(lines, fmt.Sprintf("%d 人作答，这题没有人答对。", len(answers)))
+	case len(right) > maxNamesShown:
+		lines = append(lines, fmt.Sprintf("答对的有：%s 等 %d 人（共 %d 人作答）", strings.Join(right[:maxNamesShown], "、"), len(right), len(answers)))
+	default:
+		lines = append(lines, fmt.Sprintf("答对的有：%s（共 %d 人作答）", strings.Join(right, "、"), len(answers)))
+	}
+	return strings.Join(lines, "\n"), nil
+}
+
+var medals = []string{"🥇", "🥈", "🥉"}
+
+func (q *Quiz) rankingText(ctx context.Context, r *bot.QuizRound, why string) (string, error) {
+	scores, err := q.Store.RoundScores(ctx, r.ID)
+	if err != nil {
+		return "", err
+	}
+	var lines []string
+	if why != "" {
+		lines = append(lines, why)
+	}
+	lines = append(lines, fmt.Sprintf("【本轮答题结束】共 %d 题，%d 人参与。", len(r.Questions), len(scores)))
+	lines = append(lines, scoreLines(scores, len(r.Questions))...)
+	lines = append(lines, "发送“排行榜”看本月排名。防骗知识记心间，感谢参与！")
+	return strings.Join(lines, "\n"), nil
+}
+
+func scoreLines(scores []bot.QuizScore, total int) []string {
+	var lines []string
+	for i, s := range scores {
+		if i == maxNamesShown {
+			break
+		}
+		rank := strconv.Itoa(i+1) + "."
+		if i < len(medals) {
+			rank = medals[i]
+		}
+		what := fmt.Sprintf("答对 %d 题", s.Correct)
+		if total > 0 && s.Correct == total {
+			what = "全部答对"
+		}
+		lines = append(lines, rank+" "+s.Name+" "+what)
+	}
+	return lines
+}
+
+func (q *Quiz) stop(c *bot.Context) error {
+	if err := mustCounsellor(c); err != nil {
+		return err
+	}
+	r, err := q.Store.ActiveRound(c.Context(), c.Group.ID)
+	if err != nil {
+		return err
+	}
+	if r == nil {
+		return bot.Errorf(bot.ECONFLICT, "本群现在没有进行中的答题。")
+	}
+	return q.end(c.Context(), r, q.Now(), "aborted", "老师提前结束了本轮答题，已作答的成绩有效。")
+}
+
+// monthStart is the first instant of t's month in loc.
+func monthStart(t time.Time, loc *time.Location) time.Time {
+	t = t.In(loc)
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, loc)
+}
+
+func (q *Quiz) leaderboard(c *bot.Context) error {
+	if c.Group == nil {
+		return bot.Errorf(bot.EINVALID, "排行榜要在群里查看。")
+	}
+	since := monthStart(q.Now(), q.Loc)
+	scores, err := q.Store.Leaderboard(c.Context(), c.Group.ID, since, since.AddDate(0, 1, 0))
+	if err != nil {
+		return err
+	}
+	if len(scores) == 0 {
+		return c.Reply("本月还没有人参加答题。请老师或网格员发送“开始答题”开一轮吧！")
+	}
+	lines := append([]string{fmt.Sprintf("【%d月答题排行榜】", since.Month())}, scoreLines(scores, 0)...)
+	return c.Reply(strings.Join(lines, "\n"))
+}

@@ -1,0 +1,252 @@
+// Package tips posts anti-fraud tips to every bound group on its weekly
+// schedule, through the outbox, and lets counsellors see and change the
+// schedule or ask for a tip now.
+package tips
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"strings"
+	"time"
+
+	"fanzha/bot"
+	"fanzha/knowledge"
+)
+
+// Post kinds of this feature.
+const (
+	KindTip      = "tip"       // a scheduled tip; counts for the twice-a-week rule
+	KindTipExtra = "tip_extra" // asked for with 来一条提示
+)
+
+// Planner puts each bound group's due tips into the outbox.
+type Planner struct {
+	Groups  bot.GroupStore
+	Outbox  bot.Outbox
+	Content func() *knowledge.Content
+	Loc     *time.Location
+	Quiet   Quiet
+}
+
+// AudiencesFor are the audiences whose tips suit a kind of group.
+func AudiencesFor(kind bot.GroupKind) map[string]bool {
+	switch kind {
+	case bot.GroupCommunity:
+		return map[string]bool{"everyone": true, "elderly": true, "finance": true}
+	case bot.GroupClass:
+		return map[string]bool{"everyone": true, "students": true, "parents": true}
+	}
+	return map[string]bool{"everyone": true}
+}
+
+// slotKey names the k-th post of a week. Keys by position rather than by
+// time keep a week at its count even when the schedule changes mid-week.
+func slotKey(weekStart time.Time, k int) string {
+	return fmt.Sprintf("tip:%s#%d", weekStart.Format("2006-01-02"), k)
+}
+
+// Tick plans every slot of this week that has come, for every bound group,
+// that is not planned yet. Slots before a group was bound are skipped;
+// slots missed while the bot was down are caught up within the week.
+func (p *Planner) Tick(ctx context.Context, now time.Time) (int, error) {
+	ws := WeekStart(now, p.Loc)
+	bound := true
+	groups, err := p.Groups.FindGroups(ctx, bot.GroupFilter{Bound: &bound})
+	if err != nil {
+		return 0, err
+	}
+	planned, err := p.Outbox.FindPosts(ctx, bot.PostFilter{Kind: KindTip, DueSince: ws})
+	if err != nil {
+		return 0, err
+	}
+	have := map[string]bool{}
+	for _, post := range planned {
+		have[fmt.Sprint(post.GroupID, post.Key)] = true
+	}
+	var posts []*bot.OutboxPost
+	for _, g := range groups {
+		var picked []string
+		for k, slot := range For(g).Slots(ws) {
+			if slot.After(now) {
+				break
+			}
+			if g.BoundAt != nil && slot.Before(*g.BoundAt) {
+				continue
+			}
+			key := slotKey(ws, k)
+			if have[fmt.Sprint(g.ID, key)] {
+				continue
+			}
+			tip, err := p.pick(ctx, g, now, picked)
+			if err != nil {
+				return 0, err
+			}
+			picked = append(picked, tip.ID)
+			posts = append(posts, &bot.OutboxPost{GroupID: g.ID, Kind: KindTip, Ref: tip.ID, Key: key, Text: tip.Text, DueAt: slot})
+		}
+	}
+	if len(posts) == 0 {
+		return 0, nil
+	}
+	return p.Outbox.EnqueuePosts(ctx, posts)
+}
+
+// pick chooses the group's next tip: one it has not had yet, suited to its
+// kind, in season, seasonal ones first while their season lasts. Only when
+// every suitable tip has been posted does it start over, least used first.
+func (p *Planner) pick(ctx context.Context, g *bot.Group, now time.Time, alsoUsed []string) (*knowledge.Tip, error) {
+	uses := map[string]int{}
+	for _, kind := range []string{KindTip, KindTipExtra} {
+		past, err := p.Outbox.FindPosts(ctx, bot.PostFilter{GroupID: g.ID, Kind: kind})
+		if err != nil {
+			return nil, err
+		}
+		for _, post := range past {
+			uses[post.Ref]++
+		}
+	}
+	for _, id := range alsoUsed {
+		uses[id]++
+	}
+	aud := AudiencesFor(g.Kind)
+	local := now.In(p.Loc)
+	var cands []*knowledge.Tip
+	for _, t := range p.Content().Tips {
+		if !t.InSeason(local) {
+			continue
+		}
+		for _, a := range t.Audiences {
+			if aud[a] {
+				cands = append(cands, t)
+				break
+			}
+		}
+	}
+	if len(cands) == 0 {
+		return nil, fmt.Errorf("tips: no tip suits group %d", g.ID)
+	}
+	// A fixed shuffle per group, so neighbouring groups do not all post the
+	// same tip the same day.
+	order := func(t *knowledge.Tip) uint64 {
+		h := fnv.New64a()
+		fmt.Fprint(h, g.ID, t.ID)
+		return h.Sum64()
+	}
+	sort.SliceStable(cands, func(i, j int) bool {
+		a, b := cands[i], cands[j]
+		if uses[a.ID] != uses[b.ID] {
+			return uses[a.ID] < uses[b.ID]
+		}
+		if (a.Season != "") != (b.Season != "") {
+			return a.Season != ""
+		}
+		return order(a) < order(b)
+	})
+	return cands[0], nil
+}
+
+// Commands are the counsellor commands of this feature.
+type Commands struct {
+	Planner *Planner
+	Now     func() time.Time
+}
+
+// Register adds 来一条提示, 推送计划 and 设置推送.
+func Register(r *bot.Router, c *Commands) {
+	r.Handle(c.tipNow, "来一条提示", "来条提示")
+	r.Handle(c.plan, "推送计划")
+	r.Handle(c.setSchedule, "设置推送")
+	r.Describe(bot.Usage{Say: "来一条提示", Does: "马上在本群发一条反诈提示", Counsellor: true})
+	r.Describe(bot.Usage{Say: "推送计划", Does: "查看本群每周的提示推送安排", Counsellor: true})
+	r.Describe(bot.Usage{Say: "设置推送 周二 周五 10:00", Does: "修改本群每周推送的日子和时间", Counsellor: true})
+}
+
+func mustCounsellor(c *bot.Context) error {
+	if c.Group == nil || !c.Group.Bound() {
+		return bot.Errorf(bot.ECONFLICT, "请先由老师或网格员发送“绑定 XX社区”绑定本群。")
+	}
+	if !c.IsCounsellor() {
+		return bot.Errorf(bot.EFORBIDDEN, "只有绑定本群的老师或网格员可以这样做。")
+	}
+	return nil
+}
+
+func (c *Commands) tipNow(ctx *bot.Context) error {
+	if err := mustCounsellor(ctx); err != nil {
+		return err
+	}
+	now := c.Now()
+	tip, err := c.Planner.pick(ctx.Context(), ctx.Group, now, nil)
+	if err != nil {
+		return err
+	}
+	post := &bot.OutboxPost{GroupID: ctx.Group.ID, Kind: KindTipExtra, Ref: tip.ID,
+		Key: "tip-extra:" + ctx.Message().Key(), Text: tip.Text, DueAt: now}
+	if _, err := c.Planner.Outbox.EnqueuePosts(ctx.Context(), []*bot.OutboxPost{post}); err != nil {
+		return err
+	}
+	return ctx.Reply("好的，这就发一条反诈提示。")
+}
+
+func (c *Commands) plan(ctx *bot.Context) error {
+	if ctx.Group == nil || !ctx.Group.Bound() {
+		return bot.Errorf(bot.ECONFLICT, "本群还没有绑定，绑定后每周会按时推送反诈提示。")
+	}
+	g := ctx.Group
+	now := c.Now().In(c.Planner.Loc)
+	ws := WeekStart(now, c.Planner.Loc)
+	s := For(g)
+	week, err := c.Planner.Outbox.FindPosts(ctx.Context(), bot.PostFilter{GroupID: g.ID, Kind: KindTip, DueSince: ws})
+	if err != nil {
+		return err
+	}
+	sent := 0
+	for _, p := range week {
+		if p.Status == bot.PostSent {
+			sent++
+		}
+	}
+	all, err := c.Planner.Outbox.FindPosts(ctx.Context(), bot.PostFilter{GroupID: g.ID, Kind: KindTip})
+	if err != nil {
+		return err
+	}
+	var next []string
+	for _, slot := range s.Slots(ws) {
+		if slot.After(now) {
+			next = append(next, dayNames[slot.Weekday()]+slot.Format(" 15:04"))
+		}
+	}
+	origin := "（" + map[bot.GroupKind]string{bot.GroupCommunity: "社区群", bot.GroupClass: "班级群"}[g.Kind] + "默认）"
+	if g.Schedule != "" {
+		origin = "（本群设置）"
+	}
+	lines := []string{
+		"本群推送计划：" + s.Human() + origin,
+		fmt.Sprintf("本周已推送 %d 条（要求每周不少于 %d 条）。", sent, minDays),
+	}
+	if len(next) > 0 {
+		lines = append(lines, "本周还有："+strings.Join(next, "、"))
+	}
+	lines = append(lines, fmt.Sprintf("提示库共 %d 条，本群累计推送 %d 条，用完之前不会重复。", len(c.Planner.Content().Tips), len(all)))
+	if c.Planner.Quiet != (Quiet{}) {
+		lines = append(lines, "免打扰时段："+c.Planner.Quiet.String())
+	}
+	return ctx.Reply(strings.Join(lines, "\n"))
+}
+
+func (c *Commands) setSchedule(ctx *bot.Context) error {
+	if err := mustCounsellor(ctx); err != nil {
+		return err
+	}
+	s, err := Parse(ctx.Args(), c.Planner.Quiet)
+	if err != nil {
+		return err
+	}
+	v := s.String()
+	if _, err := c.Planner.Groups.UpdateGroup(ctx.Context(), ctx.Group.ID, bot.GroupUpdate{Schedule: &v}); err != nil {
+		return err
+	}
+	return ctx.Reply("好的，本群改为" + s.Human() + "推送反诈提示。本周已推送的条数照算，不会重复。")
+}
