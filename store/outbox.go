@@ -81,10 +81,19 @@ func scanPosts(rows *sql.Rows) ([]*bot.OutboxPost, error) {
 	return out, rows.Err()
 }
 
-// DuePosts returns pending posts due at now, oldest first.
+// duePerGroup caps one group's share of a batch of due posts: a group with
+// a backlog can send only a few a minute anyway, and must not crowd every
+// other group out of the batch.
+const duePerGroup = 5
+
+// DuePosts returns pending posts due at now, oldest first, at most
+// duePerGroup of any one group.
 func (s *Outbox) DuePosts(ctx context.Context, now time.Time, limit int) ([]*bot.OutboxPost, error) {
-	rows, err := s.db.r.QueryContext(ctx, `SELECT `+postColumns+` FROM posts p JOIN groups g ON g.id = p.group_id
-		WHERE p.status = 'pending' AND p.next_try_at <= ? ORDER BY p.next_try_at, p.id LIMIT ?`, formatTime(now), limit)
+	rows, err := s.db.r.QueryContext(ctx, `SELECT `+postColumns+` FROM (
+			SELECT *, row_number() OVER (PARTITION BY group_id ORDER BY next_try_at, id) AS nth
+			FROM posts WHERE status = 'pending' AND next_try_at <= ?
+		) p JOIN groups g ON g.id = p.group_id
+		WHERE p.nth <= ? ORDER BY p.next_try_at, p.id LIMIT ?`, formatTime(now), duePerGroup, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: due posts: %w", err)
 	}

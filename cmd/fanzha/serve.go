@@ -97,6 +97,7 @@ func (m *Main) openDB(ctx context.Context) error {
 		return err
 	}
 	m.DB = db
+	db.Now = m.Now
 	n, err := db.Migrate(ctx)
 	if err != nil {
 		return err
