@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"strings"
@@ -206,4 +205,46 @@ func count(t *testing.T, db *sql.DB, q string, args ...any) int {
 	return n
 }
 
-var _ = fmt.Sprint
+
+func TestTipCommandsAndQuietHours(t *testing.T) {
+	dir := t.TempDir()
+	c := &clock{now: time.Date(2026, 11, 24, 23, 0, 0, 0, shanghai)} // Tuesday night, quiet hours
+	m, base := runClocked(t, dir, c)
+	createGroup(t, base, "k1", "三年级2班家长群")
+	sayAs(t, base, "k1", "li", "李老师", "b", "绑定 实验小学 三年级2班")
+
+	plan := sayAs(t, base, "k1", "parent", "家长", "p1", "推送计划")
+	if len(plan) != 1 || !strings.Contains(plan[0], "每周一、周四 19:30（班级群默认）") || !strings.Contains(plan[0], "本周还有：周四 19:30") {
+		t.Fatalf("推送计划: %q", plan)
+	}
+	if r := sayAs(t, base, "k1", "parent", "家长", "p2", "来一条提示"); len(r) != 1 || !strings.Contains(r[0], "只有") {
+		t.Fatalf("a parent asked for a tip: %q", r)
+	}
+	if r := sayAs(t, base, "k1", "li", "李老师", "p3", "来一条提示"); len(r) != 1 || !strings.Contains(r[0], "这就发") {
+		t.Fatalf("来一条提示: %q", r)
+	}
+	m.Tick(context.Background(), c.Now())
+	if tips := botPosts(t, base, "k1", "tip_extra"); len(tips) != 0 {
+		t.Fatalf("a tip went out at 23:00, in quiet hours: %q", tips)
+	}
+	c.Set(time.Date(2026, 11, 25, 7, 0, 0, 0, shanghai))
+	m.Tick(context.Background(), c.Now())
+	if tips := botPosts(t, base, "k1", "tip_extra"); len(tips) != 1 {
+		t.Fatalf("tips after quiet hours: %q", tips)
+	}
+	if r := sayAs(t, base, "k1", "li", "李老师", "p4", "设置推送 周二 周五 23:30"); len(r) != 1 || !strings.Contains(r[0], "免打扰") {
+		t.Fatalf("schedule in quiet hours: %q", r)
+	}
+	if r := sayAs(t, base, "k1", "li", "李老师", "p5", "设置推送 周三 周五 12:00"); len(r) != 1 || !strings.Contains(r[0], "每周三、周五 12:00") {
+		t.Fatalf("设置推送: %q", r)
+	}
+	c.Set(time.Date(2026, 11, 25, 12, 1, 0, 0, shanghai))
+	m.Tick(context.Background(), c.Now())
+	if tips := botPosts(t, base, "k1", "tip"); len(tips) != 1 {
+		t.Fatalf("scheduled tips on the new schedule: %q", tips)
+	}
+	plan = sayAs(t, base, "k1", "li", "李老师", "p6", "推送计划")
+	if len(plan) != 1 || !strings.Contains(plan[0], "（本群设置）") || !strings.Contains(plan[0], "本周已推送 1 条") {
+		t.Fatalf("推送计划 after a tip: %q", plan)
+	}
+}
