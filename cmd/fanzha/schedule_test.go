@@ -205,7 +205,6 @@ func count(t *testing.T, db *sql.DB, q string, args ...any) int {
 	return n
 }
 
-
 func TestTipCommandsAndQuietHours(t *testing.T) {
 	dir := t.TempDir()
 	c := &clock{now: time.Date(2026, 11, 24, 23, 0, 0, 0, shanghai)} // Tuesday night, quiet hours
