@@ -1,0 +1,303 @@
+// Package report computes the figures the campaign asks for: per group and
+// per village, community or school, per week, with compliance to the
+// twice-a-week rule, coverage against population targets, rankings and the
+// bottom three. It applies the viewer's scope before anything is counted.
+package report
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"fanzha/bot"
+	"fanzha/store"
+)
+
+// RequiredTips is how many tips a group must get a week.
+const RequiredTips = 2
+
+// Source is what reports are computed from; *store.DB provides it.
+type Source interface {
+	Groups() *store.Groups
+	Stats() *store.Stats
+}
+
+// Scope is what a viewer may see.
+type Scope struct {
+	// All: a top-level admin.
+	All bool
+	// Units: an admin of an org unit sees it and everything below it.
+	Units map[int64]bool
+	// Member: a counsellor sees the groups this member bound, nothing else.
+	Member int64
+}
+
+// Group reports whether g is in scope.
+func (s Scope) Group(g *bot.Group) bool {
+	switch {
+	case s.All:
+		return true
+	case s.Member != 0:
+		return g.BoundBy == s.Member
+	case g.OrgUnit != nil:
+		return s.Units[g.OrgUnit.ID]
+	}
+	return false
+}
+
+// Unit reports whether unit figures may be shown. Counsellors see their
+// groups only: a village's figures include other counsellors' groups.
+func (s Scope) Unit(id int64) bool { return s.All || (s.Member == 0 && s.Units[id]) }
+
+// ScopeFor is the scope of an admin of unit (0: everything) or of a
+// counsellor member.
+func ScopeFor(units []bot.OrgUnit, role string, unit, member int64) Scope {
+	if role == "counsellor" {
+		if member == 0 {
+			member = -1 // not linked yet: sees nothing
+		}
+		return Scope{Member: member}
+	}
+	if unit == 0 {
+		return Scope{All: true}
+	}
+	s := Scope{Units: map[int64]bool{unit: true}}
+	for changed := true; changed; { // add descendants until none are new
+		changed = false
+		for _, u := range units {
+			if s.Units[u.ParentID] && !s.Units[u.ID] {
+				s.Units[u.ID] = true
+				changed = true
+			}
+		}
+	}
+	return s
+}
+
+// Campaign is the population coverage plan: coverage counts people reached
+// since Start, against the target percentage of the month ("2026-11": 8).
+type Campaign struct {
+	Start   time.Time
+	Targets map[string]float64
+}
+
+// GroupRow is one group's week.
+type GroupRow struct {
+	Group      *bot.Group
+	Unit       string
+	F          store.GroupFigures
+	Compliant  bool
+	ActiveRate float64 // members seen / group size, if the size is known
+}
+
+// UnitRow is one village, community or school.
+type UnitRow struct {
+	Unit         bot.OrgUnit
+	Parent       string
+	Groups       int
+	Compliant    int
+	ReachedWeek  int
+	ReachedTotal int     // since the campaign start
+	Coverage     float64 // ReachedTotal / population, percent
+	Target       float64 // percent due this month, 0 if none
+	TargetPeople int
+	TipsSent     int
+	QuizRounds   int
+	QuizPeople   int
+	ScamChecks   int
+	Rank         int
+	Bottom       bool // one of the last three: named in the weekly 通报
+}
+
+// Report is a week as one viewer may see it.
+type Report struct {
+	WeekStart, WeekEnd time.Time
+	Groups             []GroupRow
+	Units              []UnitRow
+	Total              store.GroupFigures
+	Compliant          int
+}
+
+// reportingKinds are the units a town reports on.
+var reportingKinds = map[bot.OrgKind]bool{bot.OrgVillage: true, bot.OrgCommunity: true, bot.OrgSchool: true}
+
+// WeekStart is Monday 00:00 of t's week in loc.
+func WeekStart(t time.Time, loc *time.Location) time.Time {
+	t = t.In(loc)
+	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
+}
+
+// Week builds the report of the week starting at ws (a Monday 00:00).
+func Week(ctx context.Context, src Source, scope Scope, ws time.Time, c Campaign) (*Report, error) {
+	we := ws.AddDate(0, 0, 7)
+	r := &Report{WeekStart: ws, WeekEnd: we}
+	groups, err := src.Groups().FindGroups(ctx, bot.GroupFilter{})
+	if err != nil {
+		return nil, err
+	}
+	figs, err := src.Stats().GroupFigures(ctx, ws, we, 0)
+	if err != nil {
+		return nil, err
+	}
+	units, err := src.Stats().OrgUnits(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[int64]bot.OrgUnit{}
+	for _, u := range units {
+		byID[u.ID] = u
+	}
+	// The reporting unit (village, community, school) of every unit.
+	reportingOf := func(id int64) (bot.OrgUnit, bool) {
+		for u, ok := byID[id]; ok; u, ok = byID[u.ParentID] {
+			if reportingKinds[u.Kind] {
+				return u, true
+			}
+		}
+		return bot.OrgUnit{}, false
+	}
+	rows := map[int64]*UnitRow{}
+	row := func(u bot.OrgUnit) *UnitRow {
+		if rows[u.ID] == nil {
+			rows[u.ID] = &UnitRow{Unit: u, Parent: byID[u.ParentID].Name}
+		}
+		return rows[u.ID]
+	}
+	for _, g := range groups {
+		if !scope.Group(g) || !g.Bound() {
+			continue
+		}
+		f := store.GroupFigures{}
+		if p := figs[g.ID]; p != nil {
+			f = *p
+		}
+		gr := GroupRow{Group: g, Unit: g.OrgUnit.Name, F: f, Compliant: f.TipsSent >= RequiredTips}
+		if g.Size > 0 {
+			gr.ActiveRate = 100 * float64(f.Members) / float64(g.Size)
+		}
+		r.Groups = append(r.Groups, gr)
+		add(&r.Total, f)
+		if gr.Compliant {
+			r.Compliant++
+		}
+		if u, ok := reportingOf(g.OrgUnit.ID); ok && scope.Unit(u.ID) {
+			ur := row(u)
+			ur.Groups++
+			ur.TipsSent += f.TipsSent
+			ur.QuizRounds += f.QuizRounds
+			ur.ScamChecks += f.ScamChecks
+			if gr.Compliant {
+				ur.Compliant++
+			}
+		}
+	}
+	// Distinct people, rolled up to the reporting unit: reached this week,
+	// reached since the campaign started, and quiz players this week.
+	for _, span := range []struct {
+		from time.Time
+		kind string
+		set  func(*UnitRow, int)
+	}{
+		{ws, "", func(u *UnitRow, n int) { u.ReachedWeek = n }},
+		{c.Start, "", func(u *UnitRow, n int) { u.ReachedTotal = n }},
+		{ws, "quiz_answer", func(u *UnitRow, n int) { u.QuizPeople = n }},
+	} {
+		members, err := src.Stats().UnitMembers(ctx, span.from, we, span.kind)
+		if err != nil {
+			return nil, err
+		}
+		sets := map[int64]map[int64]struct{}{}
+		for unit, ms := range members {
+			u, ok := reportingOf(unit)
+			if !ok || rows[u.ID] == nil {
+				continue
+			}
+			if sets[u.ID] == nil {
+				sets[u.ID] = map[int64]struct{}{}
+			}
+			for m := range ms {
+				sets[u.ID][m] = struct{}{}
+			}
+		}
+		for id, set := range sets {
+			span.set(rows[id], len(set))
+		}
+	}
+	target := c.Targets[we.Add(-time.Second).Format("2006-01")]
+	for _, ur := range rows {
+		if ur.Unit.Population > 0 {
+			ur.Coverage = 100 * float64(ur.ReachedTotal) / float64(ur.Unit.Population)
+			ur.Target = target
+			ur.TargetPeople = int(float64(ur.Unit.Population)*target/100 + 0.5)
+		}
+		r.Units = append(r.Units, *ur)
+	}
+	rank(r.Units)
+	sort.SliceStable(r.Groups, func(i, j int) bool {
+		a, b := r.Groups[i], r.Groups[j]
+		if a.Unit != b.Unit {
+			return a.Unit < b.Unit
+		}
+		return a.Group.ID < b.Group.ID
+	})
+	return r, nil
+}
+
+// rank orders units best first: coverage against population where it is
+// known, then people reached this week, then name; units without a
+// population come last. The last three with a population are the bottom
+// three, once there are more than three to compare.
+func rank(us []UnitRow) {
+	sort.SliceStable(us, func(i, j int) bool {
+		a, b := us[i], us[j]
+		if (a.Unit.Population > 0) != (b.Unit.Population > 0) {
+			return a.Unit.Population > 0
+		}
+		if a.Coverage != b.Coverage {
+			return a.Coverage > b.Coverage
+		}
+		if a.ReachedWeek != b.ReachedWeek {
+			return a.ReachedWeek > b.ReachedWeek
+		}
+		return a.Unit.Name < b.Unit.Name
+	})
+	withPop := 0
+	for i := range us {
+		us[i].Rank = i + 1
+		if us[i].Unit.Population > 0 {
+			withPop++
+		}
+	}
+	if withPop > 3 {
+		for i := withPop - 3; i < withPop; i++ {
+			us[i].Bottom = true
+		}
+	}
+}
+
+func add(t *store.GroupFigures, f store.GroupFigures) {
+	t.Members += f.Members
+	t.ScamChecks += f.ScamChecks
+	t.ChecksHigh += f.ChecksHigh
+	t.ChecksSuspicious += f.ChecksSuspicious
+	t.ChecksNone += f.ChecksNone
+	t.Warnings += f.Warnings
+	t.QuizAnswers += f.QuizAnswers
+	t.QuizCorrect += f.QuizCorrect
+	t.QuizParticipants += f.QuizParticipants
+	t.QuizRounds += f.QuizRounds
+	t.TipsSent += f.TipsSent
+}
+
+// CorrectRate is the share of quiz answers that were right, in percent.
+func CorrectRate(f store.GroupFigures) float64 {
+	if f.QuizAnswers == 0 {
+		return 0
+	}
+	return 100 * float64(f.QuizCorrect) / float64(f.QuizAnswers)
+}
+
+// Percent formats a percentage for people.
+func Percent(v float64) string { return fmt.Sprintf("%.1f%%", v) }

@@ -1,0 +1,164 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"fanzha/bot"
+)
+
+// Account is a login of the admin web.
+type Account struct {
+	ID           int64
+	Username     string
+	PasswordHash string
+	Role         string // "admin" or "counsellor"
+	OrgUnitID    int64  // admins: the unit they oversee, 0 for everything
+	MemberID     int64  // counsellors: their chat identity, once linked
+	LinkCode     string // counsellors: the one-time code to link it
+}
+
+// Session is a logged-in browser.
+type Session struct {
+	Account *Account
+	CSRF    string
+	Expires time.Time
+}
+
+// Accounts keeps admin web accounts and sessions.
+type Accounts struct{ db *DB }
+
+// Accounts returns the account store of db.
+func (db *DB) Accounts() *Accounts { return &Accounts{db} }
+
+// CreateAccount adds an account; the username must be new.
+func (s *Accounts) CreateAccount(ctx context.Context, a *Account) error {
+	err := s.db.withTx(ctx, func(tx *sql.Tx) error {
+		var link any
+		if a.LinkCode != "" {
+			link = a.LinkCode
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO accounts (username, password_hash, role, org_unit_id, member_id, link_code, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, a.Username, a.PasswordHash, a.Role, nullID(a.OrgUnitID), nullID(a.MemberID), link, s.db.now())
+		if err != nil {
+			return err
+		}
+		a.ID, err = res.LastInsertId()
+		return err
+	})
+	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
+		return bot.Errorf(bot.ECONFLICT, "用户名 %s 已存在。", a.Username)
+	}
+	return err
+}
+
+const accountColumns = `id, username, password_hash, role, org_unit_id, member_id, link_code`
+
+func scanAccount(row scanner) (*Account, error) {
+	var a Account
+	var org, member sql.NullInt64
+	var link sql.NullString
+	if err := row.Scan(&a.ID, &a.Username, &a.PasswordHash, &a.Role, &org, &member, &link); err != nil {
+		return nil, err
+	}
+	a.OrgUnitID, a.MemberID, a.LinkCode = org.Int64, member.Int64, link.String
+	return &a, nil
+}
+
+// FindAccount returns the account with username, or ENOTFOUND.
+func (s *Accounts) FindAccount(ctx context.Context, username string) (*Account, error) {
+	a, err := scanAccount(s.db.r.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE username = ?`, username))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, bot.Errorf(bot.ENOTFOUND, "没有这个账号。")
+	}
+	return a, err
+}
+
+// LinkAccount ties the counsellor account holding code to a chat member and
+// spends the code. It returns the username.
+func (s *Accounts) LinkAccount(ctx context.Context, code string, memberID int64) (string, error) {
+	var name string
+	err := s.db.withTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `UPDATE accounts SET member_id = ?, link_code = NULL WHERE link_code = ? AND role = 'counsellor'
+			RETURNING username`, memberID, code).Scan(&name)
+		if errors.Is(err, sql.ErrNoRows) {
+			return bot.Errorf(bot.ENOTFOUND, "关联码不对或已经用过了，请向管理员重新获取。")
+		}
+		return err
+	})
+	return name, err
+}
+
+func tokenHash(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+// CreateSession records a login; only the token's hash is stored.
+func (s *Accounts) CreateSession(ctx context.Context, token, csrf string, accountID int64, expires time.Time) error {
+	return s.db.withTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, s.db.now()); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, account_id, csrf, expires_at) VALUES (?, ?, ?, ?)`,
+			tokenHash(token), accountID, csrf, formatTime(expires))
+		return err
+	})
+}
+
+// FindSession returns the live session of token, or ENOTFOUND.
+func (s *Accounts) FindSession(ctx context.Context, token string) (*Session, error) {
+	row := s.db.r.QueryRowContext(ctx, `SELECT s.csrf, s.expires_at, `+prefixed("a.", accountColumns)+`
+		FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ? AND s.expires_at > ?`, tokenHash(token), s.db.now())
+	var ses Session
+	var exp string
+	var a Account
+	var org, member sql.NullInt64
+	var link sql.NullString
+	err := row.Scan(&ses.CSRF, &exp, &a.ID, &a.Username, &a.PasswordHash, &a.Role, &org, &member, &link)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, bot.Errorf(bot.ENOTFOUND, "请重新登录。")
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.OrgUnitID, a.MemberID, a.LinkCode = org.Int64, member.Int64, link.String
+	ses.Account, ses.Expires = &a, parseTime(exp)
+	return &ses, nil
+}
+
+// DeleteSession logs a browser out.
+func (s *Accounts) DeleteSession(ctx context.Context, token string) error {
+	return s.db.withTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash(token))
+		return err
+	})
+}
+
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i := range parts {
+		parts[i] = p + parts[i]
+	}
+	return strings.Join(parts, ", ")
+}
+
+// FindOrgUnitByName returns the top-most unit called name, for
+// `fanzha admin create --org`.
+func (db *DB) FindOrgUnitByName(ctx context.Context, name string) (*bot.OrgUnit, error) {
+	var u bot.OrgUnit
+	var parent sql.NullInt64
+	err := db.r.QueryRowContext(ctx, `SELECT id, parent_id, kind, name, population FROM org_units WHERE name = ? ORDER BY parent_id IS NOT NULL, id LIMIT 1`, name).
+		Scan(&u.ID, &parent, &u.Kind, &u.Name, &u.Population)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("no org unit named %q", name)
+	}
+	u.ParentID = parent.Int64
+	return &u, err
+}

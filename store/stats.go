@@ -1,0 +1,188 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"fanzha/bot"
+)
+
+// GroupFigures are one group's counts over a period.
+type GroupFigures struct {
+	Members          int // distinct members who did anything
+	ScamChecks       int
+	ChecksHigh       int
+	ChecksSuspicious int
+	ChecksNone       int
+	Warnings         int
+	QuizAnswers      int
+	QuizCorrect      int
+	QuizParticipants int
+	QuizRounds       int
+	TipsSent         int // scheduled and asked-for tips delivered
+}
+
+// Stats answers the questions reports ask.
+type Stats struct{ db *DB }
+
+// Stats returns the report queries of db.
+func (db *DB) Stats() *Stats { return &Stats{db} }
+
+// GroupFigures counts, per group, what happened in [from, to): for one
+// group if groupID is not 0, else for all. Groups with nothing to count are
+// absent.
+func (s *Stats) GroupFigures(ctx context.Context, from, to time.Time, groupID int64) (map[int64]*GroupFigures, error) {
+	out := map[int64]*GroupFigures{}
+	get := func(id int64) *GroupFigures {
+		f := out[id]
+		if f == nil {
+			f = &GroupFigures{}
+			out[id] = f
+		}
+		return f
+	}
+	f, t := formatTime(from), formatTime(to)
+	one := ""
+	if groupID != 0 {
+		one = fmt.Sprintf(" AND group_id = %d", groupID)
+	}
+	rows, err := s.db.r.QueryContext(ctx, `SELECT group_id,
+			count(DISTINCT member_id),
+			sum(kind = 'scam_check'),
+			sum(kind = 'scam_check' AND detail LIKE 'high%'),
+			sum(kind = 'scam_check' AND detail LIKE 'suspicious%'),
+			sum(kind = 'scam_check' AND (detail LIKE 'none%' OR detail LIKE 'lookup%')),
+			sum(kind = 'warning'),
+			sum(kind = 'quiz_answer'),
+			sum(kind = 'quiz_answer' AND detail = 'correct'),
+			count(DISTINCT CASE WHEN kind = 'quiz_answer' THEN member_id END)
+		FROM events WHERE at >= ? AND at < ? AND group_id IS NOT NULL`+one+` GROUP BY group_id`, f, t)
+	if err != nil {
+		return nil, fmt.Errorf("store: event figures: %w", err)
+	}
+	for rows.Next() {
+		var id int64
+		var g GroupFigures
+		if err := rows.Scan(&id, &g.Members, &g.ScamChecks, &g.ChecksHigh, &g.ChecksSuspicious, &g.ChecksNone, &g.Warnings,
+			&g.QuizAnswers, &g.QuizCorrect, &g.QuizParticipants); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		*get(id) = g
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.countInto(ctx, `SELECT group_id, count(*) FROM posts WHERE kind IN ('tip', 'tip_extra') AND status = 'sent'
+		AND sent_at >= ? AND sent_at < ?`+one+` GROUP BY group_id`, f, t, func(id int64, n int) { get(id).TipsSent = n }); err != nil {
+		return nil, err
+	}
+	if err := s.countInto(ctx, `SELECT group_id, count(*) FROM quiz_rounds WHERE started_at >= ? AND started_at < ?`+one+` GROUP BY group_id`,
+		f, t, func(id int64, n int) { get(id).QuizRounds = n }); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *Stats) countInto(ctx context.Context, q, from, to string, set func(id int64, n int)) error {
+	rows, err := s.db.r.QueryContext(ctx, q, from, to)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return err
+		}
+		set(id, n)
+	}
+	return rows.Err()
+}
+
+// UnitMembers returns, for each org unit with bound groups, the distinct
+// members seen in [from, to) in its own groups, with events of kind ("" for
+// any). Callers roll these up the tree; a person in two groups of one
+// village counts once.
+func (s *Stats) UnitMembers(ctx context.Context, from, to time.Time, kind string) (map[int64]map[int64]struct{}, error) {
+	rows, err := s.db.r.QueryContext(ctx, `SELECT DISTINCT g.org_unit_id, e.member_id FROM events e JOIN groups g ON g.id = e.group_id
+		WHERE e.at >= ? AND e.at < ? AND g.org_unit_id IS NOT NULL AND e.member_id IS NOT NULL AND (? = '' OR e.kind = ?)`,
+		formatTime(from), formatTime(to), kind, kind)
+	if err != nil {
+		return nil, fmt.Errorf("store: unit members: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]map[int64]struct{}{}
+	for rows.Next() {
+		var unit, member int64
+		if err := rows.Scan(&unit, &member); err != nil {
+			return nil, err
+		}
+		if out[unit] == nil {
+			out[unit] = map[int64]struct{}{}
+		}
+		out[unit][member] = struct{}{}
+	}
+	return out, rows.Err()
+}
+
+// OrgUnits returns every org unit.
+func (s *Stats) OrgUnits(ctx context.Context) ([]bot.OrgUnit, error) {
+	rows, err := s.db.r.QueryContext(ctx, `SELECT id, parent_id, kind, name, population FROM org_units ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []bot.OrgUnit
+	for rows.Next() {
+		var u bot.OrgUnit
+		var parent sql.NullInt64
+		if err := rows.Scan(&u.ID, &parent, &u.Kind, &u.Name, &u.Population); err != nil {
+			return nil, err
+		}
+		u.ParentID = parent.Int64
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// UpdateOrgUnit sets a unit's population and, if parentID is not 0, moves it
+// under another unit (a village bound from chat is placed under its town).
+func (s *Stats) UpdateOrgUnit(ctx context.Context, id int64, population int, parentID int64) error {
+	if population < 0 || population > 10_000_000 {
+		return bot.Errorf(bot.EINVALID, "人口数应在 0 到 10000000 之间。")
+	}
+	if parentID == id {
+		return bot.Errorf(bot.EINVALID, "不能把单位放到它自己下面。")
+	}
+	return s.db.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE org_units SET population = ? WHERE id = ?`, population, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return bot.Errorf(bot.ENOTFOUND, "没有这个单位。")
+		}
+		if parentID != 0 {
+			_, err = tx.ExecContext(ctx, `UPDATE org_units SET parent_id = ? WHERE id = ?`, parentID, id)
+		}
+		return err
+	})
+}
+
+// CreateOrgUnit adds a unit, e.g. a town above the villages bound from chat.
+func (s *Stats) CreateOrgUnit(ctx context.Context, u *bot.OrgUnit) error {
+	return s.db.withTx(ctx, func(tx *sql.Tx) error {
+		var parent sql.NullInt64
+		if u.ParentID != 0 {
+			parent = sql.NullInt64{Int64: u.ParentID, Valid: true}
+		}
+		id, err := ensureOrgUnit(ctx, tx, parent, *u, s.db.now())
+		u.ID = id
+		return err
+	})
+}
