@@ -33,6 +33,17 @@ type Config struct {
 	Limits     Limits     `yaml:"limits"`
 	Schedule   Schedule   `yaml:"schedule"`
 	Quiz       Quiz       `yaml:"quiz"`
+	Campaign   Campaign   `yaml:"campaign"`
+}
+
+// Campaign is the coverage plan reports measure against.
+type Campaign struct {
+	// Start ("2026-03-01") is when people reached start to count; empty
+	// means since the bot started.
+	Start string `yaml:"start"`
+	// Targets are the coverage percentages due by the end of each month:
+	// {"2026-03": 8, "2026-04": 25}.
+	Targets map[string]float64 `yaml:"targets"`
 }
 
 // Schedule is about the weekly tips.
@@ -51,6 +62,9 @@ type Quiz struct {
 // Web is the HTTP server for the admin pages and the playground.
 type Web struct {
 	Addr string `yaml:"addr"`
+	// SecureCookies marks login cookies Secure: set it when the site is
+	// reached over HTTPS.
+	SecureCookies bool `yaml:"secure_cookies"`
 }
 
 // Playground is the simulated channel.
@@ -179,6 +193,19 @@ func (c Config) Validate() error {
 	}
 	if c.Quiz.Questions < 1 || c.Quiz.Questions > 10 {
 		return fmt.Errorf("config: quiz.questions: %d must be between 1 and 10", c.Quiz.Questions)
+	}
+	if c.Campaign.Start != "" {
+		if _, err := time.Parse("2006-01-02", c.Campaign.Start); err != nil {
+			return fmt.Errorf("config: campaign.start: %q must be a date like 2026-03-01", c.Campaign.Start)
+		}
+	}
+	for month, pct := range c.Campaign.Targets {
+		if _, err := time.Parse("2006-01", month); err != nil {
+			return fmt.Errorf("config: campaign.targets: %q must be a month like 2026-03", month)
+		}
+		if pct <= 0 || pct > 100 {
+			return fmt.Errorf("config: campaign.targets: %s: %v must be a percentage from 0 to 100", month, pct)
+		}
 	}
 	if c.Limits.PostsPerSecond < 0 {
 		return fmt.Errorf("config: limits.posts_per_second: %v must not be negative", c.Limits.PostsPerSecond)

@@ -56,6 +56,8 @@ func TestErrorsNameTheField(t *testing.T) {
 		{file: write("log_level: loud\n"), want: "log_level"},
 		{file: write("schedule:\n  quiet_hours: late\n"), want: "schedule.quiet_hours"},
 		{file: write("quiz:\n  window_seconds: 1\n"), want: "quiz.window_seconds"},
+		{file: write("campaign:\n  targets: {\"2026-03\": 180}\n"), want: "campaign.targets"},
+		{file: write("campaign:\n  start: March\n"), want: "campaign.start"},
 		{file: write("data_dri: x\n"), want: "data_dri"}, // a typo is not silently ignored
 		{env: map[string]string{"FANZHA_PLAYGROUND_ENABLED": "ja"}, want: "FANZHA_PLAYGROUND_ENABLED"},
 		{file: filepath.Join(dir, "missing.yaml"), want: "missing.yaml"},

@@ -103,8 +103,8 @@ func seed(t testing.TB) *seeded {
 	ev("g1", "c", "quiz_answer", "correct", at(18, 20, 0, 0))
 	ev("g1", "d", "quiz_answer", "wrong", at(18, 20, 0, 5))
 	ev("g1", "d", "quiz_answer", "correct", at(18, 20, 1, 0))
-	ev("g2", "b", "help", "", at(19, 9, 0, 0)) // b is in both 东风村 groups: one person
-	ev("g2", "e", "scam_check", "none", at(22, 23, 59, 59)) // the last instant of the week
+	ev("g2", "b", "help", "", at(19, 9, 0, 0))                      // b is in both 东风村 groups: one person
+	ev("g2", "e", "scam_check", "none", at(22, 23, 59, 59))         // the last instant of the week
 	ev("g2", "f", "scam_check", "high:gongjianfa", at(23, 0, 0, 0)) // next week: nowhere
 	ev("g3", "g", "warning", "rule_safe_account", at(20, 11, 0, 0))
 	ev("g3", "h", "scam_check", "high:rule_safe_account", at(20, 11, 5, 0))

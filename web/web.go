@@ -1,39 +1,71 @@
-// Package web serves fanzha's HTTP side: the JSON API and admin pages, and
-// mounts the playground channel's pages.
+// Package web serves fanzha's HTTP side: the admin pages (login, weekly
+// overview, drill-down, group trends, exports), a small JSON API, and the
+// playground channel's pages mounted beside them.
 package web
 
 import (
+	"embed"
 	"encoding/json"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"fanzha/bot"
+	"fanzha/knowledge"
+	"fanzha/report"
+	"fanzha/store"
 )
 
-// Server is the HTTP handler of the admin API.
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// Server is the HTTP handler.
 type Server struct {
-	Groups bot.GroupStore
-	Logger *slog.Logger
+	DB        *store.DB
+	Knowledge *knowledge.Base
+	Loc       *time.Location
+	Campaign  report.Campaign
+	Logger    *slog.Logger
+	Now       func() time.Time
+	// SecureCookies marks cookies Secure; on whenever the site is served
+	// over HTTPS (behind a proxy, say).
+	SecureCookies bool
+	// OpenGroupsAPI serves /api/groups without login: only for the local
+	// playground demo.
+	OpenGroupsAPI bool
 	// Mounts are further handlers by pattern, such as the playground.
 	Mounts map[string]http.Handler
+
+	tmpl *template.Template
 }
 
-// Handler returns the routes:
-//
-//	GET /              redirect to the playground when it is on
-//	GET /api/groups    the groups the bot is in and their binding
-//	GET /healthz       liveness
+// Handler returns every route.
 func (s *Server) Handler() http.Handler {
+	s.tmpl = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/groups", s.listGroups)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /login", s.loginPage)
+	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("GET /api/groups", s.listGroups)
+	mux.HandleFunc("GET /admin/{$}", s.requireLogin(s.overview))
+	mux.HandleFunc("GET /admin/units/{id}", s.requireLogin(s.unitPage))
+	mux.HandleFunc("POST /admin/units/{id}", s.requireLogin(s.updateUnit))
+	mux.HandleFunc("GET /admin/groups/{id}", s.requireLogin(s.groupPage))
+	mux.HandleFunc("GET /admin/knowledge", s.requireLogin(s.knowledgePage))
+	mux.HandleFunc("POST /admin/knowledge/reload", s.requireLogin(s.reloadKnowledge))
+	mux.HandleFunc("GET /admin/schedule", s.requireLogin(s.schedulePage))
+	mux.HandleFunc("GET /admin/export.csv", s.requireLogin(s.exportCSV))
+	mux.HandleFunc("GET /admin/export.xlsx", s.requireLogin(s.exportXLSX))
 	for pattern, h := range s.Mounts {
 		mux.Handle(pattern, h)
 	}
+	home := "/admin/"
 	if _, ok := s.Mounts["/playground/"]; ok {
-		mux.Handle("GET /{$}", http.RedirectHandler("/playground/", http.StatusFound))
+		home = "/playground/"
 	}
+	mux.Handle("GET /{$}", http.RedirectHandler(home, http.StatusFound))
 	return s.logRequests(mux)
 }
 
@@ -48,17 +80,34 @@ type groupView struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// listGroups shows which groups exist and what they are bound to. It holds
-// no member data; per-viewer scoping comes with admin login.
+// listGroups lists the groups the viewer may see and their binding. It
+// holds no member data.
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
-	gs, err := s.Groups.FindGroups(r.Context(), bot.GroupFilter{})
+	scope := report.Scope{All: true}
+	if !s.OpenGroupsAPI {
+		ses := s.currentSession(r)
+		if ses == nil {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(http.StatusUnauthorized)
+			json.NewEncoder(w).Encode(map[string]string{"error": "请先登录。"})
+			return
+		}
+		var err error
+		if scope, err = s.scope(r.Context(), ses); err != nil {
+			s.fail(w, err)
+			return
+		}
+	}
+	gs, err := s.DB.Groups().FindGroups(r.Context(), bot.GroupFilter{})
 	if err != nil {
-		s.Logger.Error("listing groups", "err", err)
-		http.Error(w, "读取群列表失败", http.StatusInternalServerError)
+		s.fail(w, err)
 		return
 	}
-	out := make([]groupView, 0, len(gs))
+	out := []groupView{}
 	for _, g := range gs {
+		if !scope.All && !scope.Group(g) {
+			continue
+		}
 		v := groupView{ID: g.ID, Channel: g.Channel, Name: g.Name, Kind: string(g.Kind), Bound: g.Bound(), CreatedAt: g.CreatedAt}
 		if g.OrgUnit != nil {
 			v.OrgUnit, v.OrgKind = g.OrgUnit.Name, string(g.OrgUnit.Kind)
@@ -67,6 +116,20 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	json.NewEncoder(w).Encode(map[string]any{"groups": out})
+}
+
+func (s *Server) fail(w http.ResponseWriter, err error) {
+	switch bot.ErrorCode(err) {
+	case bot.EINVALID:
+		http.Error(w, bot.ErrorMessage(err), http.StatusBadRequest)
+	case bot.ENOTFOUND:
+		http.Error(w, bot.ErrorMessage(err), http.StatusNotFound)
+	case bot.EFORBIDDEN:
+		http.Error(w, bot.ErrorMessage(err), http.StatusForbidden)
+	default:
+		s.Logger.Error("web request failed", "err", err)
+		http.Error(w, "服务器出错了，请稍后再试。", http.StatusInternalServerError)
+	}
 }
 
 type statusWriter struct {

@@ -3,6 +3,7 @@
 //	fanzha [serve]     run the bot: every configured channel plus the web pages
 //	fanzha migrate     bring the database schema up to date and exit
 //	fanzha check       check a message against the knowledge base (--json: a batch from stdin)
+//	fanzha admin create -username NAME [-role admin|counsellor] [-org UNIT] < password
 //	fanzha version     print the version
 package main
 
@@ -69,6 +70,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return nil
 	case "check":
 		return runCheck(args, stdin, stdout, stderr)
+	case "admin":
+		return runAdmin(ctx, args, stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "fanzha", version)
 		return nil
@@ -85,6 +88,7 @@ commands:
   serve     run the bot (default)
   migrate   bring the database schema up to date
   check     check "text", or --json < messages.txt (one message per line)
+  admin     admin create -username NAME [-role admin|counsellor] [-org UNIT] < password
   version   print the version
 
 flags of serve and migrate:

@@ -26,8 +26,10 @@ import (
 	"fanzha/handlers/help"
 	"fanzha/handlers/quiz"
 	"fanzha/handlers/scamcheck"
+	"fanzha/handlers/stats"
 	"fanzha/handlers/tips"
 	"fanzha/knowledge"
+	"fanzha/report"
 	"fanzha/store"
 	"fanzha/web"
 )
@@ -156,6 +158,10 @@ func (m *Main) buildRouter() (*bot.Router, error) {
 	quiz.Register(r, m.Quiz) // before the scam check, so "A" is an answer
 	scamcheck.Register(r, scamcheck.Deps{KB: m.Knowledge, Groups: m.DB.Groups(), Events: m.DB.Events(), Samples: m.DB.Events(), Now: m.Now})
 	tips.Register(r, &tips.Commands{Planner: m.Planner, Now: m.Now})
+	stats.Register(r, &stats.Stats{Groups: m.DB.Groups(), Accounts: m.DB.Accounts(), Now: m.Now, Loc: loc,
+		Week: func(ctx context.Context, scope report.Scope, ws time.Time) (*report.Report, error) {
+			return report.Week(ctx, m.DB, scope, ws, m.campaign())
+		}})
 	help.Register(r) // last: its help text lists everything registered before
 	return r, nil
 }
@@ -273,7 +279,8 @@ func (m *Main) Run(ctx context.Context) error {
 		}()
 	}
 
-	srv := &web.Server{Groups: m.DB.Groups(), Logger: m.Logger, Mounts: mounts}
+	srv := &web.Server{DB: m.DB, Knowledge: m.Knowledge, Loc: loc, Campaign: m.campaign(), Logger: m.Logger, Now: m.Now,
+		SecureCookies: m.Config.Web.SecureCookies, OpenGroupsAPI: m.Config.Playground.Enabled, Mounts: mounts}
 	ln, err := net.Listen("tcp", m.Config.Web.Addr)
 	if err != nil {
 		return fmt.Errorf("web server: %w", err)
@@ -289,6 +296,15 @@ func (m *Main) Run(ctx context.Context) error {
 	}()
 	m.Logger.Info("fanzha running", "version", version, "web", "http://"+m.Addr+"/", "data_dir", m.Config.DataDir)
 	return nil
+}
+
+// campaign is the coverage plan of the configuration.
+func (m *Main) campaign() report.Campaign {
+	c := report.Campaign{Targets: m.Config.Campaign.Targets}
+	if m.Config.Campaign.Start != "" {
+		c.Start, _ = time.ParseInLocation("2006-01-02", m.Config.Campaign.Start, m.Config.Location()) // validated
+	}
+	return c
 }
 
 // reloadKnowledge reloads the knowledge base on SIGHUP and, when it comes

@@ -1,0 +1,346 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+	"time"
+
+	"fanzha/bot"
+	"fanzha/handlers/tips"
+	"fanzha/report"
+	"fanzha/store"
+)
+
+var funcs = template.FuncMap{
+	"pct":  report.Percent,
+	"rate": report.CorrectRate,
+	"date": func(t time.Time) string { return t.Format("01-02") },
+	"yes": func(b bool) string {
+		if b {
+			return "✓"
+		}
+		return "✗"
+	},
+	"kind": func(k bot.GroupKind) string {
+		return map[bot.GroupKind]string{bot.GroupCommunity: "社区群", bot.GroupClass: "班级群", bot.GroupOther: "其他"}[k]
+	},
+}
+
+// scope is what the logged-in account may see.
+func (s *Server) scope(ctx context.Context, ses *store.Session) (report.Scope, error) {
+	units, err := s.DB.Stats().OrgUnits(ctx)
+	if err != nil {
+		return report.Scope{}, err
+	}
+	a := ses.Account
+	return report.ScopeFor(units, a.Role, a.OrgUnitID, a.MemberID), nil
+}
+
+// week reads ?week=2026-11-16 (any day of the week), default this week.
+func (s *Server) week(r *http.Request) time.Time {
+	if v := r.URL.Query().Get("week"); v != "" {
+		if d, err := time.ParseInLocation("2006-01-02", v, s.Loc); err == nil {
+			return report.WeekStart(d, s.Loc)
+		}
+	}
+	return report.WeekStart(s.Now(), s.Loc)
+}
+
+func (s *Server) weekReport(r *http.Request) (*report.Report, report.Scope, error) {
+	scope, err := s.scope(r.Context(), session(r))
+	if err != nil {
+		return nil, scope, err
+	}
+	rep, err := report.Week(r.Context(), s.DB, scope, s.week(r), s.Campaign)
+	return rep, scope, err
+}
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data map[string]any) {
+	if ses := session(r); ses != nil {
+		data["User"], data["Role"], data["CSRF"] = ses.Account.Username, ses.Account.Role, ses.CSRF
+	}
+	var buf bytes.Buffer
+	if err := s.tmpl.ExecuteTemplate(&buf, name, data); err != nil {
+		s.fail(w, fmt.Errorf("rendering %s: %w", name, err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'")
+	buf.WriteTo(w)
+}
+
+func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
+	rep, scope, err := s.weekReport(r)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	var bottom []report.UnitRow
+	for _, u := range rep.Units {
+		if u.Bottom {
+			bottom = append(bottom, u)
+		}
+	}
+	s.render(w, r, "overview.html", map[string]any{
+		"R": rep, "Bottom": bottom, "Counsellor": scope.Member != 0,
+		"Week": rep.WeekStart.Format("2006-01-02"),
+		"Prev": rep.WeekStart.AddDate(0, 0, -7).Format("2006-01-02"), "Next": rep.WeekStart.AddDate(0, 0, 7).Format("2006-01-02"),
+	})
+}
+
+func pathID(r *http.Request) int64 {
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	return id
+}
+
+func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, what string) {
+	s.Logger.Warn("out-of-scope page refused", "user", session(r).Account.Username, "path", r.URL.Path)
+	http.Error(w, "无权查看"+what+"：它不在您负责的范围内。", http.StatusForbidden)
+}
+
+func (s *Server) unitPage(w http.ResponseWriter, r *http.Request) {
+	rep, scope, err := s.weekReport(r)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	id := pathID(r)
+	if !scope.Unit(id) {
+		s.forbidden(w, r, "这个单位")
+		return
+	}
+	var unit *report.UnitRow
+	for i := range rep.Units {
+		if rep.Units[i].Unit.ID == id {
+			unit = &rep.Units[i]
+		}
+	}
+	if unit == nil {
+		http.Error(w, "这个单位本周没有绑定的群。", http.StatusNotFound)
+		return
+	}
+	units, err := s.DB.Stats().OrgUnits(r.Context())
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	below := report.ScopeFor(units, "admin", id, 0)
+	var groups []report.GroupRow
+	for _, g := range rep.Groups {
+		if below.Group(g.Group) {
+			groups = append(groups, g)
+		}
+	}
+	s.render(w, r, "unit.html", map[string]any{"U": unit, "Groups": groups, "Week": rep.WeekStart.Format("2006-01-02"), "R": rep})
+}
+
+func (s *Server) updateUnit(w http.ResponseWriter, r *http.Request) {
+	ses := session(r)
+	scope, err := s.scope(r.Context(), ses)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	id := pathID(r)
+	if ses.Account.Role != "admin" || !scope.Unit(id) {
+		s.forbidden(w, r, "这个单位")
+		return
+	}
+	pop, err := strconv.Atoi(r.PostFormValue("population"))
+	if err != nil {
+		http.Error(w, "人口数请填写整数。", http.StatusBadRequest)
+		return
+	}
+	if err := s.DB.Stats().UpdateOrgUnit(r.Context(), id, pop, 0); err != nil {
+		s.fail(w, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/admin/units/%d", id), http.StatusSeeOther)
+}
+
+// trendWeeks is how many weeks the group page charts.
+const trendWeeks = 8
+
+type trendPoint struct {
+	Week    time.Time
+	Members int
+	Tips    int
+	Checks  int
+	Quiz    int
+}
+
+func (s *Server) groupPage(w http.ResponseWriter, r *http.Request) {
+	scope, err := s.scope(r.Context(), session(r))
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	gs, err := s.DB.Groups().FindGroups(r.Context(), bot.GroupFilter{ID: pathID(r)})
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	if len(gs) == 0 || !scope.Group(gs[0]) {
+		s.forbidden(w, r, "这个群")
+		return
+	}
+	g := gs[0]
+	ws := s.week(r)
+	var points []trendPoint
+	for i := trendWeeks - 1; i >= 0; i-- {
+		from := ws.AddDate(0, 0, -7*i)
+		figs, err := s.DB.Stats().GroupFigures(r.Context(), from, from.AddDate(0, 0, 7), g.ID)
+		if err != nil {
+			s.fail(w, err)
+			return
+		}
+		p := trendPoint{Week: from}
+		if f := figs[g.ID]; f != nil {
+			p.Members, p.Tips, p.Checks, p.Quiz = f.Members, f.TipsSent, f.ScamChecks, f.QuizParticipants
+		}
+		points = append(points, p)
+	}
+	posts, err := s.DB.Outbox().FindPosts(r.Context(), bot.PostFilter{GroupID: g.ID, DueSince: ws, DueUntil: ws.AddDate(0, 0, 7)})
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	last := points[len(points)-1]
+	s.render(w, r, "group.html", map[string]any{"G": g, "Points": points, "Last": last, "Chart": trendSVG(points),
+		"Posts": posts, "Schedule": tips.For(g).Human(), "Compliant": last.Tips >= report.RequiredTips, "Week": ws.Format("2006-01-02")})
+}
+
+// trendSVG draws members reached and tips posted per week as a small
+// server-rendered chart: no script, prints as it looks.
+func trendSVG(ps []trendPoint) template.HTML {
+	const w, h, pad = 560, 180, 30
+	top := 1
+	for _, p := range ps {
+		top = max(top, p.Members, p.Tips)
+	}
+	x := func(i int) float64 { return pad + float64(i)*float64(w-2*pad)/float64(max(1, len(ps)-1)) }
+	y := func(v int) float64 { return float64(h-pad) - float64(v)*float64(h-2*pad)/float64(top) }
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img" aria-label="每周趋势">`, w, h)
+	fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#999"/>`, pad, h-pad, w-pad, h-pad)
+	for i, p := range ps {
+		bw := 14.0
+		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#f5b7b1"><title>%s 推送 %d 条</title></rect>`,
+			x(i)-bw/2, y(p.Tips), bw, float64(h-pad)-y(p.Tips), p.Week.Format("01-02"), p.Tips)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="10" text-anchor="middle">%s</text>`, x(i), h-pad+14, p.Week.Format("01-02"))
+	}
+	b.WriteString(`<polyline fill="none" stroke="#c0392b" stroke-width="2" points="`)
+	for i, p := range ps {
+		fmt.Fprintf(&b, "%.1f,%.1f ", x(i), y(p.Members))
+	}
+	b.WriteString(`"/>`)
+	for i, p := range ps {
+		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3" fill="#c0392b"><title>%s 参与 %d 人</title></circle>`, x(i), y(p.Members), p.Week.Format("01-02"), p.Members)
+	}
+	fmt.Fprintf(&b, `<text x="%d" y="14" font-size="11" fill="#c0392b">— 参与人数</text><text x="%d" y="14" font-size="11" fill="#d98880">▮ 推送条数</text></svg>`, pad, pad+90)
+	return template.HTML(b.String())
+}
+
+func (s *Server) knowledgePage(w http.ResponseWriter, r *http.Request) {
+	ix, con := s.Knowledge.Index(), s.Knowledge.Content()
+	s.render(w, r, "knowledge.html", map[string]any{"Entries": ix.Entries, "Tips": len(con.Tips), "Questions": len(con.Questions),
+		"Error": r.URL.Query().Get("error"), "Reloaded": r.URL.Query().Get("reloaded") != ""})
+}
+
+func (s *Server) reloadKnowledge(w http.ResponseWriter, r *http.Request) {
+	if session(r).Account.Role != "admin" {
+		s.forbidden(w, r, "知识库操作")
+		return
+	}
+	if err := s.Knowledge.Reload(); err != nil {
+		http.Redirect(w, r, "/admin/knowledge?error="+template.URLQueryEscaper(err.Error()), http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/admin/knowledge?reloaded=1", http.StatusSeeOther)
+}
+
+type scheduleRow struct {
+	G        *bot.Group
+	Schedule string
+	Sent     int
+}
+
+func (s *Server) schedulePage(w http.ResponseWriter, r *http.Request) {
+	scope, err := s.scope(r.Context(), session(r))
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	ws := report.WeekStart(s.Now(), s.Loc)
+	bound := true
+	gs, err := s.DB.Groups().FindGroups(r.Context(), bot.GroupFilter{Bound: &bound})
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	week, err := s.DB.Outbox().FindPosts(r.Context(), bot.PostFilter{Kind: tips.KindTip, DueSince: ws})
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	sent := map[int64]int{}
+	for _, p := range week {
+		if p.Status == bot.PostSent {
+			sent[p.GroupID]++
+		}
+	}
+	var rows []scheduleRow
+	inScope := map[int64]bool{}
+	for _, g := range gs {
+		if scope.Group(g) {
+			inScope[g.ID] = true
+			rows = append(rows, scheduleRow{G: g, Schedule: tips.For(g).Human(), Sent: sent[g.ID]})
+		}
+	}
+	// Posts that did not go out are shown, never silently dropped.
+	var problems []*bot.OutboxPost
+	for _, st := range []bot.PostStatus{bot.PostFailed, bot.PostUnconfirmed} {
+		ps, err := s.DB.Outbox().FindPosts(r.Context(), bot.PostFilter{Status: st})
+		if err != nil {
+			s.fail(w, err)
+			return
+		}
+		for _, p := range ps {
+			if inScope[p.GroupID] {
+				problems = append(problems, p)
+			}
+		}
+	}
+	s.render(w, r, "schedule.html", map[string]any{"Rows": rows, "Problems": problems, "Required": report.RequiredTips})
+}
+
+func (s *Server) export(w http.ResponseWriter, r *http.Request, ext, mime string, write func(*bytes.Buffer, *report.Report) error) {
+	rep, _, err := s.weekReport(r)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := write(&buf, rep); err != nil {
+		s.fail(w, err)
+		return
+	}
+	name := "fanzha-weekly-" + rep.WeekStart.Format("2006-01-02") + "." + ext
+	w.Header().Set("Content-Type", mime)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	buf.WriteTo(w)
+}
+
+func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
+	s.export(w, r, "csv", "text/csv; charset=utf-8", func(b *bytes.Buffer, rep *report.Report) error { return report.WriteCSV(b, rep) })
+}
+
+func (s *Server) exportXLSX(w http.ResponseWriter, r *http.Request) {
+	s.export(w, r, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+		func(b *bytes.Buffer, rep *report.Report) error { return report.WriteXLSX(b, rep) })
+}

@@ -1,0 +1,128 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/http"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"fanzha/store"
+)
+
+const (
+	sessionCookie = "fanzha_session"
+	loginCSRF     = "fanzha_login_csrf"
+	sessionTTL    = 12 * time.Hour
+)
+
+// HashPassword returns the bcrypt hash stored for a password.
+func HashPassword(pw string) (string, error) {
+	b, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	return string(b), err
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("web: no randomness: " + err.Error())
+	}
+	return hex.EncodeToString(b)
+}
+
+type ctxKey struct{}
+
+// session returns the request's session, set by requireLogin.
+func session(r *http.Request) *store.Session {
+	s, _ := r.Context().Value(ctxKey{}).(*store.Session)
+	return s
+}
+
+func (s *Server) cookie(name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: s.SecureCookies}
+}
+
+// currentSession looks up the session cookie, or returns nil.
+func (s *Server) currentSession(r *http.Request) *store.Session {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return nil
+	}
+	ses, err := s.DB.Accounts().FindSession(r.Context(), c.Value)
+	if err != nil {
+		return nil
+	}
+	return ses
+}
+
+// requireLogin sends visitors without a session to the login page, and
+// checks the CSRF token on every form post.
+func (s *Server) requireLogin(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ses := s.currentSession(r)
+		if ses == nil {
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		if r.Method == http.MethodPost && !sameToken(r.PostFormValue("csrf"), ses.CSRF) {
+			s.Logger.Warn("form post without a valid CSRF token", "path", r.URL.Path, "user", ses.Account.Username)
+			http.Error(w, "表单已过期，请刷新页面后重试。", http.StatusForbidden)
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, ses)))
+	}
+}
+
+func sameToken(a, b string) bool {
+	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	token := randomToken()
+	http.SetCookie(w, s.cookie(loginCSRF, token, 600))
+	s.render(w, r, "login.html", map[string]any{"CSRF": token, "Error": r.URL.Query().Get("error")})
+}
+
+// dummyHash makes a login with an unknown username cost as much as one
+// with a wrong password, so timing does not tell which usernames exist.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), bcrypt.DefaultCost)
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	c, err := r.Cookie(loginCSRF)
+	if err != nil || !sameToken(r.PostFormValue("csrf"), c.Value) {
+		http.Redirect(w, r, "/login?error=expired", http.StatusSeeOther)
+		return
+	}
+	user, pw := r.PostFormValue("username"), r.PostFormValue("password")
+	acct, err := s.DB.Accounts().FindAccount(r.Context(), user)
+	hash := dummyHash
+	if err == nil {
+		hash = []byte(acct.PasswordHash)
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(pw)) != nil || err != nil {
+		s.Logger.Warn("failed login", "user", user, "remote", r.RemoteAddr)
+		http.Redirect(w, r, "/login?error=wrong", http.StatusSeeOther)
+		return
+	}
+	token, csrf := randomToken(), randomToken()
+	if err := s.DB.Accounts().CreateSession(r.Context(), token, csrf, acct.ID, s.Now().Add(sessionTTL)); err != nil {
+		s.fail(w, err)
+		return
+	}
+	http.SetCookie(w, s.cookie(sessionCookie, token, int(sessionTTL/time.Second)))
+	http.SetCookie(w, s.cookie(loginCSRF, "", -1))
+	s.Logger.Info("login", "user", acct.Username, "role", acct.Role)
+	http.Redirect(w, r, "/admin/", http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		_ = s.DB.Accounts().DeleteSession(r.Context(), c.Value)
+	}
+	http.SetCookie(w, s.cookie(sessionCookie, "", -1))
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
