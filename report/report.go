@@ -6,8 +6,10 @@ package report
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"fanzha/bot"
@@ -137,10 +139,6 @@ func Week(ctx context.Context, src Source, scope Scope, ws time.Time, c Campaign
 	if err != nil {
 		return nil, err
 	}
-	figs, err := src.Stats().GroupFigures(ctx, ws, we, 0)
-	if err != nil {
-		return nil, err
-	}
 	units, err := src.Stats().OrgUnits(ctx)
 	if err != nil {
 		return nil, err
@@ -164,6 +162,42 @@ func Week(ctx context.Context, src Source, scope Scope, ws time.Time, c Campaign
 			rows[u.ID] = &UnitRow{Unit: u, Parent: byID[u.ParentID].Name}
 		}
 		return rows[u.ID]
+	}
+	// Which units report where, for the units the viewer may see.
+	reportsTo := map[int64]int64{}
+	for _, u := range units {
+		if rep, ok := reportingOf(u.ID); ok && scope.Unit(rep.ID) {
+			reportsTo[u.ID] = rep.ID
+		}
+	}
+	// The scans of the events table are independent: run them at once on
+	// the read pool. Distinct people per reporting unit are reached this
+	// week, reached since the campaign started, and quiz players this week.
+	var (
+		wg      sync.WaitGroup
+		figs    map[int64]*store.GroupFigures
+		figsErr error
+		reach   [3]map[int64]int
+		errs    [3]error
+	)
+	spans := [3]struct {
+		from time.Time
+		kind string
+	}{{ws, ""}, {c.Start, ""}, {ws, "quiz_answer"}}
+	wg.Add(4)
+	go func() {
+		defer wg.Done()
+		figs, figsErr = src.Stats().GroupFigures(ctx, ws, we, 0)
+	}()
+	for i, sp := range spans {
+		go func() {
+			defer wg.Done()
+			reach[i], errs[i] = src.Stats().UnitReach(ctx, sp.from, we, sp.kind, reportsTo)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(figsErr, errs[0], errs[1], errs[2]); err != nil {
+		return nil, err
 	}
 	for _, g := range groups {
 		if !scope.Group(g) || !g.Bound() {
@@ -193,40 +227,9 @@ func Week(ctx context.Context, src Source, scope Scope, ws time.Time, c Campaign
 			}
 		}
 	}
-	// Distinct people, rolled up to the reporting unit: reached this week,
-	// reached since the campaign started, and quiz players this week.
-	for _, span := range []struct {
-		from time.Time
-		kind string
-		set  func(*UnitRow, int)
-	}{
-		{ws, "", func(u *UnitRow, n int) { u.ReachedWeek = n }},
-		{c.Start, "", func(u *UnitRow, n int) { u.ReachedTotal = n }},
-		{ws, "quiz_answer", func(u *UnitRow, n int) { u.QuizPeople = n }},
-	} {
-		members, err := src.Stats().UnitMembers(ctx, span.from, we, span.kind)
-		if err != nil {
-			return nil, err
-		}
-		sets := map[int64]map[int64]struct{}{}
-		for unit, ms := range members {
-			u, ok := reportingOf(unit)
-			if !ok || rows[u.ID] == nil {
-				continue
-			}
-			if sets[u.ID] == nil {
-				sets[u.ID] = map[int64]struct{}{}
-			}
-			for m := range ms {
-				sets[u.ID][m] = struct{}{}
-			}
-		}
-		for id, set := range sets {
-			span.set(rows[id], len(set))
-		}
-	}
 	target := c.Targets[we.Add(-time.Second).Format("2006-01")]
-	for _, ur := range rows {
+	for id, ur := range rows {
+		ur.ReachedWeek, ur.ReachedTotal, ur.QuizPeople = reach[0][id], reach[1][id], reach[2][id]
 		if ur.Unit.Population > 0 {
 			ur.Coverage = 100 * float64(ur.ReachedTotal) / float64(ur.Unit.Population)
 			ur.Target = target

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 )
 
 // CreateGroupsForTest inserts n bound-less groups in one transaction, for
@@ -23,4 +24,53 @@ func (db *DB) CreateGroupsForTest(ctx context.Context, channel string, n int) ([
 		return nil
 	})
 	return ids, err
+}
+
+// SeedForBenchmark fills the database with a town of villages, groups
+// bound to them, members and events spread over [from, to), in one
+// transaction: what a busy district accumulates in a campaign.
+func (db *DB) SeedForBenchmark(ctx context.Context, villages, groups, members, events int, from, to time.Time) error {
+	return db.withTx(ctx, func(tx *sql.Tx) error {
+		now := db.now()
+		res, err := tx.ExecContext(ctx, `INSERT INTO org_units (kind, name, created_at) VALUES ('town', '城关镇', ?)`, now)
+		if err != nil {
+			return err
+		}
+		town, _ := res.LastInsertId()
+		for v := 0; v < villages; v++ {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO org_units (parent_id, kind, name, population, created_at) VALUES (?, 'village', ?, ?, ?)`,
+				town, fmt.Sprintf("%d村", v), 1000+v*10, now); err != nil {
+				return err
+			}
+		}
+		for g := 0; g < groups; g++ {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO groups (channel, platform_id, name, kind, org_unit_id, bound_at, created_at)
+				VALUES ('bench', ?, ?, 'community', ?, ?, ?)`, fmt.Sprintf("g%d", g), fmt.Sprintf("群%d", g), town+1+int64(g%villages), now, now); err != nil {
+				return err
+			}
+		}
+		for m := 0; m < members; m++ {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO members (channel, pseudonym, created_at) VALUES ('bench', ?, ?)`, fmt.Sprintf("p%d", m), now); err != nil {
+				return err
+			}
+		}
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (group_id, member_id, kind, detail, at) VALUES (?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		kinds := []string{"scam_check", "quiz_answer", "quiz_answer", "help", "warning"}
+		details := []string{"high:shuadan", "correct", "wrong", "", "shuadan"}
+		span := to.Sub(from)
+		for e := 0; e < events; e++ {
+			k := e % len(kinds)
+			g := e % groups
+			m := (e*7919 + g) % members
+			at := from.Add(time.Duration(float64(span) * float64(e) / float64(events)))
+			if _, err := stmt.ExecContext(ctx, g+1, m+1, kinds[k], details[k], formatTime(at)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

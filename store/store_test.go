@@ -13,7 +13,7 @@ import (
 var secret = []byte("0123456789abcdef0123456789abcdef")
 
 // open returns a migrated database in a file under t.TempDir().
-func open(t *testing.T, path string) *store.DB {
+func open(t testing.TB, path string) *store.DB {
 	t.Helper()
 	if path == "" {
 		path = filepath.Join(t.TempDir(), "fanzha.db")

@@ -1,0 +1,294 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+	"github.com/xuri/excelize/v2"
+
+	"fanzha/bot"
+)
+
+// webFixture is a running bot with two villages, a counsellor for each,
+// some activity, a town admin and a counsellor account linked to 王老师.
+type webFixture struct {
+	m              *Main
+	base           string
+	mine, theirs   int64 // group IDs: 王老师's and 赵书记's
+	adminPW, couPW string
+}
+
+func newWebFixture(t *testing.T) *webFixture {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("FANZHA_DATA_DIR", dir)
+	m, base, _ := runMain(t, dir)
+	createGroup(t, base, "c1", "幸福社区居民群")
+	createGroup(t, base, "c2", "东风村村民群")
+	sayAs(t, base, "c1", "wang", "王老师", "b1", "绑定 城关镇 幸福社区")
+	sayAs(t, base, "c2", "zhao", "赵书记", "b2", "绑定 城关镇 东风村")
+	sayAs(t, base, "c1", "zhang", "张阿姨", "q1", "这是诈骗吗 请把钱转到安全账户配合资金核查")
+	sayAs(t, base, "c2", "liu", "刘大妈", "q2", "这是诈骗吗 恭喜您中奖，先交税才能领奖")
+	f := &webFixture{m: m, base: base, adminPW: "town-admin-secret", couPW: "counsellor-secret"}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"admin", "create", "-username", "town"}, strings.NewReader(f.adminPW+"\n"), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"admin", "create", "-username", "wang", "-role", "counsellor"}, strings.NewReader(f.couPW+"\n"), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	code := regexp.MustCompile(`关联账号 ([A-Z0-9]{8})`).FindStringSubmatch(out.String())
+	if code == nil {
+		t.Fatalf("no link code in %q", out.String())
+	}
+	if r := sayAs(t, base, "c1", "wang", "王老师", "link", "关联账号 "+code[1]); len(r) != 1 || !strings.Contains(r[0], "已关联") {
+		t.Fatalf("关联账号: %q", r)
+	}
+	for _, g := range []struct {
+		pid string
+		id  *int64
+	}{{"c1", &f.mine}, {"c2", &f.theirs}} {
+		gs, _ := m.DB.Groups().FindGroups(context.Background(), bot.GroupFilter{Channel: "playground", PlatformID: g.pid})
+		*g.id = gs[0].ID
+	}
+	return f
+}
+
+// client logs in over plain HTTP and returns a client holding the session.
+func (f *webFixture) client(t *testing.T, user, pw string) (*http.Client, string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.Get(f.base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	csrf := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`).FindSubmatch(page)
+	resp, err = c.PostForm(f.base+"/login", url.Values{"csrf": {string(csrf[1])}, "username": {user}, "password": {pw}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.Request.URL.Path != "/admin/" {
+		return c, "" // back on the login page
+	}
+	sessionCSRF := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`).FindSubmatch(page)
+	return c, string(sessionCSRF[1])
+}
+
+func get(t *testing.T, c *http.Client, u string) (int, string) {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestAdminScopeAndForms(t *testing.T) {
+	f := newWebFixture(t)
+	// Not logged in: to the login page.
+	if code, body := get(t, http.DefaultClient, f.base+"/admin/"); code != 200 || !strings.Contains(body, "登录") {
+		t.Fatalf("anonymous /admin/: %d", code)
+	}
+	if _, csrf := f.client(t, "town", "wrong password"); csrf != "" {
+		t.Fatal("logged in with a wrong password")
+	}
+	town, csrf := f.client(t, "town", f.adminPW)
+	if code, body := get(t, town, f.base+"/admin/"); code != 200 || !strings.Contains(body, "幸福社区居民群") || !strings.Contains(body, "东风村村民群") {
+		t.Fatalf("town admin overview: %d", code)
+	}
+	// A form post without the session's CSRF token is refused.
+	units, _ := f.m.DB.Stats().OrgUnits(context.Background())
+	var xingfu int64
+	for _, u := range units {
+		if u.Name == "幸福社区" {
+			xingfu = u.ID
+		}
+	}
+	resp, _ := town.PostForm(fmt.Sprintf("%s/admin/units/%d", f.base, xingfu), url.Values{"population": {"3000"}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("post without CSRF: %d", resp.StatusCode)
+	}
+	resp, _ = town.PostForm(fmt.Sprintf("%s/admin/units/%d", f.base, xingfu), url.Values{"population": {"3000"}, "csrf": {csrf}})
+	resp.Body.Close()
+	if _, body := get(t, town, fmt.Sprintf("%s/admin/units/%d", f.base, xingfu)); !strings.Contains(body, `value="3000"`) {
+		t.Fatal("population not saved")
+	}
+
+	wang, _ := f.client(t, "wang", f.couPW)
+	code, body := get(t, wang, f.base+"/admin/")
+	if code != 200 || !strings.Contains(body, "幸福社区居民群") || strings.Contains(body, "东风村") {
+		t.Fatalf("counsellor overview shows other groups or units: %d", code)
+	}
+	if code, body := get(t, wang, fmt.Sprintf("%s/admin/groups/%d", f.base, f.theirs)); code != http.StatusForbidden || !strings.Contains(body, "无权查看") {
+		t.Fatalf("counsellor opened another counsellor's group: %d", code)
+	}
+	if code, _ := get(t, wang, fmt.Sprintf("%s/admin/units/%d", f.base, xingfu)); code != http.StatusForbidden {
+		t.Fatalf("counsellor opened a village page: %d", code)
+	}
+	if _, csv := get(t, wang, f.base+"/admin/export.csv"); strings.Contains(csv, "东风村") || !strings.Contains(csv, "幸福社区居民群") {
+		t.Fatalf("counsellor's export holds other groups:\n%s", csv)
+	}
+}
+
+// chromium finds the browser; CI installs Debian's chromium and sets
+// FANZHA_REQUIRE_BROWSER so the test cannot quietly skip there.
+func chromium(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("FANZHA_REQUIRE_BROWSER") != "" {
+		t.Fatal("no chromium on PATH, and FANZHA_REQUIRE_BROWSER is set")
+	}
+	t.Skip("no chromium on PATH (apt-get install chromium)")
+	return ""
+}
+
+func newBrowser(t *testing.T, exe string) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second) // a hang bound, not a speed assertion
+	t.Cleanup(cancel3)
+	return ctx
+}
+
+func loginSteps(base, user, pw string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		return chromedp.Run(ctx,
+			chromedp.Navigate(base+"/login"),
+			chromedp.WaitVisible("#username", chromedp.ByID),
+			chromedp.SendKeys("#username", user, chromedp.ByID),
+			chromedp.SendKeys("#password", pw, chromedp.ByID),
+			chromedp.Click("#login", chromedp.ByID),
+			chromedp.WaitVisible("#title", chromedp.ByID))
+	})
+}
+
+func TestAdminInBrowser(t *testing.T) {
+	exe := chromium(t)
+	f := newWebFixture(t)
+	downloads := t.TempDir()
+
+	ctx := newBrowser(t, exe)
+	var title, groups, groupName, chart string
+	err := chromedp.Run(ctx,
+		browser.SetDownloadBehavior(browser.SetDownloadBehaviorBehaviorAllow).WithDownloadPath(downloads),
+		loginSteps(f.base, "town", f.adminPW),
+		chromedp.Text("#title", &title, chromedp.ByID),
+		chromedp.Text("#groups", &groups, chromedp.ByID),
+		chromedp.Navigate(fmt.Sprintf("%s/admin/groups/%d", f.base, f.mine)),
+		chromedp.WaitVisible("#group-name", chromedp.ByID),
+		chromedp.Text("#group-name", &groupName, chromedp.ByID),
+		chromedp.OuterHTML("#trend svg", &chart, chromedp.ByQuery),
+		chromedp.Navigate(f.base+"/admin/"),
+		chromedp.WaitVisible("#export-xlsx", chromedp.ByID),
+		chromedp.Click("#export-xlsx", chromedp.ByID),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(title, "本周概览") || !strings.Contains(groups, "幸福社区居民群") || !strings.Contains(groups, "东风村村民群") {
+		t.Fatalf("overview: %q / %q", title, groups)
+	}
+	if groupName != "幸福社区居民群" || !strings.Contains(chart, "<polyline") {
+		t.Fatalf("group page: %q, chart %.80q", groupName, chart)
+	}
+	xlsx := waitForFile(t, downloads, ".xlsx")
+	book, err := excelize.OpenFile(xlsx)
+	if err != nil {
+		t.Fatalf("downloaded report is not a workbook: %v", err)
+	}
+	rows, err := book.GetRows("村社学校")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range rows[2:] {
+		names = append(names, r[1])
+	}
+	if len(rows) < 4 || rows[1][1] != "村社/学校" || !strings.Contains(strings.Join(names, ","), "幸福社区") {
+		t.Fatalf("report rows: %v", rows)
+	}
+
+	// A counsellor, in a browser of their own, cannot open another's group.
+	ctx2 := newBrowser(t, exe)
+	var mine, refused string
+	err = chromedp.Run(ctx2,
+		loginSteps(f.base, "wang", f.couPW),
+		chromedp.Text("#groups", &mine, chromedp.ByID),
+		chromedp.Navigate(fmt.Sprintf("%s/admin/groups/%d", f.base, f.theirs)),
+		chromedp.Text("body", &refused, chromedp.ByQuery),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(mine, "幸福社区居民群") || strings.Contains(mine, "东风村") {
+		t.Fatalf("counsellor sees: %q", mine)
+	}
+	if !strings.Contains(refused, "无权查看") || strings.Contains(refused, "东风村村民群") {
+		t.Fatalf("counsellor opened another's group: %q", refused)
+	}
+}
+
+// waitForFile waits for the browser to finish a download into dir.
+func waitForFile(t *testing.T, dir, ext string) string {
+	t.Helper()
+	for i := 0; i < 300; i++ {
+		matches, _ := filepath.Glob(filepath.Join(dir, "*"+ext))
+		if len(matches) == 1 {
+			return matches[0]
+		}
+		time.Sleep(100 * time.Millisecond) // waiting for the download, not measuring it
+	}
+	t.Fatalf("no %s file downloaded into %s", ext, dir)
+	return ""
+}
+
+func TestStatsInChat(t *testing.T) {
+	f := newWebFixture(t)
+	if r := sayAs(t, f.base, "c1", "zhang", "张阿姨", "s1", "本周统计"); len(r) != 1 || !strings.Contains(r[0], "只有") {
+		t.Fatalf("a resident asked for the counsellor's figures: %q", r)
+	}
+	if r := sayAs(t, f.base, "c1", "wang", "王老师", "s2", "群人数 40"); len(r) != 1 || !strings.Contains(r[0], "40") {
+		t.Fatalf("群人数: %q", r)
+	}
+	r := sayAs(t, f.base, "c1", "wang", "王老师", "s3", "本周统计")
+	if len(r) != 1 || !strings.Contains(r[0], "反诈推送：0 条") || !strings.Contains(r[0], "参与人数：2 人，活跃率 5.0%") || !strings.Contains(r[0], "高风险 1") {
+		t.Fatalf("本周统计: %q", r)
+	}
+	r = sayAs(t, f.base, "c2", "liu", "刘大妈", "s4", "本群排行")
+	if len(r) != 1 || !strings.Contains(r[0], "2 个群中排第") {
+		t.Fatalf("本群排行: %q", r)
+	}
+}
