@@ -24,6 +24,12 @@ type Message struct {
 	Direct        bool      `json:"direct"`          // a 1:1 chat rather than a group
 	PlatformMsgID string    `json:"platform_msg_id"` // the platform's ID, the dedupe key
 	Time          time.Time `json:"time"`
+	// ReplyHandle is the channel's way back to this conversation (a DingTalk
+	// sessionWebhook), valid until ReplyExpires. It travels with the message
+	// so a reply after a restart can still use it; the inbox forgets it with
+	// the text once the message is handled.
+	ReplyHandle  string    `json:"reply_handle,omitempty"`
+	ReplyExpires time.Time `json:"reply_expires,omitempty"`
 }
 
 // Key is the dedupe key of a message: platform message IDs are unique only

@@ -63,6 +63,13 @@ func Validate(max int) MiddlewareFunc {
 
 type replayKey struct{}
 
+// WithAccepted marks ctx for a message the channel already put into the
+// inbox itself, as channels that must acknowledge the platform quickly do:
+// accept durably, acknowledge, then dispatch with this context.
+func WithAccepted(ctx context.Context) context.Context {
+	return context.WithValue(ctx, replayKey{}, true)
+}
+
 // Dedupe records each message in the inbox before handling it and refuses
 // redeliveries, across restarts. Only a handler that finished, successfully
 // or with an error shown to the user, marks the message done; a crash leaves
@@ -98,7 +105,7 @@ func (r *Router) Replay(ctx context.Context, ch Channel, inbox Inbox) (int, erro
 	if err != nil {
 		return 0, err
 	}
-	rctx := context.WithValue(ctx, replayKey{}, true)
+	rctx := WithAccepted(ctx)
 	for _, m := range msgs {
 		if err := r.Dispatch(rctx, ch, m); err != nil {
 			r.logger().Error("replaying message", "key", m.Key(), "err", err)

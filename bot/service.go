@@ -57,6 +57,9 @@ type Group struct {
 	// Schedule is the counsellor's own weekly tip schedule ("2,5 10:00");
 	// empty means the default for the kind.
 	Schedule string `json:"schedule,omitempty"`
+	// RemovedAt is when the platform said the bot is no longer in the group;
+	// nothing is posted there until it speaks to the bot again.
+	RemovedAt *time.Time `json:"removed_at,omitempty"`
 }
 
 // WarnsScams reports whether the bot speaks up about scam messages in the
@@ -75,6 +78,8 @@ type GroupUpdate struct {
 	ShareSamples *bool
 	Size         *int
 	Schedule     *string
+	// Removed marks the bot removed from the group (true) or back (false).
+	Removed *bool
 }
 
 // Bound reports whether a counsellor has bound the group to an org unit.
@@ -105,6 +110,8 @@ type GroupFilter struct {
 	Channel    string
 	PlatformID string // with Channel
 	Bound      *bool
+	// Active leaves out groups the bot was removed from.
+	Active bool
 }
 
 // GroupStore keeps the groups the bot is in and their binding to org units.

@@ -34,7 +34,19 @@ type Config struct {
 	Schedule   Schedule   `yaml:"schedule"`
 	Quiz       Quiz       `yaml:"quiz"`
 	Campaign   Campaign   `yaml:"campaign"`
+	DingTalk   DingTalk   `yaml:"dingtalk"`
 }
+
+// DingTalk switches on the DingTalk channel. Keep the secret in the
+// environment (FANZHA_DINGTALK_CLIENT_SECRET), not in the file.
+type DingTalk struct {
+	ClientID     string `yaml:"client_id"`
+	ClientSecret string `yaml:"client_secret"`
+	RobotCode    string `yaml:"robot_code"` // default: the client ID
+}
+
+// Enabled reports whether the channel is configured.
+func (d DingTalk) Enabled() bool { return d.ClientID != "" || d.ClientSecret != "" }
 
 // Campaign is the coverage plan reports measure against.
 type Campaign struct {
@@ -122,12 +134,15 @@ func Load(path string, env func(string) (string, bool)) (Config, error) {
 // applyEnv overrides fields from FANZHA_* variables.
 func (c *Config) applyEnv(env func(string) (string, bool)) error {
 	str := map[string]*string{
-		"FANZHA_DATA_DIR":             &c.DataDir,
-		"FANZHA_TIMEZONE":             &c.Timezone,
-		"FANZHA_LOG_LEVEL":            &c.LogLevel,
-		"FANZHA_WEB_ADDR":             &c.Web.Addr,
-		"FANZHA_KNOWLEDGE_DIR":        &c.KnowledgeDir,
-		"FANZHA_SCHEDULE_QUIET_HOURS": &c.Schedule.QuietHours,
+		"FANZHA_DATA_DIR":               &c.DataDir,
+		"FANZHA_TIMEZONE":               &c.Timezone,
+		"FANZHA_LOG_LEVEL":              &c.LogLevel,
+		"FANZHA_WEB_ADDR":               &c.Web.Addr,
+		"FANZHA_KNOWLEDGE_DIR":          &c.KnowledgeDir,
+		"FANZHA_SCHEDULE_QUIET_HOURS":   &c.Schedule.QuietHours,
+		"FANZHA_DINGTALK_CLIENT_ID":     &c.DingTalk.ClientID,
+		"FANZHA_DINGTALK_CLIENT_SECRET": &c.DingTalk.ClientSecret,
+		"FANZHA_DINGTALK_ROBOT_CODE":    &c.DingTalk.RobotCode,
 	}
 	for k, p := range str {
 		if v, ok := env(k); ok {
@@ -205,6 +220,14 @@ func (c Config) Validate() error {
 		}
 		if pct <= 0 || pct > 100 {
 			return fmt.Errorf("config: campaign.targets: %s: %v must be a percentage from 0 to 100", month, pct)
+		}
+	}
+	if c.DingTalk.Enabled() {
+		if c.DingTalk.ClientID == "" {
+			return fmt.Errorf("config: dingtalk.client_id is empty but dingtalk.client_secret is set")
+		}
+		if c.DingTalk.ClientSecret == "" {
+			return fmt.Errorf("config: dingtalk.client_secret is empty (set FANZHA_DINGTALK_CLIENT_SECRET)")
 		}
 	}
 	if c.Limits.PostsPerSecond < 0 {

@@ -62,6 +62,7 @@ func TestErrorsNameTheField(t *testing.T) {
 		{env: map[string]string{"FANZHA_PLAYGROUND_ENABLED": "ja"}, want: "FANZHA_PLAYGROUND_ENABLED"},
 		{file: filepath.Join(dir, "missing.yaml"), want: "missing.yaml"},
 		{env: map[string]string{"FANZHA_KNOWLEDGE_DIR": filepath.Join(dir, "nope")}, want: "knowledge_dir"},
+		{env: map[string]string{"FANZHA_DINGTALK_CLIENT_ID": "ding123"}, want: "dingtalk.client_secret"},
 	}
 	for _, tt := range tests {
 		_, err := config.Load(tt.file, env(tt.env))

@@ -19,7 +19,7 @@ func (db *DB) Groups() *Groups { return &Groups{db} }
 var _ bot.GroupStore = (*Groups)(nil)
 
 const groupColumns = `g.id, g.channel, g.platform_id, g.name, g.kind, g.bound_by, g.bound_at, g.size, g.created_at,
-	g.warn_scams, g.share_samples, g.schedule, o.id, o.parent_id, o.kind, o.name, o.population`
+	g.warn_scams, g.share_samples, g.schedule, g.removed_at, o.id, o.parent_id, o.kind, o.name, o.population`
 
 const groupFrom = ` FROM groups g LEFT JOIN org_units o ON o.id = g.org_unit_id`
 
@@ -31,15 +31,20 @@ func scanGroup(row scanner) (*bot.Group, error) {
 		boundBy, oid, oparent, pop sql.NullInt64
 		warn                       sql.NullBool
 		boundAt, okind, oname      sql.NullString
+		removed                    sql.NullString
 		created                    string
 	)
 	if err := row.Scan(&g.ID, &g.Channel, &g.PlatformID, &g.Name, &g.Kind, &boundBy, &boundAt, &g.Size, &created,
-		&warn, &g.ShareSamples, &g.Schedule, &oid, &oparent, &okind, &oname, &pop); err != nil {
+		&warn, &g.ShareSamples, &g.Schedule, &removed, &oid, &oparent, &okind, &oname, &pop); err != nil {
 		return nil, err
 	}
 	g.BoundBy = boundBy.Int64
 	if warn.Valid {
 		g.WarnScams = &warn.Bool
+	}
+	if removed.Valid {
+		t := parseTime(removed.String)
+		g.RemovedAt = &t
 	}
 	g.CreatedAt = parseTime(created)
 	if boundAt.Valid {
@@ -61,8 +66,9 @@ func (s *Groups) EnsureGroup(ctx context.Context, channel, platformID, name stri
 	}
 	err := s.db.withTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO groups (channel, platform_id, name, created_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (channel, platform_id) DO UPDATE SET name = excluded.name
-			WHERE excluded.name != '' AND excluded.name != groups.name`,
+			ON CONFLICT (channel, platform_id) DO UPDATE SET
+				name = CASE WHEN excluded.name != '' THEN excluded.name ELSE groups.name END, removed_at = NULL
+			WHERE (excluded.name != '' AND excluded.name != groups.name) OR groups.removed_at IS NOT NULL`,
 			channel, platformID, name, s.db.now())
 		return err
 	})
@@ -94,6 +100,9 @@ func (s *Groups) FindGroups(ctx context.Context, f bot.GroupFilter) ([]*bot.Grou
 	}
 	if f.PlatformID != "" {
 		where, args = append(where, "g.platform_id = ?"), append(args, f.PlatformID)
+	}
+	if f.Active {
+		where = append(where, "g.removed_at IS NULL")
 	}
 	if f.Bound != nil {
 		if *f.Bound {
@@ -210,6 +219,13 @@ func (s *Groups) UpdateGroup(ctx context.Context, groupID int64, u bot.GroupUpda
 	}
 	if u.Schedule != nil {
 		sets, args = append(sets, "schedule = ?"), append(args, *u.Schedule)
+	}
+	if u.Removed != nil {
+		if *u.Removed {
+			sets, args = append(sets, "removed_at = ?"), append(args, s.db.now())
+		} else {
+			sets = append(sets, "removed_at = NULL")
+		}
 	}
 	if u.Size != nil {
 		if *u.Size < 0 || *u.Size > 100000 {

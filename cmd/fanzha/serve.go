@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"fanzha/bot"
+	"fanzha/channels/dingtalk"
 	"fanzha/channels/playground"
 	"fanzha/config"
 	"fanzha/handlers/binding"
@@ -258,6 +259,10 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Logger.Info("playground channel off")
 	}
 
+	if err := m.startDingTalk(ctx, channels); err != nil {
+		return err
+	}
+
 	quiet := m.Planner.Quiet
 	loc := m.Config.Location()
 	m.Sender = &bot.Sender{
@@ -296,6 +301,59 @@ func (m *Main) Run(ctx context.Context) error {
 	}()
 	m.Logger.Info("fanzha running", "version", version, "web", "http://"+m.Addr+"/", "data_dir", m.Config.DataDir)
 	return nil
+}
+
+// sdkLoggerOnce: the DingTalk SDK's logger is an unsynchronised global.
+var sdkLoggerOnce sync.Once
+
+// startDingTalk starts the DingTalk channel when it is configured, after
+// handling what an earlier process accepted but did not finish.
+func (m *Main) startDingTalk(ctx context.Context, channels map[string]bot.Channel) error {
+	cfg := m.Config.DingTalk
+	if !cfg.Enabled() {
+		m.Logger.Info("dingtalk channel off (set FANZHA_DINGTALK_CLIENT_ID and FANZHA_DINGTALK_CLIENT_SECRET to switch it on)")
+		return nil
+	}
+	sdkLoggerOnce.Do(func() { dingtalk.SetSDKLogger(m.Logger) })
+	ch, err := dingtalk.New(dingtalk.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, RobotCode: cfg.RobotCode},
+		m.DB.Inbox(), m.Logger)
+	if err != nil {
+		return err
+	}
+	ch.Now = m.Now
+	ch.OnRemoved = m.markRemoved(dingtalk.Name)
+	channels[ch.Name()] = ch
+	if n, err := m.Router.Replay(ctx, ch, m.DB.Inbox()); err != nil {
+		return fmt.Errorf("replaying dingtalk messages: %w", err)
+	} else if n > 0 {
+		m.Logger.Info("replayed unfinished messages", "channel", dingtalk.Name, "count", n)
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		if err := ch.Start(ctx, m.Router); err != nil {
+			m.Logger.Error("dingtalk channel stopped", "err", err)
+		}
+	}()
+	m.Logger.Info("dingtalk channel on", "client_id", cfg.ClientID)
+	return nil
+}
+
+// markRemoved records that the platform says the bot left a group, so no
+// more tips are planned for it until someone there speaks to the bot again.
+func (m *Main) markRemoved(channel string) func(ctx context.Context, groupID string) {
+	return func(ctx context.Context, groupID string) {
+		gs, err := m.DB.Groups().FindGroups(ctx, bot.GroupFilter{Channel: channel, PlatformID: groupID})
+		if err != nil || len(gs) == 0 {
+			return
+		}
+		removed := true
+		if _, err := m.DB.Groups().UpdateGroup(ctx, gs[0].ID, bot.GroupUpdate{Removed: &removed}); err != nil {
+			m.Logger.Error("marking group removed", "group", groupID, "err", err)
+			return
+		}
+		m.Logger.Warn("the bot was removed from a group; its posts stop", "channel", channel, "group", gs[0].Name)
+	}
 }
 
 // campaign is the coverage plan of the configuration.

@@ -53,7 +53,7 @@ func slotKey(weekStart time.Time, k int) string {
 func (p *Planner) Tick(ctx context.Context, now time.Time) (int, error) {
 	ws := WeekStart(now, p.Loc)
 	bound := true
-	groups, err := p.Groups.FindGroups(ctx, bot.GroupFilter{Bound: &bound})
+	groups, err := p.Groups.FindGroups(ctx, bot.GroupFilter{Bound: &bound, Active: true})
 	if err != nil {
 		return 0, err
 	}
