@@ -57,6 +57,8 @@ type Group struct {
 	// Schedule is the counsellor's own weekly tip schedule ("2,5 10:00");
 	// empty means the default for the kind.
 	Schedule string `json:"schedule,omitempty"`
+	// WebhookKey is a WeCom group robot key to post with; never shown.
+	WebhookKey string `json:"-"`
 	// RemovedAt is when the platform said the bot is no longer in the group;
 	// nothing is posted there until it speaks to the bot again.
 	RemovedAt *time.Time `json:"removed_at,omitempty"`
@@ -79,7 +81,8 @@ type GroupUpdate struct {
 	Size         *int
 	Schedule     *string
 	// Removed marks the bot removed from the group (true) or back (false).
-	Removed *bool
+	Removed    *bool
+	WebhookKey *string
 }
 
 // Bound reports whether a counsellor has bound the group to an org unit.

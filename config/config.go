@@ -35,7 +35,26 @@ type Config struct {
 	Quiz       Quiz       `yaml:"quiz"`
 	Campaign   Campaign   `yaml:"campaign"`
 	DingTalk   DingTalk   `yaml:"dingtalk"`
+	WeChat     WeChat     `yaml:"wechat"`
 }
+
+// WeChat switches on the WeCom channel: the 智能机器人 callback (bot_*),
+// appchat posting (corp_*), and the official account for 1:1 questions
+// (oa_*). Secrets belong in FANZHA_WECHAT_* variables.
+type WeChat struct {
+	BotToken    string `yaml:"bot_token"`
+	BotAESKey   string `yaml:"bot_aes_key"`
+	CorpID      string `yaml:"corp_id"`
+	CorpSecret  string `yaml:"corp_secret"`
+	AgentID     string `yaml:"agent_id"`
+	OAAppID     string `yaml:"oa_app_id"`
+	OAAppSecret string `yaml:"oa_app_secret"`
+	OAToken     string `yaml:"oa_token"`
+	OAAESKey    string `yaml:"oa_aes_key"`
+}
+
+// Enabled reports whether any part of the channel is configured.
+func (w WeChat) Enabled() bool { return w.BotToken != "" || w.OAToken != "" }
 
 // DingTalk switches on the DingTalk channel. Keep the secret in the
 // environment (FANZHA_DINGTALK_CLIENT_SECRET), not in the file.
@@ -143,6 +162,15 @@ func (c *Config) applyEnv(env func(string) (string, bool)) error {
 		"FANZHA_DINGTALK_CLIENT_ID":     &c.DingTalk.ClientID,
 		"FANZHA_DINGTALK_CLIENT_SECRET": &c.DingTalk.ClientSecret,
 		"FANZHA_DINGTALK_ROBOT_CODE":    &c.DingTalk.RobotCode,
+		"FANZHA_WECHAT_BOT_TOKEN":       &c.WeChat.BotToken,
+		"FANZHA_WECHAT_BOT_AES_KEY":     &c.WeChat.BotAESKey,
+		"FANZHA_WECHAT_CORP_ID":         &c.WeChat.CorpID,
+		"FANZHA_WECHAT_CORP_SECRET":     &c.WeChat.CorpSecret,
+		"FANZHA_WECHAT_AGENT_ID":        &c.WeChat.AgentID,
+		"FANZHA_WECHAT_OA_APP_ID":       &c.WeChat.OAAppID,
+		"FANZHA_WECHAT_OA_APP_SECRET":   &c.WeChat.OAAppSecret,
+		"FANZHA_WECHAT_OA_TOKEN":        &c.WeChat.OAToken,
+		"FANZHA_WECHAT_OA_AES_KEY":      &c.WeChat.OAAESKey,
 	}
 	for k, p := range str {
 		if v, ok := env(k); ok {
@@ -229,6 +257,12 @@ func (c Config) Validate() error {
 		if c.DingTalk.ClientSecret == "" {
 			return fmt.Errorf("config: dingtalk.client_secret is empty (set FANZHA_DINGTALK_CLIENT_SECRET)")
 		}
+	}
+	if c.WeChat.BotToken != "" && len(c.WeChat.BotAESKey) != 43 {
+		return fmt.Errorf("config: wechat.bot_aes_key must be the 43-character EncodingAESKey of the 智能机器人")
+	}
+	if (c.WeChat.CorpID == "") != (c.WeChat.CorpSecret == "") {
+		return fmt.Errorf("config: wechat.corp_id and wechat.corp_secret go together (appchat posting)")
 	}
 	if c.Limits.PostsPerSecond < 0 {
 		return fmt.Errorf("config: limits.posts_per_second: %v must not be negative", c.Limits.PostsPerSecond)

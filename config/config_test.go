@@ -63,6 +63,7 @@ func TestErrorsNameTheField(t *testing.T) {
 		{file: filepath.Join(dir, "missing.yaml"), want: "missing.yaml"},
 		{env: map[string]string{"FANZHA_KNOWLEDGE_DIR": filepath.Join(dir, "nope")}, want: "knowledge_dir"},
 		{env: map[string]string{"FANZHA_DINGTALK_CLIENT_ID": "ding123"}, want: "dingtalk.client_secret"},
+		{env: map[string]string{"FANZHA_WECHAT_BOT_TOKEN": "tok", "FANZHA_WECHAT_BOT_AES_KEY": "short"}, want: "wechat.bot_aes_key"},
 	}
 	for _, tt := range tests {
 		_, err := config.Load(tt.file, env(tt.env))

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/silenceper/wechat/v2/util"
 
 	"fanzha/bot"
 )
@@ -221,5 +224,34 @@ func TestReplayAfterCrashMidMessage(t *testing.T) {
 	lines := out["messages"].([]any)
 	if len(lines) != 1 || !strings.Contains(lines[0].(map[string]any)["text"].(string), "反诈助手") {
 		t.Fatalf("after restart the accepted message was not answered: %v", lines)
+	}
+}
+
+// TestWeChatMountedWhenConfigured: with WeCom credentials the callback URL
+// is served by the same web server and answers WeCom's URL verification.
+func TestWeChatMountedWhenConfigured(t *testing.T) {
+	const token, key = "mainTestToken", "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"
+	logs := &syncBuffer{}
+	m := NewMain(logs)
+	m.Config.DataDir = t.TempDir()
+	m.Config.Web.Addr = "127.0.0.1:0"
+	m.Config.WeChat.BotToken, m.Config.WeChat.BotAESKey = token, key
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	echo, _ := util.EncryptMsg([]byte("abcdefghijklmnop"), []byte("424242"), "", key)
+	q := url.Values{"msg_signature": {util.Signature(token, "1732400000", "n", string(echo))}, "timestamp": {"1732400000"}, "nonce": {"n"}, "echostr": {string(echo)}}
+	resp, err := http.Get("http://" + m.Addr + "/wechat/bot?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "424242" {
+		t.Fatalf("URL verification through the main server: %d %q", resp.StatusCode, b)
+	}
+	if !strings.Contains(logs.String(), "wechat channel on") || !strings.Contains(logs.String(), "dingtalk channel off") {
+		t.Fatalf("start-up does not say which channels are on:\n%s", logs.String())
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"fanzha/bot"
 	"fanzha/channels/dingtalk"
 	"fanzha/channels/playground"
+	"fanzha/channels/wechat"
 	"fanzha/config"
 	"fanzha/handlers/binding"
 	"fanzha/handlers/help"
@@ -262,6 +263,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.startDingTalk(ctx, channels); err != nil {
 		return err
 	}
+	if err := m.startWeChat(ctx, channels, mounts); err != nil {
+		return err
+	}
 
 	quiet := m.Planner.Quiet
 	loc := m.Config.Location()
@@ -336,6 +340,39 @@ func (m *Main) startDingTalk(ctx context.Context, channels map[string]bot.Channe
 		}
 	}()
 	m.Logger.Info("dingtalk channel on", "client_id", cfg.ClientID)
+	return nil
+}
+
+// startWeChat starts the WeCom channel when it is configured and mounts
+// its callback URLs (/wechat/bot, /wechat/oa) on the web server.
+func (m *Main) startWeChat(ctx context.Context, channels map[string]bot.Channel, mounts map[string]http.Handler) error {
+	w := m.Config.WeChat
+	if !w.Enabled() {
+		m.Logger.Info("wechat channel off (set FANZHA_WECHAT_BOT_TOKEN and FANZHA_WECHAT_BOT_AES_KEY to switch it on)")
+		return nil
+	}
+	ch, err := wechat.New(wechat.Config{BotToken: w.BotToken, BotAESKey: w.BotAESKey, CorpID: w.CorpID, CorpSecret: w.CorpSecret,
+		AgentID: w.AgentID, OAAppID: w.OAAppID, OAAppSecret: w.OAAppSecret, OAToken: w.OAToken, OAAESKey: w.OAAESKey},
+		m.DB.Inbox(), m.DB.Groups(), m.Logger)
+	if err != nil {
+		return err
+	}
+	ch.Now = m.Now
+	channels[ch.Name()] = ch
+	if n, err := m.Router.Replay(ctx, ch, m.DB.Inbox()); err != nil {
+		return fmt.Errorf("replaying wechat messages: %w", err)
+	} else if n > 0 {
+		m.Logger.Info("replayed unfinished messages", "channel", wechat.Name, "count", n)
+	}
+	mounts["/wechat/"] = ch.Handler()
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		if err := ch.Start(ctx, m.Router); err != nil {
+			m.Logger.Error("wechat channel stopped", "err", err)
+		}
+	}()
+	m.Logger.Info("wechat channel on", "bot", w.BotToken != "", "appchat", w.CorpID != "", "official_account", w.OAToken != "")
 	return nil
 }
 

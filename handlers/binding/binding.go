@@ -3,6 +3,7 @@
 package binding
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -16,6 +17,34 @@ func Register(r *bot.Router, groups bot.GroupStore) {
 	r.Handle(func(c *bot.Context) error { return unbind(c, groups) }, "解绑", "取消绑定")
 	r.Describe(bot.Usage{Say: "绑定 XX社区（或 XX村、XX学校 X年级X班）", Does: "把本群登记到所属村居或班级", Counsellor: true})
 	r.Describe(bot.Usage{Say: "解绑", Does: "取消本群的登记", Counsellor: true})
+	r.Handle(func(c *bot.Context) error { return registerWebhook(c, groups) }, "绑定机器人")
+	r.Describe(bot.Usage{Say: "绑定机器人 + 群机器人地址", Does: "企业微信群：登记群机器人，用来按时推送提示和答题", Counsellor: true})
+}
+
+// webhookKeyRe is a WeCom group robot key, alone or inside its webhook URL.
+var webhookKeyRe = regexp.MustCompile(`(?:key=)?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})`)
+
+// registerWebhook stores the group robot key a counsellor pastes. The key
+// lets anyone post to the group, so it is never repeated back.
+func registerWebhook(c *bot.Context, groups bot.GroupStore) error {
+	if c.Message().Channel != "wechat" || c.Group == nil {
+		return bot.Errorf(bot.EINVALID, "只有企业微信群需要登记群机器人。")
+	}
+	if !c.Group.Bound() {
+		return bot.Errorf(bot.ECONFLICT, "请先发送“绑定 XX社区”绑定本群，再登记群机器人。")
+	}
+	if !c.IsCounsellor() {
+		return bot.Errorf(bot.EFORBIDDEN, "只有绑定本群的老师或网格员可以登记群机器人。")
+	}
+	m := webhookKeyRe.FindStringSubmatch(c.Args())
+	if m == nil {
+		return bot.Errorf(bot.EINVALID, "没有认出群机器人地址。请在群设置 → 群机器人 → 添加机器人后，复制它的 Webhook 地址发给我：绑定机器人 地址")
+	}
+	key := strings.ToLower(m[1])
+	if _, err := groups.UpdateGroup(c.Context(), c.Group.ID, bot.GroupUpdate{WebhookKey: &key}); err != nil {
+		return err
+	}
+	return c.Reply("已登记本群的群机器人，之后的反诈提示和答题会通过它发到群里。为安全起见，请不要把机器人地址转发给别人。")
 }
 
 // maxNameRunes bounds one org unit name.

@@ -1,0 +1,479 @@
+// Package wechat is fanzha's WeCom (企业微信) channel, on
+// github.com/silenceper/wechat/v2:
+//
+//   - group messages that @-mention a WeCom 智能机器人 arrive as encrypted
+//     JSON callbacks, answered once through their response_url;
+//   - posts go to a group through its group robot webhook (a key the
+//     counsellor registers with 绑定机器人), or through work/appchat for
+//     groups the app created;
+//   - residents ask privately through an official account (公众号), which
+//     answers in the HTTP response.
+//
+// Bots cannot join personal WeChat groups; see the README for what WeChat
+// allows and what it does not.
+package wechat
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/silenceper/wechat/v2/cache"
+	"github.com/silenceper/wechat/v2/credential"
+	"github.com/silenceper/wechat/v2/officialaccount"
+	oaconfig "github.com/silenceper/wechat/v2/officialaccount/config"
+	"github.com/silenceper/wechat/v2/officialaccount/message"
+	"github.com/silenceper/wechat/v2/util"
+	"github.com/silenceper/wechat/v2/work/appchat"
+	workconfig "github.com/silenceper/wechat/v2/work/config"
+	workctx "github.com/silenceper/wechat/v2/work/context"
+	"github.com/silenceper/wechat/v2/work/robot"
+
+	"fanzha/bot"
+)
+
+// Name is the channel name stored with WeCom groups and members.
+const Name = "wechat"
+
+const (
+	maxCallbackBody = 1 << 20
+	maxTextBytes    = 2000 // webhook and appchat text limit is 2048 bytes
+	freshness       = 5 * time.Minute
+	responseURLTTL  = time.Hour
+)
+
+// Config switches the channel's parts on.
+type Config struct {
+	// BotToken and BotAESKey are the 智能机器人's callback Token and
+	// EncodingAESKey.
+	BotToken, BotAESKey string
+	// CorpID, CorpSecret and AgentID let the app post with work/appchat.
+	CorpID, CorpSecret, AgentID string
+	// OA* configure the official account for 1:1 questions.
+	OAAppID, OAAppSecret, OAToken, OAAESKey string
+}
+
+// Channel is the WeCom channel. Its HTTP side is Handler.
+type Channel struct {
+	cfg    Config
+	inbox  bot.Inbox
+	groups bot.GroupStore
+	logger *slog.Logger
+	// Now is the clock of timestamp checks and response_url validity.
+	Now func() time.Time
+
+	robot   *robot.Client
+	appchat *appchat.Client
+	tokens  credential.AccessTokenHandle
+	cache   cache.Cache
+	oa      *officialaccount.OfficialAccount
+
+	mu      sync.Mutex
+	handler bot.Handler
+	seen    map[string]time.Time // signatures of recent callbacks: replay guard
+	used    map[string]bool      // response_urls already answered
+	jobs    chan *bot.Message
+}
+
+// New returns the channel.
+func New(cfg Config, inbox bot.Inbox, groups bot.GroupStore, logger *slog.Logger) (*Channel, error) {
+	if cfg.BotToken == "" && cfg.OAToken == "" {
+		return nil, errors.New("wechat: set bot_token (智能机器人) or oa_token (公众号)")
+	}
+	if cfg.BotToken != "" {
+		if _, err := aesKey(cfg.BotAESKey); err != nil {
+			return nil, fmt.Errorf("wechat: bot_aes_key: %w", err)
+		}
+	}
+	c := &Channel{cfg: cfg, inbox: inbox, groups: groups, logger: logger.With("channel", Name), Now: time.Now,
+		seen: map[string]time.Time{}, used: map[string]bool{}, cache: cache.NewMemory()}
+	wc := &workconfig.Config{CorpID: cfg.CorpID, CorpSecret: cfg.CorpSecret, AgentID: cfg.AgentID, Cache: c.cache}
+	c.tokens = credential.NewWorkAccessToken(cfg.CorpID, cfg.CorpSecret, cfg.AgentID, credential.CacheKeyWorkPrefix, c.cache)
+	ctx := &workctx.Context{Config: wc, AccessTokenHandle: c.tokens}
+	c.robot = robot.NewClient(ctx)
+	if cfg.CorpID != "" && cfg.CorpSecret != "" {
+		c.appchat = appchat.NewClient(ctx)
+	}
+	if cfg.OAToken != "" {
+		c.oa = officialaccount.NewOfficialAccount(&oaconfig.Config{AppID: cfg.OAAppID, AppSecret: cfg.OAAppSecret,
+			Token: cfg.OAToken, EncodingAESKey: cfg.OAAESKey, Cache: c.cache})
+	}
+	return c, nil
+}
+
+// Name implements bot.Channel.
+func (c *Channel) Name() string { return Name }
+
+// Start hands callbacks to h until ctx is done. Accepted messages are
+// handled by a few workers, after WeCom has had its answer.
+func (c *Channel) Start(ctx context.Context, h bot.Handler) error {
+	jobs := make(chan *bot.Message, 1024)
+	c.mu.Lock()
+	c.handler, c.jobs = h, jobs
+	c.mu.Unlock()
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m := range jobs {
+				if err := h.Dispatch(bot.WithAccepted(context.Background()), c, m); err != nil && bot.ErrorCode(err) != bot.EDUPLICATE {
+					c.logger.Error("handling message", "msg", m.PlatformMsgID, "err", err)
+				}
+			}
+		}()
+	}
+	<-ctx.Done()
+	c.mu.Lock()
+	c.handler, c.jobs = nil, nil
+	c.mu.Unlock()
+	close(jobs)
+	wg.Wait()
+	return nil
+}
+
+// Handler serves the callbacks:
+//
+//	GET  /wechat/bot   智能机器人 URL verification
+//	POST /wechat/bot   智能机器人 messages
+//	GET  /wechat/oa    official account URL verification
+//	POST /wechat/oa    official account messages
+func (c *Channel) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /wechat/bot", c.verifyURL)
+	mux.HandleFunc("POST /wechat/bot", c.botCallback)
+	mux.HandleFunc("/wechat/oa", c.officialAccount)
+	return mux
+}
+
+// refuse answers a request that will not be processed, with one log line.
+func (c *Channel) refuse(w http.ResponseWriter, r *http.Request, status int, why string) {
+	c.logger.Warn("callback refused", "path", r.URL.Path, "status", status, "why", why, "remote", r.RemoteAddr)
+	http.Error(w, why, status)
+}
+
+// checkFresh refuses timestamps more than five minutes away from now: an
+// old request captured on the wire cannot be played back later.
+func (c *Channel) checkFresh(ts string) error {
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return errors.New("timestamp missing or not a number")
+	}
+	d := c.Now().Sub(time.Unix(sec, 0))
+	if d > freshness || d < -freshness {
+		return fmt.Errorf("timestamp %s is %v away from now", ts, d.Round(time.Second))
+	}
+	return nil
+}
+
+// replayed records a signature and reports whether it was seen within the
+// freshness window.
+func (c *Channel) replayed(sig, nonce string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.Now()
+	for k, at := range c.seen {
+		if now.Sub(at) > 2*freshness {
+			delete(c.seen, k)
+		}
+	}
+	key := sig + "/" + nonce
+	if _, ok := c.seen[key]; ok {
+		return true
+	}
+	c.seen[key] = now
+	return false
+}
+
+func (c *Channel) verifyURL(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if c.cfg.BotToken == "" {
+		c.refuse(w, r, http.StatusNotFound, "智能机器人 is not configured")
+		return
+	}
+	echo := q.Get("echostr")
+	if !verify(c.cfg.BotToken, q.Get("timestamp"), q.Get("nonce"), echo, q.Get("msg_signature")) {
+		c.refuse(w, r, http.StatusForbidden, "bad msg_signature")
+		return
+	}
+	plain, _, err := decrypt(c.cfg.BotAESKey, echo)
+	if err != nil {
+		c.refuse(w, r, http.StatusBadRequest, "echostr does not decrypt: "+err.Error())
+		return
+	}
+	w.Write(plain)
+}
+
+// callback is the decrypted 智能机器人 message.
+type callback struct {
+	MsgID       string                   `json:"msgid"`
+	AIBotID     string                   `json:"aibotid"`
+	ChatID      string                   `json:"chatid"`
+	ChatType    string                   `json:"chattype"` // "group" or "single"
+	From        struct{ UserID string }  `json:"from"`
+	ResponseURL string                   `json:"response_url"`
+	MsgType     string                   `json:"msgtype"`
+	Text        struct{ Content string } `json:"text"`
+}
+
+func (c *Channel) botCallback(w http.ResponseWriter, r *http.Request) {
+	if c.cfg.BotToken == "" {
+		c.refuse(w, r, http.StatusNotFound, "智能机器人 is not configured")
+		return
+	}
+	q := r.URL.Query()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallbackBody))
+	if err != nil {
+		c.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large or unreadable")
+		return
+	}
+	var env struct {
+		Encrypt string `json:"encrypt"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil || env.Encrypt == "" {
+		c.refuse(w, r, http.StatusBadRequest, "body is not {\"encrypt\": ...}")
+		return
+	}
+	if !verify(c.cfg.BotToken, q.Get("timestamp"), q.Get("nonce"), env.Encrypt, q.Get("msg_signature")) {
+		c.refuse(w, r, http.StatusForbidden, "bad msg_signature")
+		return
+	}
+	if err := c.checkFresh(q.Get("timestamp")); err != nil {
+		c.refuse(w, r, http.StatusForbidden, "stale request: "+err.Error())
+		return
+	}
+	if c.replayed(q.Get("msg_signature"), q.Get("nonce")) {
+		c.refuse(w, r, http.StatusConflict, "replayed request")
+		return
+	}
+	plain, _, err := decrypt(c.cfg.BotAESKey, env.Encrypt)
+	if err != nil {
+		c.refuse(w, r, http.StatusBadRequest, "does not decrypt: "+err.Error())
+		return
+	}
+	var cb callback
+	if err := json.Unmarshal(plain, &cb); err != nil || cb.MsgID == "" {
+		c.refuse(w, r, http.StatusBadRequest, "decrypted message is not a robot message")
+		return
+	}
+	if cb.MsgType != "text" {
+		w.WriteHeader(http.StatusOK) // images, files, events: nothing to do
+		return
+	}
+	msg := c.toMessage(&cb)
+	c.mu.Lock()
+	jobs := c.jobs
+	c.mu.Unlock()
+	if jobs == nil {
+		c.refuse(w, r, http.StatusServiceUnavailable, "not started yet")
+		return
+	}
+	if err := c.inbox.Accept(r.Context(), msg); err != nil {
+		if bot.ErrorCode(err) == bot.EDUPLICATE {
+			c.logger.Info("duplicate delivery ignored", "msg", msg.PlatformMsgID)
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		c.logger.Error("storing message", "err", err)
+		http.Error(w, "try again", http.StatusServiceUnavailable) // WeCom retries
+		return
+	}
+	// Stored: WeCom gets its answer now; the reply goes to response_url.
+	w.WriteHeader(http.StatusOK)
+	jobs <- msg
+}
+
+func (c *Channel) toMessage(cb *callback) *bot.Message {
+	text := strings.TrimSpace(cb.Text.Content)
+	if strings.HasPrefix(text, "@") { // "@反诈助手 帮助": the mention is not part of the question
+		if i := strings.IndexAny(text, " \u2005\u3000"); i > 0 {
+			text = strings.TrimSpace(text[i:])
+		} else {
+			text = ""
+		}
+	}
+	// Group messages reach a 智能机器人 only when they @-mention it; 1:1 ones
+	// are addressed to it anyway.
+	m := &bot.Message{Channel: Name, SenderID: cb.From.UserID, Text: text, MentionsBot: true,
+		PlatformMsgID: cb.MsgID, Time: c.Now(), ReplyHandle: cb.ResponseURL, ReplyExpires: c.Now().Add(responseURLTTL)}
+	if cb.ChatType == "group" {
+		m.GroupID = cb.ChatID
+	} else {
+		m.Direct = true
+	}
+	return m
+}
+
+// Reply answers through the message's response_url, once; later replies to
+// the same message, or after it expired, go to the group as posts.
+func (c *Channel) Reply(ctx context.Context, msg *bot.Message, r bot.Reply) error {
+	c.mu.Lock()
+	fresh := msg.ReplyHandle != "" && !c.used[msg.ReplyHandle] && c.Now().Before(msg.ReplyExpires)
+	if fresh {
+		c.used[msg.ReplyHandle] = true
+	}
+	c.mu.Unlock()
+	if fresh {
+		body := map[string]any{"msgtype": "text", "text": map[string]string{"content": truncate(r.Text, maxTextBytes)}}
+		raw, err := util.PostJSONContext(ctx, msg.ReplyHandle, body)
+		if err == nil {
+			var res util.CommonError
+			if json.Unmarshal(raw, &res) == nil && res.ErrCode == 0 {
+				return nil
+			}
+			err = fmt.Errorf("response_url: errcode %d %s", res.ErrCode, res.ErrMsg)
+		}
+		c.logger.Warn("reply through response_url failed; posting to the group instead", "err", err)
+	}
+	if msg.Direct {
+		return fmt.Errorf("wechat: cannot answer 1:1 message %s again", msg.PlatformMsgID)
+	}
+	return c.Post(ctx, msg.GroupID, bot.Post{Kind: "reply", Text: r.Text})
+}
+
+// postError is a refusal from WeCom, retryable or not.
+type postError struct {
+	code int64
+	msg  string
+}
+
+func (e *postError) Error() string { return fmt.Sprintf("wechat: errcode %d %s", e.code, e.msg) }
+
+// Unwrap makes refusals that retrying cannot fix permanent. 45009 is the
+// frequency limit, -1 a busy system: both are retried with backoff.
+func (e *postError) Unwrap() error {
+	if e.code == 45009 || e.code == -1 || e.code == 45033 {
+		return nil
+	}
+	return bot.ErrPermanent
+}
+
+// Post sends to a group: through its registered group robot webhook if it
+// has one, else through appchat for a group the app created.
+func (c *Channel) Post(ctx context.Context, groupID string, p bot.Post) error {
+	gs, err := c.groups.FindGroups(ctx, bot.GroupFilter{Channel: Name, PlatformID: groupID})
+	if err != nil {
+		return err
+	}
+	text := truncate(p.Text, maxTextBytes)
+	if len(gs) == 1 && gs[0].WebhookKey != "" {
+		info, err := c.robot.RobotBroadcast(gs[0].WebhookKey, map[string]any{"msgtype": "text", "text": map[string]string{"content": text}})
+		if err != nil {
+			return fmt.Errorf("wechat webhook: %w", err)
+		}
+		if info.ErrCode != 0 { // the SDK returns err == nil here
+			return &postError{info.ErrCode, info.ErrMsg}
+		}
+		return nil
+	}
+	if c.appchat == nil {
+		return fmt.Errorf("wechat: group %s has no group robot key (绑定机器人) and appchat is not configured: %w", groupID, bot.ErrPermanent)
+	}
+	for attempt := 0; ; attempt++ {
+		_, err := c.appchat.SendText(appchat.SendTextRequest{SendRequestCommon: &appchat.SendRequestCommon{ChatID: groupID, MsgType: "text"},
+			Text: appchat.TextField{Content: text}})
+		if err == nil {
+			return nil
+		}
+		var ce *util.CommonError
+		if !errors.As(err, &ce) {
+			return fmt.Errorf("wechat appchat: %w", err) // network: retry
+		}
+		if (ce.ErrCode == 40014 || ce.ErrCode == 42001) && attempt == 0 {
+			// The SDK does not drop a token WeCom rejected: do it, and try once more.
+			c.cache.Delete(c.tokenCacheKey())
+			continue
+		}
+		return &postError{ce.ErrCode, ce.ErrMsg}
+	}
+}
+
+// tokenCacheKey is where the SDK caches the app's access token.
+func (c *Channel) tokenCacheKey() string {
+	if c.cfg.AgentID != "" {
+		return fmt.Sprintf("%s_access_token_%s_%s", credential.CacheKeyWorkPrefix, c.cfg.CorpID, c.cfg.AgentID)
+	}
+	return fmt.Sprintf("%s_access_token_%s", credential.CacheKeyWorkPrefix, c.cfg.CorpID)
+}
+
+// officialAccount answers 1:1 questions from residents who follow the
+// county's official account. The answer goes in the HTTP response, within
+// WeChat's five seconds: a scam check takes microseconds.
+func (c *Channel) officialAccount(w http.ResponseWriter, r *http.Request) {
+	if c.oa == nil {
+		c.refuse(w, r, http.StatusNotFound, "official account is not configured")
+		return
+	}
+	if r.Method == http.MethodPost {
+		if err := c.checkFresh(r.URL.Query().Get("timestamp")); err != nil {
+			c.refuse(w, r, http.StatusForbidden, "stale request: "+err.Error())
+			return
+		}
+	}
+	c.mu.Lock()
+	h := c.handler
+	c.mu.Unlock()
+	if h == nil {
+		c.refuse(w, r, http.StatusServiceUnavailable, "not started yet")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxCallbackBody)
+	srv := c.oa.GetServer(r, w)
+	srv.SetMessageHandler(func(m *message.MixMessage) *message.Reply {
+		if m.MsgType != message.MsgTypeText {
+			return &message.Reply{MsgType: message.MsgTypeText, MsgData: message.NewText("请把收到的可疑内容以文字发给我，例如：这是诈骗吗 恭喜您中奖，请先交税……")}
+		}
+		msg := &bot.Message{Channel: Name, SenderID: "oa:" + string(m.FromUserName), Text: strings.TrimSpace(m.Content),
+			Direct: true, MentionsBot: true, PlatformMsgID: "oa:" + strconv.FormatInt(m.MsgID, 10), Time: c.Now()}
+		out := &captured{Channel: c}
+		if err := h.Dispatch(r.Context(), out, msg); err != nil && bot.ErrorCode(err) != bot.EDUPLICATE && out.text.Len() == 0 {
+			c.logger.Error("handling official account message", "err", err)
+		}
+		if out.text.Len() == 0 {
+			return nil // "success": nothing to say (a retry of a handled message)
+		}
+		return &message.Reply{MsgType: message.MsgTypeText, MsgData: message.NewText(out.text.String())}
+	})
+	if err := srv.Serve(); err != nil {
+		c.refuse(w, r, http.StatusForbidden, "official account request refused: "+err.Error())
+		return
+	}
+	if err := srv.Send(); err != nil {
+		c.logger.Error("official account reply", "err", err)
+	}
+}
+
+// captured collects what handlers answer a 1:1 official account message,
+// for the passive reply.
+type captured struct {
+	*Channel
+	text strings.Builder
+}
+
+func (o *captured) Reply(ctx context.Context, msg *bot.Message, r bot.Reply) error {
+	if o.text.Len() > 0 {
+		o.text.WriteString("\n")
+	}
+	o.text.WriteString(r.Text)
+	return nil
+}
+
+// truncate cuts s to at most n bytes on a character boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
