@@ -9,6 +9,7 @@ package bot
 import (
 	"context"
 	"time"
+	"unicode/utf8"
 )
 
 // Message is one incoming chat message, already translated from the platform's
@@ -63,6 +64,18 @@ type Channel interface {
 	Reply(ctx context.Context, msg *Message, r Reply) error
 	// Post sends p to a group, identified by its platform ID.
 	Post(ctx context.Context, groupID string, p Post) error
+}
+
+// Truncate cuts s to at most n bytes on a character boundary, marking the
+// cut: platforms refuse messages over their size limits.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // Handler receives messages from a channel. The Router is the Handler of

@@ -68,3 +68,16 @@ func (c *Context) Mentioned() bool { return c.msg.MentionsBot || c.msg.Direct }
 func (c *Context) IsCounsellor() bool {
 	return c.Group != nil && c.Group.BoundBy != 0 && c.Member != nil && c.Member.ID == c.Group.BoundBy
 }
+
+// RequireCounsellor returns a user-facing error unless the group is bound
+// and the sender is the counsellor who bound it: group settings, quiz rounds
+// and group figures are theirs.
+func (c *Context) RequireCounsellor() error {
+	if c.Group == nil || !c.Group.Bound() {
+		return Errorf(ECONFLICT, "请先由老师或网格员发送“绑定 XX社区”绑定本群。")
+	}
+	if !c.IsCounsellor() {
+		return Errorf(EFORBIDDEN, "只有绑定本群的老师或网格员可以这样做。")
+	}
+	return nil
+}

@@ -13,6 +13,7 @@ import (
 	"fanzha/bot"
 	"fanzha/report"
 	"fanzha/store"
+	"fanzha/store/storetest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -33,14 +34,7 @@ type seeded struct {
 func seed(t testing.TB) *seeded {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(filepath.Join(t.TempDir(), "f.db"), []byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.Open(t, "")
 	s := &seeded{db: db, groups: map[string]*bot.Group{}, members: map[string]*bot.Member{}}
 	member := func(id string) *bot.Member {
 		if s.members[id] == nil {

@@ -8,26 +8,13 @@ import (
 
 	"fanzha/bot"
 	"fanzha/store"
+	"fanzha/store/storetest"
 )
 
-var secret = []byte("0123456789abcdef0123456789abcdef")
-
-// open returns a migrated database in a file under t.TempDir().
-func open(t testing.TB, path string) *store.DB {
-	t.Helper()
-	if path == "" {
-		path = filepath.Join(t.TempDir(), "fanzha.db")
-	}
-	db, err := store.Open(path, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
+var (
+	secret = storetest.Secret
+	open   = storetest.Open
+)
 
 func TestMigrateIsIdempotent(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "fanzha.db")

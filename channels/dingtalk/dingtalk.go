@@ -340,7 +340,7 @@ func (c *Channel) accessToken(ctx context.Context, force bool) (string, error) {
 // @-mentioning the asker in groups; otherwise through the group send.
 func (c *Channel) Reply(ctx context.Context, msg *bot.Message, r bot.Reply) error {
 	if msg.ReplyHandle != "" && c.Now().Before(msg.ReplyExpires) {
-		body := map[string]any{"msgtype": "text", "text": map[string]string{"content": truncate(r.Text, maxReplyBytes-200)}}
+		body := map[string]any{"msgtype": "text", "text": map[string]string{"content": bot.Truncate(r.Text, maxReplyBytes-200)}}
 		if r.AtSender && !msg.Direct && msg.SenderID != "" {
 			body["at"] = map[string]any{"atUserIds": []string{msg.SenderID}}
 		}
@@ -358,7 +358,7 @@ func (c *Channel) Reply(ctx context.Context, msg *bot.Message, r bot.Reply) erro
 
 // Post sends to a group with the robot group send API.
 func (c *Channel) Post(ctx context.Context, groupID string, p bot.Post) error {
-	param, _ := json.Marshal(map[string]string{"content": truncate(p.Text, maxParamBytes-100)})
+	param, _ := json.Marshal(map[string]string{"content": bot.Truncate(p.Text, maxParamBytes-100)})
 	body := map[string]string{"robotCode": c.cfg.RobotCode, "openConversationId": groupID, "msgKey": "sampleText", "msgParam": string(param)}
 	var out struct {
 		ProcessQueryKey string `json:"processQueryKey"`
@@ -387,15 +387,4 @@ func (c *Channel) Post(ctx context.Context, groupID string, p bot.Post) error {
 		}
 		return nil
 	}
-}
-
-// truncate cuts s to at most n bytes on a character boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +14,7 @@ import (
 
 	"fanzha/bot"
 	"fanzha/store"
+	"fanzha/store/storetest"
 )
 
 func TestMain(m *testing.M) {
@@ -46,13 +46,8 @@ type harness struct {
 func start(t *testing.T, secret string, keepAlive time.Duration) *harness {
 	t.Helper()
 	f := newFake(t)
-	db, err := store.Open(filepath.Join(t.TempDir(), "f.db"), []byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.Open(t, "")
+	var err error
 	h := &harness{f: f, db: db, logs: &syncBuf{}, handled: map[string]int{}}
 	logger := slog.New(slog.NewTextHandler(h.logs, nil))
 	h.ch, err = New(Config{ClientID: "ding-app", ClientSecret: secret, RobotCode: "ding-robot", OpenAPIHost: f.srv.URL, KeepAlive: keepAlive},
@@ -84,7 +79,6 @@ func start(t *testing.T, secret string, keepAlive time.Duration) *harness {
 	t.Cleanup(func() {
 		cancel()
 		<-done
-		db.Close()
 	})
 	return h
 }

@@ -25,7 +25,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/silenceper/wechat/v2/cache"
 	"github.com/silenceper/wechat/v2/credential"
@@ -323,7 +322,7 @@ func (c *Channel) Reply(ctx context.Context, msg *bot.Message, r bot.Reply) erro
 	}
 	c.mu.Unlock()
 	if fresh {
-		body := map[string]any{"msgtype": "text", "text": map[string]string{"content": truncate(r.Text, maxTextBytes)}}
+		body := map[string]any{"msgtype": "text", "text": map[string]string{"content": bot.Truncate(r.Text, maxTextBytes)}}
 		raw, err := util.PostJSONContext(ctx, msg.ReplyHandle, body)
 		if err == nil {
 			var res util.CommonError
@@ -364,7 +363,7 @@ func (c *Channel) Post(ctx context.Context, groupID string, p bot.Post) error {
 	if err != nil {
 		return err
 	}
-	text := truncate(p.Text, maxTextBytes)
+	text := bot.Truncate(p.Text, maxTextBytes)
 	if len(gs) == 1 && gs[0].WebhookKey != "" {
 		info, err := c.robot.RobotBroadcast(gs[0].WebhookKey, map[string]any{"msgtype": "text", "text": map[string]string{"content": text}})
 		if err != nil {
@@ -465,15 +464,4 @@ func (o *captured) Reply(ctx context.Context, msg *bot.Message, r bot.Reply) err
 	}
 	o.text.WriteString(r.Text)
 	return nil
-}
-
-// truncate cuts s to at most n bytes on a character boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }

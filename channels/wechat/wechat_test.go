@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +21,7 @@ import (
 	"fanzha/bot"
 	"fanzha/handlers/binding"
 	"fanzha/store"
+	"fanzha/store/storetest"
 )
 
 const (
@@ -131,13 +131,8 @@ type harness struct {
 func start(t *testing.T) *harness {
 	t.Helper()
 	f := newFakeWeCom(t)
-	db, err := store.Open(filepath.Join(t.TempDir(), "f.db"), []byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.Open(t, "")
+	var err error
 	h := &harness{f: f, db: db, handled: map[string]int{}, now: time.Now()}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h.ch, err = New(Config{BotToken: botToken, BotAESKey: botKey, CorpID: "ww-corp", CorpSecret: "corp-secret", AgentID: "1000002",
@@ -164,7 +159,6 @@ func start(t *testing.T) *harness {
 		h.web.Close()
 		cancel()
 		<-done
-		db.Close()
 	})
 	return h
 }

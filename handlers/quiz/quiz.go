@@ -111,18 +111,8 @@ func ParseAnswer(text string, tf bool) (int, bool) {
 	return 0, false
 }
 
-func mustCounsellor(c *bot.Context) error {
-	if c.Group == nil || !c.Group.Bound() {
-		return bot.Errorf(bot.ECONFLICT, "请先由老师或网格员发送“绑定 XX社区”绑定本群，再开始答题。")
-	}
-	if !c.IsCounsellor() {
-		return bot.Errorf(bot.EFORBIDDEN, "只有绑定本群的老师或网格员可以开始或结束答题。")
-	}
-	return nil
-}
-
 func (q *Quiz) start(c *bot.Context) error {
-	if err := mustCounsellor(c); err != nil {
+	if err := c.RequireCounsellor(); err != nil {
 		return err
 	}
 	n := q.Questions
@@ -376,7 +366,7 @@ func scoreLines(scores []bot.QuizScore, total int) []string {
 }
 
 func (q *Quiz) stop(c *bot.Context) error {
-	if err := mustCounsellor(c); err != nil {
+	if err := c.RequireCounsellor(); err != nil {
 		return err
 	}
 	r, err := q.Store.ActiveRound(c.Context(), c.Group.ID)

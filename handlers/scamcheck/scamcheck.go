@@ -215,7 +215,7 @@ func (h *handler) warn(c *bot.Context) error {
 }
 
 func (h *handler) setWarn(c *bot.Context, on bool) error {
-	if err := mustCounsellor(c); err != nil {
+	if err := c.RequireCounsellor(); err != nil {
 		return err
 	}
 	if _, err := h.Groups.UpdateGroup(c.Context(), c.Group.ID, bot.GroupUpdate{WarnScams: &on}); err != nil {
@@ -228,7 +228,7 @@ func (h *handler) setWarn(c *bot.Context, on bool) error {
 }
 
 func (h *handler) setSamples(c *bot.Context, on bool) error {
-	if err := mustCounsellor(c); err != nil {
+	if err := c.RequireCounsellor(); err != nil {
 		return err
 	}
 	if _, err := h.Groups.UpdateGroup(c.Context(), c.Group.ID, bot.GroupUpdate{ShareSamples: &on}); err != nil {
@@ -238,16 +238,6 @@ func (h *handler) setSamples(c *bot.Context, on bool) error {
 		return c.Reply("已开启样本收集：本群之后查询的消息内容会被保存，只用于改进诈骗识别。可随时发送“关闭样本收集”。")
 	}
 	return c.Reply("已关闭样本收集：之后只记录查询结果，不保存消息内容。")
-}
-
-func mustCounsellor(c *bot.Context) error {
-	if c.Group == nil || !c.Group.Bound() {
-		return bot.Errorf(bot.ECONFLICT, "请先由老师或网格员发送“绑定 XX社区”绑定本群，再做设置。")
-	}
-	if !c.IsCounsellor() {
-		return bot.Errorf(bot.EFORBIDDEN, "只有绑定本群的老师或网格员可以更改设置。")
-	}
-	return nil
 }
 
 func first(s []string, n int) []string {

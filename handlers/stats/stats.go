@@ -41,18 +41,8 @@ func Register(r *bot.Router, s *Stats) {
 	r.Describe(bot.Usage{Say: "关联账号 关联码", Does: "把管理后台账号和您关联，在网页上查看本群数据", Counsellor: true})
 }
 
-func mustCounsellor(c *bot.Context) error {
-	if c.Group == nil || !c.Group.Bound() {
-		return bot.Errorf(bot.ECONFLICT, "请先由老师或网格员发送“绑定 XX社区”绑定本群。")
-	}
-	if !c.IsCounsellor() {
-		return bot.Errorf(bot.EFORBIDDEN, "只有绑定本群的老师或网格员可以这样做。")
-	}
-	return nil
-}
-
 func (s *Stats) week(c *bot.Context) error {
-	if err := mustCounsellor(c); err != nil {
+	if err := c.RequireCounsellor(); err != nil {
 		return err
 	}
 	ws := report.WeekStart(s.Now(), s.Loc)
@@ -114,7 +104,7 @@ func (s *Stats) rank(c *bot.Context) error {
 }
 
 func (s *Stats) size(c *bot.Context) error {
-	if err := mustCounsellor(c); err != nil {
+	if err := c.RequireCounsellor(); err != nil {
 		return err
 	}
 	n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(c.Args()), "人"))
@@ -128,7 +118,7 @@ func (s *Stats) size(c *bot.Context) error {
 }
 
 func (s *Stats) link(c *bot.Context) error {
-	if err := mustCounsellor(c); err != nil {
+	if err := c.RequireCounsellor(); err != nil {
 		return err
 	}
 	code := strings.TrimSpace(c.Args())

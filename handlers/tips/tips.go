@@ -163,18 +163,8 @@ func Register(r *bot.Router, c *Commands) {
 	r.Describe(bot.Usage{Say: "设置推送 周二 周五 10:00", Does: "修改本群每周推送的日子和时间", Counsellor: true})
 }
 
-func mustCounsellor(c *bot.Context) error {
-	if c.Group == nil || !c.Group.Bound() {
-		return bot.Errorf(bot.ECONFLICT, "请先由老师或网格员发送“绑定 XX社区”绑定本群。")
-	}
-	if !c.IsCounsellor() {
-		return bot.Errorf(bot.EFORBIDDEN, "只有绑定本群的老师或网格员可以这样做。")
-	}
-	return nil
-}
-
 func (c *Commands) tipNow(ctx *bot.Context) error {
-	if err := mustCounsellor(ctx); err != nil {
+	if err := ctx.RequireCounsellor(); err != nil {
 		return err
 	}
 	now := c.Now()
@@ -237,7 +227,7 @@ func (c *Commands) plan(ctx *bot.Context) error {
 }
 
 func (c *Commands) setSchedule(ctx *bot.Context) error {
-	if err := mustCounsellor(ctx); err != nil {
+	if err := ctx.RequireCounsellor(); err != nil {
 		return err
 	}
 	s, err := Parse(ctx.Args(), c.Planner.Quiet)
