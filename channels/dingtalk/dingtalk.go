@@ -78,8 +78,8 @@ type Channel struct {
 	mu       sync.Mutex
 	token    string
 	tokenExp time.Time
-
-	jobs chan job
+	jobs     chan job        // accepted messages for the workers
+	life     context.Context // Start's context: done when shutting down
 }
 
 type job struct {
@@ -118,15 +118,22 @@ func (c *Channel) Name() string { return Name }
 // retried with growing pauses and logged once per distinct error, so a bad
 // configuration neither crashes the bot nor floods the log.
 func (c *Channel) Start(ctx context.Context, h bot.Handler) error {
-	c.jobs = make(chan job, 1024)
+	c.mu.Lock()
+	c.jobs, c.life = make(chan job, 1024), ctx
+	c.mu.Unlock()
 	var wg sync.WaitGroup
 	for i := 0; i < c.cfg.Workers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range c.jobs {
-				if err := h.Dispatch(j.ctx, c, j.msg); err != nil && bot.ErrorCode(err) != bot.EDUPLICATE {
-					c.logger.Error("handling message", "msg", j.msg.PlatformMsgID, "err", err)
+			for {
+				select {
+				case <-ctx.Done():
+					return // what is still queued is in the inbox: handled at the next start
+				case j := <-c.jobs:
+					if err := h.Dispatch(j.ctx, c, j.msg); err != nil && bot.ErrorCode(err) != bot.EDUPLICATE {
+						c.logger.Error("handling message", "msg", j.msg.PlatformMsgID, "err", err)
+					}
 				}
 			}
 		}()
@@ -165,7 +172,6 @@ func (c *Channel) Start(ctx context.Context, h bot.Handler) error {
 	}
 	<-ctx.Done()
 	cli.Close()
-	close(c.jobs)
 	wg.Wait()
 	return nil
 }
@@ -188,12 +194,14 @@ func (c *Channel) receive(ctx context.Context, data *chatbot.BotCallbackDataMode
 		// Not stored: no ACK, so DingTalk delivers it again.
 		return nil, fmt.Errorf("storing message: %w", err)
 	}
-	defer func() {
-		if recover() != nil { // jobs closed: shutting down; the inbox replays it at start
-			c.logger.Info("message stored during shutdown; it is handled at the next start", "msg", msg.PlatformMsgID)
-		}
-	}()
-	c.jobs <- job{ctx: bot.WithAccepted(context.Background()), msg: msg}
+	c.mu.Lock()
+	jobs, life := c.jobs, c.life
+	c.mu.Unlock()
+	select {
+	case jobs <- job{ctx: bot.WithAccepted(context.Background()), msg: msg}:
+	case <-life.Done():
+		c.logger.Info("message stored during shutdown; it is handled at the next start", "msg", msg.PlatformMsgID)
+	}
 	return nil, nil
 }
 

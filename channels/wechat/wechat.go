@@ -80,7 +80,8 @@ type Channel struct {
 	handler bot.Handler
 	seen    map[string]time.Time // signatures of recent callbacks: replay guard
 	used    map[string]bool      // response_urls already answered
-	jobs    chan *bot.Message
+	jobs    chan *bot.Message    // accepted messages for the workers
+	life    context.Context      // Start's context: done when shutting down
 }
 
 // New returns the channel.
@@ -117,25 +118,29 @@ func (c *Channel) Name() string { return Name }
 func (c *Channel) Start(ctx context.Context, h bot.Handler) error {
 	jobs := make(chan *bot.Message, 1024)
 	c.mu.Lock()
-	c.handler, c.jobs = h, jobs
+	c.handler, c.jobs, c.life = h, jobs, ctx
 	c.mu.Unlock()
 	var wg sync.WaitGroup
 	for i := 0; i < 4; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for m := range jobs {
-				if err := h.Dispatch(bot.WithAccepted(context.Background()), c, m); err != nil && bot.ErrorCode(err) != bot.EDUPLICATE {
-					c.logger.Error("handling message", "msg", m.PlatformMsgID, "err", err)
+			for {
+				select {
+				case <-ctx.Done():
+					return // what is still queued is in the inbox: handled at the next start
+				case m := <-jobs:
+					if err := h.Dispatch(bot.WithAccepted(context.Background()), c, m); err != nil && bot.ErrorCode(err) != bot.EDUPLICATE {
+						c.logger.Error("handling message", "msg", m.PlatformMsgID, "err", err)
+					}
 				}
 			}
 		}()
 	}
 	<-ctx.Done()
 	c.mu.Lock()
-	c.handler, c.jobs = nil, nil
+	c.handler = nil
 	c.mu.Unlock()
-	close(jobs)
 	wg.Wait()
 	return nil
 }
@@ -270,7 +275,7 @@ func (c *Channel) botCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	msg := c.toMessage(&cb)
 	c.mu.Lock()
-	jobs := c.jobs
+	jobs, life := c.jobs, c.life
 	c.mu.Unlock()
 	if jobs == nil {
 		c.refuse(w, r, http.StatusServiceUnavailable, "not started yet")
@@ -288,7 +293,10 @@ func (c *Channel) botCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	// Stored: WeCom gets its answer now; the reply goes to response_url.
 	w.WriteHeader(http.StatusOK)
-	jobs <- msg
+	select {
+	case jobs <- msg:
+	case <-life.Done(): // shutting down: the inbox has it for the next start
+	}
 }
 
 func (c *Channel) toMessage(cb *callback) *bot.Message {
