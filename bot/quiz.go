@@ -17,6 +17,9 @@ type QuizRound struct {
 	OpenedAt  time.Time // when the open question was posted
 	Status    string    // "active", "finished", "aborted"
 	StartedAt time.Time
+	// Slot names the scheduled time a round was started for; a slot starts
+	// one round at most. Empty for rounds a counsellor started.
+	Slot string
 }
 
 // Closes is when the open question stops taking answers.

@@ -57,6 +57,9 @@ type Group struct {
 	// Schedule is the counsellor's own weekly tip schedule ("2,5 10:00");
 	// empty means the default for the kind.
 	Schedule string `json:"schedule,omitempty"`
+	// QuizSchedule is when quiz rounds start on their own ("3 20:00");
+	// empty for none.
+	QuizSchedule string `json:"quiz_schedule,omitempty"`
 	// WebhookKey is a WeCom group robot key to post with; never shown.
 	WebhookKey string `json:"-"`
 	// RemovedAt is when the platform said the bot is no longer in the group;
@@ -81,8 +84,9 @@ type GroupUpdate struct {
 	Size         *int
 	Schedule     *string
 	// Removed marks the bot removed from the group (true) or back (false).
-	Removed    *bool
-	WebhookKey *string
+	Removed      *bool
+	WebhookKey   *string
+	QuizSchedule *string
 }
 
 // Bound reports whether a counsellor has bound the group to an org unit.

@@ -19,7 +19,7 @@ func (db *DB) Groups() *Groups { return &Groups{db} }
 var _ bot.GroupStore = (*Groups)(nil)
 
 const groupColumns = `g.id, g.channel, g.platform_id, g.name, g.kind, g.bound_by, g.bound_at, g.size, g.created_at,
-	g.warn_scams, g.share_samples, g.schedule, g.removed_at, g.webhook_key, o.id, o.parent_id, o.kind, o.name, o.population`
+	g.warn_scams, g.share_samples, g.schedule, g.removed_at, g.webhook_key, g.quiz_schedule, o.id, o.parent_id, o.kind, o.name, o.population`
 
 const groupFrom = ` FROM groups g LEFT JOIN org_units o ON o.id = g.org_unit_id`
 
@@ -35,7 +35,7 @@ func scanGroup(row scanner) (*bot.Group, error) {
 		created                    string
 	)
 	if err := row.Scan(&g.ID, &g.Channel, &g.PlatformID, &g.Name, &g.Kind, &boundBy, &boundAt, &g.Size, &created,
-		&warn, &g.ShareSamples, &g.Schedule, &removed, &g.WebhookKey, &oid, &oparent, &okind, &oname, &pop); err != nil {
+		&warn, &g.ShareSamples, &g.Schedule, &removed, &g.WebhookKey, &g.QuizSchedule, &oid, &oparent, &okind, &oname, &pop); err != nil {
 		return nil, err
 	}
 	g.BoundBy = boundBy.Int64
@@ -216,6 +216,9 @@ func (s *Groups) UpdateGroup(ctx context.Context, groupID int64, u bot.GroupUpda
 	}
 	if u.ShareSamples != nil {
 		sets, args = append(sets, "share_samples = ?"), append(args, *u.ShareSamples)
+	}
+	if u.QuizSchedule != nil {
+		sets, args = append(sets, "quiz_schedule = ?"), append(args, *u.QuizSchedule)
 	}
 	if u.WebhookKey != nil {
 		sets, args = append(sets, "webhook_key = ?"), append(args, *u.WebhookKey)

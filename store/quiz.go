@@ -28,10 +28,17 @@ func (s *Quiz) StartRound(ctx context.Context, r *bot.QuizRound, first *bot.Outb
 		return err
 	}
 	err = s.db.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO quiz_rounds (group_id, started_by, questions, window_secs, current, opened_at, status, started_at)
-			VALUES (?, ?, ?, ?, 0, ?, 'active', ?)`,
-			r.GroupID, nullID(r.StartedBy), string(qs), int(r.Window/time.Second), formatTime(r.OpenedAt), formatTime(r.StartedAt))
+		var slot any
+		if r.Slot != "" {
+			slot = r.Slot
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO quiz_rounds (group_id, started_by, questions, window_secs, current, opened_at, status, started_at, slot)
+			VALUES (?, ?, ?, ?, 0, ?, 'active', ?, ?)`,
+			r.GroupID, nullID(r.StartedBy), string(qs), int(r.Window/time.Second), formatTime(r.OpenedAt), formatTime(r.StartedAt), slot)
 		if err != nil {
+			if strings.Contains(err.Error(), "quiz_rounds.slot") {
+				return bot.Errorf(bot.EDUPLICATE, "这个时段的答题已经开始过了。")
+			}
 			if strings.Contains(err.Error(), "UNIQUE") {
 				return bot.Errorf(bot.ECONFLICT, "本群正在答题，请等这一轮结束再开始新的一轮。")
 			}
@@ -45,7 +52,7 @@ func (s *Quiz) StartRound(ctx context.Context, r *bot.QuizRound, first *bot.Outb
 		_, err = enqueue(ctx, tx, []*bot.OutboxPost{first}, s.db.now())
 		return err
 	})
-	if bot.ErrorCode(err) == bot.ECONFLICT {
+	if code := bot.ErrorCode(err); code == bot.ECONFLICT || code == bot.EDUPLICATE {
 		return err
 	}
 	if err != nil {

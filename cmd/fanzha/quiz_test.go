@@ -207,3 +207,55 @@ func TestQuizSurvivesRestart(t *testing.T) {
 		t.Fatalf("new round after the aborted one: %q", r)
 	}
 }
+
+func TestScheduledQuizStartsOncePerSlot(t *testing.T) {
+	dir := t.TempDir()
+	c := &clock{now: time.Date(2026, 11, 24, 14, 0, 0, 0, shanghai)} // Tuesday
+	m, base := runClocked(t, dir, c)
+	createGroup(t, base, "c1", "幸福社区居民群")
+	sayAs(t, base, "c1", "wang", "王老师", "b", "绑定 幸福社区")
+	if r := sayAs(t, base, "c1", "zhang", "张阿姨", "s0", "设置答题 周二 15:00"); len(r) != 1 || !strings.Contains(r[0], "只有") {
+		t.Fatalf("a resident set the quiz schedule: %q", r)
+	}
+	if r := sayAs(t, base, "c1", "wang", "王老师", "s1", "设置答题 周二 23:30"); len(r) != 1 || !strings.Contains(r[0], "免打扰") {
+		t.Fatalf("quiz in quiet hours: %q", r)
+	}
+	if r := sayAs(t, base, "c1", "wang", "王老师", "s2", "设置答题 周二 15:00"); len(r) != 1 || !strings.Contains(r[0], "每周二 15:00") {
+		t.Fatalf("设置答题: %q", r)
+	}
+	ctx := context.Background()
+	for _, at := range []time.Time{
+		time.Date(2026, 11, 24, 14, 59, 0, 0, shanghai), // not yet
+		time.Date(2026, 11, 24, 15, 0, 30, 0, shanghai), // starts
+		time.Date(2026, 11, 24, 15, 1, 10, 0, shanghai), // first question closes, second opens
+		time.Date(2026, 11, 24, 15, 9, 0, 0, shanghai),  // same slot: no second round
+	} {
+		c.Set(at)
+		if err := m.Tick(ctx, at); err != nil {
+			t.Fatal(err)
+		}
+		if at.Minute() == 59 {
+			if qs := botPosts(t, base, "c1", "quiz_question"); len(qs) != 0 {
+				t.Fatalf("a quiz started before its time: %q", qs)
+			}
+		}
+	}
+	db := openRaw(t, dir)
+	if n := count(t, db, `SELECT count(*) FROM quiz_rounds`); n != 1 {
+		t.Fatalf("%d rounds for one slot; want 1", n)
+	}
+	// Down over next Tuesday's slot: the missed quiz is skipped, not started hours late.
+	late := time.Date(2026, 12, 1, 17, 0, 0, 0, shanghai)
+	c.Set(late)
+	m.Tick(ctx, late)
+	if n := count(t, db, `SELECT count(*) FROM quiz_rounds WHERE slot LIKE 'quiz:2026-11-30%'`); n != 0 {
+		t.Fatalf("a missed slot was started 2 hours late")
+	}
+	sayAs(t, base, "c1", "wang", "王老师", "s3", "关闭定时答题")
+	next := time.Date(2026, 12, 8, 15, 0, 30, 0, shanghai)
+	c.Set(next)
+	m.Tick(ctx, next)
+	if n := count(t, db, `SELECT count(*) FROM quiz_rounds WHERE slot IS NOT NULL`); n != 1 {
+		t.Fatalf("a round started after 关闭定时答题")
+	}
+}

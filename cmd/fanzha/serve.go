@@ -145,7 +145,7 @@ func (m *Main) buildRouter() (*bot.Router, error) {
 		return nil, err
 	}
 	m.Planner = &tips.Planner{Groups: m.DB.Groups(), Outbox: m.DB.Outbox(), Content: m.Knowledge.Content, Loc: loc, Quiet: quiet}
-	m.Quiz = &quiz.Quiz{Store: m.DB.Quiz(), Content: m.Knowledge.Content, Now: m.Now, Loc: loc,
+	m.Quiz = &quiz.Quiz{Store: m.DB.Quiz(), Groups: m.DB.Groups(), Quiet: quiet, Content: m.Knowledge.Content, Now: m.Now, Loc: loc,
 		Window: time.Duration(m.Config.Quiz.WindowSeconds) * time.Second, Questions: m.Config.Quiz.Questions, Stale: 10 * time.Minute}
 	r := bot.NewRouter(m.Logger)
 	r.Use(
@@ -179,6 +179,9 @@ func (m *Main) Tick(ctx context.Context, now time.Time) error {
 	if now.Sub(m.lastPlan) >= planEvery || now.Before(m.lastPlan) {
 		if _, err := m.Planner.Tick(ctx, now); err != nil {
 			return fmt.Errorf("planning tips: %w", err)
+		}
+		if err := m.Quiz.TickSchedule(ctx, now, m.DB.Groups()); err != nil {
+			return fmt.Errorf("starting scheduled quizzes: %w", err)
 		}
 		m.lastPlan = now
 	}

@@ -32,6 +32,7 @@ const (
 // Quiz is the feature: its commands, the answer matcher and Tick.
 type Quiz struct {
 	Store   bot.QuizStore
+	Groups  bot.GroupStore
 	Content func() *knowledge.Content
 	Now     func() time.Time
 	Loc     *time.Location
@@ -42,6 +43,8 @@ type Quiz struct {
 	// Stale: a round whose open question closed longer ago than this (the
 	// bot was down) is ended rather than resumed.
 	Stale time.Duration
+	// Quiet hours: no scheduled round may be set in them.
+	Quiet tips.Quiet
 }
 
 const (
@@ -56,6 +59,8 @@ func Register(r *bot.Router, q *Quiz) {
 	r.Handle(q.start, "开始答题", "开始问答")
 	r.Handle(q.stop, "结束答题")
 	r.Handle(q.leaderboard, "排行榜", "本群排行榜")
+	r.Handle(q.setSchedule, "设置答题")
+	r.Handle(q.clearSchedule, "关闭定时答题")
 	r.HandleMatch("quiz-answer", func(c *bot.Context) bool {
 		if c.Group == nil {
 			return false
@@ -69,6 +74,7 @@ func Register(r *bot.Router, q *Quiz) {
 		return err == nil && round != nil
 	}, q.answer)
 	r.Describe(bot.Usage{Say: "开始答题", Does: "在本群开一轮有奖问答（默认 5 题）", Counsellor: true})
+	r.Describe(bot.Usage{Say: "设置答题 周三 20:00", Does: "每周按时自动开一轮答题（“关闭定时答题”取消）", Counsellor: true})
 	r.Describe(bot.Usage{Say: "排行榜", Does: "看看本月本群答题排名"})
 }
 
@@ -123,17 +129,89 @@ func (q *Quiz) start(c *bot.Context) error {
 		}
 		n = v
 	}
-	ids, err := q.choose(c.Context(), c.Group, n)
-	if err != nil {
-		return err
-	}
-	now := q.Now()
-	round := &bot.QuizRound{GroupID: c.Group.ID, StartedBy: c.Member.ID, Questions: ids, Window: q.Window, OpenedAt: now, StartedAt: now}
-	first := &bot.OutboxPost{GroupID: c.Group.ID, Kind: KindQuestion, Text: q.questionText(round, 0, c.Message().Channel), DueAt: now}
-	if err := q.Store.StartRound(c.Context(), round, first); err != nil {
+	if _, err := q.startRound(c.Context(), c.Group, c.Member.ID, n, "", c.Message().Channel); err != nil {
 		return err
 	}
 	return c.Reply(fmt.Sprintf("有奖问答开始啦！共 %d 题，每题 %d 秒，每人以第一次回答为准。", n, int(q.Window/time.Second)))
+}
+
+// startRound creates a round of n questions in g, with its first question
+// in the outbox. slot is the schedule slot, "" when a counsellor started it.
+func (q *Quiz) startRound(ctx context.Context, g *bot.Group, by int64, n int, slot, channel string) (*bot.QuizRound, error) {
+	ids, err := q.choose(ctx, g, n)
+	if err != nil {
+		return nil, err
+	}
+	now := q.Now()
+	round := &bot.QuizRound{GroupID: g.ID, StartedBy: by, Questions: ids, Window: q.Window, OpenedAt: now, StartedAt: now, Slot: slot}
+	first := &bot.OutboxPost{GroupID: g.ID, Kind: KindQuestion, Text: q.questionText(round, 0, channel), DueAt: now}
+	if err := q.Store.StartRound(ctx, round, first); err != nil {
+		return nil, err
+	}
+	return round, nil
+}
+
+// scheduleGrace: a scheduled round starts if the bot notices its time
+// within this long. A quiz hours late is not a quiz: missed slots are
+// skipped, not caught up.
+const scheduleGrace = 10 * time.Minute
+
+// TickSchedule starts the scheduled rounds whose time has come.
+func (q *Quiz) TickSchedule(ctx context.Context, now time.Time, groups bot.GroupStore) error {
+	bound := true
+	gs, err := groups.FindGroups(ctx, bot.GroupFilter{Bound: &bound, Active: true})
+	if err != nil {
+		return err
+	}
+	ws := tips.WeekStart(now, q.Loc)
+	for _, g := range gs {
+		if g.QuizSchedule == "" {
+			continue
+		}
+		s, err := tips.ParseStored(g.QuizSchedule)
+		if err != nil {
+			continue
+		}
+		for k, slot := range s.Slots(ws) {
+			if slot.After(now) || now.Sub(slot) > scheduleGrace {
+				continue
+			}
+			key := fmt.Sprintf("quiz:%s#%d", ws.Format("2006-01-02"), k)
+			_, err := q.startRound(ctx, g, 0, q.Questions, key, g.Channel)
+			switch bot.ErrorCode(err) {
+			case "", bot.EDUPLICATE, bot.ECONFLICT: // started, started before, or a round is running
+			default:
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (q *Quiz) setSchedule(c *bot.Context) error {
+	if err := c.RequireCounsellor(); err != nil {
+		return err
+	}
+	s, err := tips.ParseDays(c.Args(), q.Quiet, 1)
+	if err != nil {
+		return err
+	}
+	v := s.String()
+	if _, err := q.Groups.UpdateGroup(c.Context(), c.Group.ID, bot.GroupUpdate{QuizSchedule: &v}); err != nil {
+		return err
+	}
+	return c.Reply(fmt.Sprintf("好的，本群%s自动开始一轮有奖问答（%d 题）。发送“关闭定时答题”可取消。", s.Human(), q.Questions))
+}
+
+func (q *Quiz) clearSchedule(c *bot.Context) error {
+	if err := c.RequireCounsellor(); err != nil {
+		return err
+	}
+	empty := ""
+	if _, err := q.Groups.UpdateGroup(c.Context(), c.Group.ID, bot.GroupUpdate{QuizSchedule: &empty}); err != nil {
+		return err
+	}
+	return c.Reply("已关闭定时答题。老师或网格员仍可随时发送“开始答题”。")
 }
 
 // choose picks n questions for the group's audience, avoiding those of its

@@ -31,6 +31,9 @@ func Default(kind bot.GroupKind) Schedule {
 	return Schedule{Days: []time.Weekday{time.Tuesday, time.Friday}, Hour: 10}
 }
 
+// ParseStored reads a stored schedule ("2,5 10:00").
+func ParseStored(v string) (Schedule, error) { return parseStored(v) }
+
 // For returns the group's schedule: its own if set and valid, else the
 // default for its kind.
 func For(g *bot.Group) Schedule {
@@ -102,8 +105,12 @@ var dayChars = map[string]time.Weekday{
 }
 
 // Parse reads what a counsellor types after 设置推送: "周二 周五 10:00",
-// "星期一、星期四 19:30", "周三 周六 下午3点".
-func Parse(text string, quiet Quiet) (Schedule, error) {
+// "星期一、星期四 19:30", "周三 周六 下午3点". Tips need at least two days.
+func Parse(text string, quiet Quiet) (Schedule, error) { return ParseDays(text, quiet, minDays) }
+
+// ParseDays is Parse with another minimum number of days (a weekly quiz
+// needs only one).
+func ParseDays(text string, quiet Quiet, min int) (Schedule, error) {
 	var s Schedule
 	seen := map[time.Weekday]bool{}
 	for _, m := range dayRe.FindAllStringSubmatch(text, -1) {
@@ -113,12 +120,15 @@ func Parse(text string, quiet Quiet) (Schedule, error) {
 			s.Days = append(s.Days, d)
 		}
 	}
-	if len(s.Days) < minDays {
+	if len(s.Days) < min {
+		if min == 1 {
+			return s, bot.Errorf(bot.EINVALID, "请写上星期几和时间，例如：设置答题 周三 20:00")
+		}
 		return s, bot.Errorf(bot.EINVALID, "请至少选两天（活动要求每周推送不少于两次），例如：设置推送 周二 周五 10:00")
 	}
 	tm := timeRe.FindStringSubmatch(text)
 	if tm == nil {
-		return s, bot.Errorf(bot.EINVALID, "请写上推送时间，例如：设置推送 周二 周五 10:00")
+		return s, bot.Errorf(bot.EINVALID, "请写上时间，例如 10:00 或 晚上8点。")
 	}
 	s.Hour, _ = strconv.Atoi(tm[1])
 	switch {
