@@ -243,20 +243,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Config.Playground.Enabled {
 		m.Playground = playground.New(m.DB.Transcript(), m.DB.Groups(), m.Logger)
 		m.Playground.Now = m.Now
-		ch := m.Playground
-		channels[ch.Name()] = ch
-		if n, err := m.Router.Replay(ctx, ch, m.DB.Inbox()); err != nil {
-			return fmt.Errorf("replaying playground messages: %w", err)
-		} else if n > 0 {
-			m.Logger.Info("replayed unfinished messages", "channel", playground.Name, "count", n)
+		if err := m.startChannel(ctx, m.Playground, channels); err != nil {
+			return err
 		}
-		m.wg.Add(1)
-		go func() {
-			defer m.wg.Done()
-			if err := ch.Start(ctx, m.Router); err != nil {
-				m.Logger.Error("playground channel stopped", "err", err)
-			}
-		}()
 		mounts["/playground/"] = m.Playground.Handler()
 		m.Logger.Info("playground channel on")
 	} else {
@@ -310,6 +299,26 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
+// startChannel handles the messages of ch that an earlier process accepted
+// but did not finish, then starts ch receiving, and adds it to channels
+// for the outbox.
+func (m *Main) startChannel(ctx context.Context, ch bot.Channel, channels map[string]bot.Channel) error {
+	channels[ch.Name()] = ch
+	if n, err := m.Router.Replay(ctx, ch, m.DB.Inbox()); err != nil {
+		return fmt.Errorf("replaying %s messages: %w", ch.Name(), err)
+	} else if n > 0 {
+		m.Logger.Info("replayed unfinished messages", "channel", ch.Name(), "count", n)
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		if err := ch.Start(ctx, m.Router); err != nil {
+			m.Logger.Error("channel stopped", "channel", ch.Name(), "err", err)
+		}
+	}()
+	return nil
+}
+
 // sdkLoggerOnce: the DingTalk SDK's logger is an unsynchronised global.
 var sdkLoggerOnce sync.Once
 
@@ -329,19 +338,9 @@ func (m *Main) startDingTalk(ctx context.Context, channels map[string]bot.Channe
 	}
 	ch.Now = m.Now
 	ch.OnRemoved = m.markRemoved(dingtalk.Name)
-	channels[ch.Name()] = ch
-	if n, err := m.Router.Replay(ctx, ch, m.DB.Inbox()); err != nil {
-		return fmt.Errorf("replaying dingtalk messages: %w", err)
-	} else if n > 0 {
-		m.Logger.Info("replayed unfinished messages", "channel", dingtalk.Name, "count", n)
+	if err := m.startChannel(ctx, ch, channels); err != nil {
+		return err
 	}
-	m.wg.Add(1)
-	go func() {
-		defer m.wg.Done()
-		if err := ch.Start(ctx, m.Router); err != nil {
-			m.Logger.Error("dingtalk channel stopped", "err", err)
-		}
-	}()
 	m.Logger.Info("dingtalk channel on", "client_id", cfg.ClientID)
 	return nil
 }
@@ -361,20 +360,10 @@ func (m *Main) startWeChat(ctx context.Context, channels map[string]bot.Channel,
 		return err
 	}
 	ch.Now = m.Now
-	channels[ch.Name()] = ch
-	if n, err := m.Router.Replay(ctx, ch, m.DB.Inbox()); err != nil {
-		return fmt.Errorf("replaying wechat messages: %w", err)
-	} else if n > 0 {
-		m.Logger.Info("replayed unfinished messages", "channel", wechat.Name, "count", n)
+	if err := m.startChannel(ctx, ch, channels); err != nil {
+		return err
 	}
 	mounts["/wechat/"] = ch.Handler()
-	m.wg.Add(1)
-	go func() {
-		defer m.wg.Done()
-		if err := ch.Start(ctx, m.Router); err != nil {
-			m.Logger.Error("wechat channel stopped", "err", err)
-		}
-	}()
 	m.Logger.Info("wechat channel on", "bot", w.BotToken != "", "appchat", w.CorpID != "", "official_account", w.OAToken != "")
 	return nil
 }
