@@ -13,7 +13,10 @@ import (
 func Register(r *bot.Router) {
 	r.Handle(func(c *bot.Context) error {
 		c.Tally("help", "")
-		return c.Reply(Text(r.Usages()))
+		// Residents get their own commands; counsellor commands only to the
+		// counsellor, where binding is the next step, or when asked for.
+		staff := c.IsCounsellor() || c.Group == nil || !c.Group.Bound() || strings.Contains(c.Args(), "管理")
+		return c.Reply(Text(r.Usages(), staff))
 	}, "帮助", "help", "菜单", "功能")
 	r.HandleFallback(func(c *bot.Context) error {
 		if !c.Mentioned() {
@@ -23,23 +26,28 @@ func Register(r *bot.Router) {
 	})
 }
 
-// Text renders the help reply from the registered usages.
-func Text(us []bot.Usage) string {
+// Text renders the help reply from the registered usages, with the
+// counsellor commands if staff is set.
+func Text(us []bot.Usage, staff bool) string {
 	var b strings.Builder
 	b.WriteString("我是反诈助手，可以帮大家识破骗局：")
-	var staff []bot.Usage
+	var counsellor []bot.Usage
 	for _, u := range us {
 		if u.Counsellor {
-			staff = append(staff, u)
+			counsellor = append(counsellor, u)
 			continue
 		}
 		b.WriteString("\n· " + u.Say + "：" + u.Does)
 	}
-	if len(staff) > 0 {
+	switch {
+	case len(counsellor) == 0:
+	case staff:
 		b.WriteString("\n老师、网格员可用：")
-		for _, u := range staff {
+		for _, u := range counsellor {
 			b.WriteString("\n· " + u.Say + "：" + u.Does)
 		}
+	default:
+		b.WriteString("\n老师、网格员：发送“帮助 管理”查看管理命令。")
 	}
 	b.WriteString("\n遇到可疑情况，请拨打 96110 咨询；已经被骗请立即报警 110。")
 	return b.String()
