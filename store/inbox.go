@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"fanzha/bot"
 )
@@ -85,4 +86,31 @@ func (s *Inbox) Pending(ctx context.Context, channel string) ([]*bot.Message, er
 		return nil, fmt.Errorf("store: pending messages: %w", err)
 	}
 	return out, nil
+}
+
+// dedupeWindow is how long handled message IDs are kept to recognise a
+// redelivery. Platforms redeliver within minutes to hours; a month is
+// ample, and the table does not grow without end.
+const dedupeWindow = 30 * 24 * time.Hour
+
+// Prune forgets message IDs handled more than dedupeWindow ago and expired
+// login sessions, and reports how many rows went.
+func (db *DB) Prune(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		now := db.Now()
+		res, err := tx.ExecContext(ctx, `DELETE FROM inbox WHERE done_at IS NOT NULL AND done_at < ?`, formatTime(now.Add(-dedupeWindow)))
+		if err != nil {
+			return err
+		}
+		a, _ := res.RowsAffected()
+		res, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, formatTime(now))
+		if err != nil {
+			return err
+		}
+		b, _ := res.RowsAffected()
+		n = a + b
+		return nil
+	})
+	return n, err
 }

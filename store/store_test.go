@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"fanzha/bot"
 	"fanzha/store"
@@ -178,5 +179,31 @@ func TestEnsureGroupKeepsNameCurrent(t *testing.T) {
 	g3, _ := db.Groups().EnsureGroup(ctx, "dingtalk", "cid1", "")
 	if g3.Name != "新名" {
 		t.Fatalf("empty name overwrote the name: %q", g3.Name)
+	}
+}
+
+func TestPruneForgetsOldMessageIDsOnly(t *testing.T) {
+	db := open(t, "")
+	ctx := context.Background()
+	now := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	db.Now = func() time.Time { return now.AddDate(0, 0, -40) }
+	old := &bot.Message{Channel: "playground", GroupID: "g", SenderID: "u", Text: "帮助", PlatformMsgID: "old"}
+	db.Inbox().Accept(ctx, old)
+	db.Inbox().Done(ctx, old)
+	stuck := &bot.Message{Channel: "playground", GroupID: "g", SenderID: "u", Text: "帮助", PlatformMsgID: "stuck"}
+	db.Inbox().Accept(ctx, stuck) // never finished: kept for replay, however old
+	db.Now = func() time.Time { return now.AddDate(0, 0, -1) }
+	recent := &bot.Message{Channel: "playground", GroupID: "g", SenderID: "u", Text: "帮助", PlatformMsgID: "recent"}
+	db.Inbox().Accept(ctx, recent)
+	db.Inbox().Done(ctx, recent)
+	db.Now = func() time.Time { return now }
+	if n, err := db.Prune(ctx); err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v; want the one old handled message", n, err)
+	}
+	if err := db.Inbox().Accept(ctx, recent); bot.ErrorCode(err) != bot.EDUPLICATE {
+		t.Fatalf("a recent message ID was forgotten: %v", err)
+	}
+	if pending, _ := db.Inbox().Pending(ctx, "playground"); len(pending) != 1 || pending[0].PlatformMsgID != "stuck" {
+		t.Fatalf("an unfinished message was pruned: %v", pending)
 	}
 }

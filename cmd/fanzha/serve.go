@@ -58,6 +58,7 @@ type Main struct {
 	// ManualTicks stops the background loop; tests call Tick themselves.
 	ManualTicks bool
 	lastPlan    time.Time
+	lastPrune   time.Time
 
 	logOut io.Writer
 	cancel context.CancelFunc
@@ -184,6 +185,14 @@ func (m *Main) Tick(ctx context.Context, now time.Time) error {
 			return fmt.Errorf("starting scheduled quizzes: %w", err)
 		}
 		m.lastPlan = now
+	}
+	if now.Sub(m.lastPrune) >= time.Hour {
+		if n, err := m.DB.Prune(ctx); err != nil {
+			return fmt.Errorf("pruning: %w", err)
+		} else if n > 0 {
+			m.Logger.Info("pruned old message IDs and sessions", "rows", n)
+		}
+		m.lastPrune = now
 	}
 	if err := m.Quiz.Tick(ctx, now, m.channelOf); err != nil {
 		return fmt.Errorf("quiz: %w", err)
