@@ -78,13 +78,7 @@ type Channel struct {
 	mu       sync.Mutex
 	token    string
 	tokenExp time.Time
-	jobs     chan job        // accepted messages for the workers
-	life     context.Context // Start's context: done when shutting down
-}
-
-type job struct {
-	ctx context.Context
-	msg *bot.Message
+	queue    *bot.Queue // accepted messages, handled after the ACK
 }
 
 // New returns the channel. inbox is where messages are made durable before
@@ -118,26 +112,10 @@ func (c *Channel) Name() string { return Name }
 // retried with growing pauses and logged once per distinct error, so a bad
 // configuration neither crashes the bot nor floods the log.
 func (c *Channel) Start(ctx context.Context, h bot.Handler) error {
+	q := bot.NewQueue(ctx, c.cfg.Workers, h, c, c.logger)
 	c.mu.Lock()
-	c.jobs, c.life = make(chan job, 1024), ctx
+	c.queue = q
 	c.mu.Unlock()
-	var wg sync.WaitGroup
-	for i := 0; i < c.cfg.Workers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-ctx.Done():
-					return // what is still queued is in the inbox: handled at the next start
-				case j := <-c.jobs:
-					if err := h.Dispatch(j.ctx, c, j.msg); err != nil && bot.ErrorCode(err) != bot.EDUPLICATE {
-						c.logger.Error("handling message", "msg", j.msg.PlatformMsgID, "err", err)
-					}
-				}
-			}
-		}()
-	}
 	opts := []client.ClientOption{
 		client.WithAppCredential(client.NewAppCredentialConfig(c.cfg.ClientID, c.cfg.ClientSecret)),
 		client.WithOpenApiHost(c.cfg.OpenAPIHost),
@@ -172,7 +150,7 @@ func (c *Channel) Start(ctx context.Context, h bot.Handler) error {
 	}
 	<-ctx.Done()
 	cli.Close()
-	wg.Wait()
+	q.Wait()
 	return nil
 }
 
@@ -195,11 +173,9 @@ func (c *Channel) receive(ctx context.Context, data *chatbot.BotCallbackDataMode
 		return nil, fmt.Errorf("storing message: %w", err)
 	}
 	c.mu.Lock()
-	jobs, life := c.jobs, c.life
+	q := c.queue
 	c.mu.Unlock()
-	select {
-	case jobs <- job{ctx: bot.WithAccepted(context.Background()), msg: msg}:
-	case <-life.Done():
+	if !q.Put(msg) {
 		c.logger.Info("message stored during shutdown; it is handled at the next start", "msg", msg.PlatformMsgID)
 	}
 	return nil, nil

@@ -80,8 +80,7 @@ type Channel struct {
 	handler bot.Handler
 	seen    map[string]time.Time // signatures of recent callbacks: replay guard
 	used    map[string]bool      // response_urls already answered
-	jobs    chan *bot.Message    // accepted messages for the workers
-	life    context.Context      // Start's context: done when shutting down
+	queue   *bot.Queue           // accepted messages, handled after the 200
 }
 
 // New returns the channel.
@@ -116,32 +115,15 @@ func (c *Channel) Name() string { return Name }
 // Start hands callbacks to h until ctx is done. Accepted messages are
 // handled by a few workers, after WeCom has had its answer.
 func (c *Channel) Start(ctx context.Context, h bot.Handler) error {
-	jobs := make(chan *bot.Message, 1024)
+	q := bot.NewQueue(ctx, 4, h, c, c.logger)
 	c.mu.Lock()
-	c.handler, c.jobs, c.life = h, jobs, ctx
+	c.handler, c.queue = h, q
 	c.mu.Unlock()
-	var wg sync.WaitGroup
-	for i := 0; i < 4; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-ctx.Done():
-					return // what is still queued is in the inbox: handled at the next start
-				case m := <-jobs:
-					if err := h.Dispatch(bot.WithAccepted(context.Background()), c, m); err != nil && bot.ErrorCode(err) != bot.EDUPLICATE {
-						c.logger.Error("handling message", "msg", m.PlatformMsgID, "err", err)
-					}
-				}
-			}
-		}()
-	}
 	<-ctx.Done()
 	c.mu.Lock()
 	c.handler = nil
 	c.mu.Unlock()
-	wg.Wait()
+	q.Wait()
 	return nil
 }
 
@@ -275,9 +257,9 @@ func (c *Channel) botCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	msg := c.toMessage(&cb)
 	c.mu.Lock()
-	jobs, life := c.jobs, c.life
+	queue := c.queue
 	c.mu.Unlock()
-	if jobs == nil {
+	if queue == nil {
 		c.refuse(w, r, http.StatusServiceUnavailable, "not started yet")
 		return
 	}
@@ -293,10 +275,7 @@ func (c *Channel) botCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	// Stored: WeCom gets its answer now; the reply goes to response_url.
 	w.WriteHeader(http.StatusOK)
-	select {
-	case jobs <- msg:
-	case <-life.Done(): // shutting down: the inbox has it for the next start
-	}
+	queue.Put(msg) // if shutting down, the inbox has it for the next start
 }
 
 func (c *Channel) toMessage(cb *callback) *bot.Message {

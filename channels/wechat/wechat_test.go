@@ -153,7 +153,7 @@ func start(t *testing.T) *harness {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { h.ch.Start(ctx, r); close(done) }()
-	waitFor(t, "the channel to start", func() bool { h.ch.mu.Lock(); defer h.ch.mu.Unlock(); return h.ch.jobs != nil })
+	waitFor(t, "the channel to start", func() bool { h.ch.mu.Lock(); defer h.ch.mu.Unlock(); return h.ch.queue != nil })
 	h.web = httptest.NewServer(h.ch.Handler())
 	t.Cleanup(func() {
 		h.web.Close()
