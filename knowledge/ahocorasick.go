@@ -93,17 +93,17 @@ func buildAutomaton(phrases []string) *automaton {
 	return a
 }
 
-// find calls hit with the ID of every phrase occurring in text, once per
-// occurrence.
-func (a *automaton) find(text []byte, hit func(id int32)) {
+// find calls hit with the ID of every phrase occurring in text and the
+// offset just past its end, once per occurrence.
+func (a *automaton) find(text []byte, hit func(id int32, end int)) {
 	s := 0
 	n := a.classes
-	for _, b := range text {
+	for i, b := range text {
 		v := a.table[s*n+int(a.class[b])]
 		s = int(v &^ outputBit)
 		if v&outputBit != 0 {
 			for _, id := range a.out[s] {
-				hit(id)
+				hit(id, i+1)
 			}
 		}
 	}

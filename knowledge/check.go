@@ -75,8 +75,18 @@ type ref struct {
 	trigger trigger
 	weight  float64
 	benign  bool
-	group   int8 // require group index, -1 if none
+	group   int8  // require group index, -1 if none
+	near    int16 // near rule index of the entry, -1 if none
+	side    int8  // near: 0 left, 1 right
 	display string
+}
+
+// nearHit is one occurrence of a near rule's phrase in a message.
+type nearHit struct {
+	entry      int32
+	rule       int16
+	side       int8
+	start, end int
 }
 
 // Index is a loaded knowledge base, ready to check messages. It is
@@ -85,6 +95,8 @@ type Index struct {
 	Entries []*Entry
 	ac      *automaton
 	refs    [][]ref // by pattern ID
+	plen    []int   // byte length of each pattern
+	near    [][]nearRule
 	context []int32 // entries of kind context
 	pool    sync.Pool
 }
@@ -99,6 +111,8 @@ type scratch struct {
 	seen   []uint32  // stamp per pattern
 	stamp  uint32
 	order  []int32 // entries touched
+	nears  []nearHit
+	fired  []int32 // near rules that fired in this message: entry<<8 | rule
 }
 
 func newIndex(entries []*Entry) (*Index, error) {
@@ -116,28 +130,42 @@ func newIndex(entries []*Entry) (*Index, error) {
 		}
 		ix.refs[id] = append(ix.refs[id], r)
 	}
+	ix.near = make([][]nearRule, len(entries))
 	for i, e := range entries {
 		ei := int32(i)
+		for ri, n := range e.Near {
+			rule, _ := parseNear(n) // validated at load
+			ix.near[i] = append(ix.near[i], rule)
+			for side, list := range [][]string{rule.left, rule.right} {
+				for _, p := range list {
+					add(p, ref{entry: ei, group: -1, near: int16(ri), side: int8(side), display: p})
+				}
+			}
+		}
 		if e.Kind == "context" {
 			ix.context = append(ix.context, ei)
 		}
 		for _, p := range e.Phrases {
 			text, w, _ := parsePhrase(p)
-			add(text, ref{entry: ei, weight: w, group: -1, display: text})
+			add(text, ref{entry: ei, weight: w, group: -1, near: -1, display: text})
 		}
 		for _, p := range e.Benign {
 			text, w, _ := parsePhrase(p)
-			add(text, ref{entry: ei, weight: w, benign: true, group: -1, display: text})
+			add(text, ref{entry: ei, weight: w, benign: true, group: -1, near: -1, display: text})
 		}
 		for g, list := range e.Require {
 			for _, p := range list {
 				text, _, _ := parsePhrase(p)
-				add(text, ref{entry: ei, group: int8(g), display: text})
+				add(text, ref{entry: ei, group: int8(g), near: -1, display: text})
 			}
 		}
 	}
 	for text, tr := range triggerPhrases {
-		add(text, ref{entry: -1, trigger: tr, group: -1})
+		add(text, ref{entry: -1, trigger: tr, group: -1, near: -1})
+	}
+	ix.plen = make([]int, len(phrases))
+	for i, p := range phrases {
+		ix.plen[i] = len(p)
 	}
 	ix.ac = buildAutomaton(phrases)
 	if ix.ac == nil {
@@ -172,35 +200,38 @@ func (ix *Index) Check(text string) Verdict {
 			s.order = append(s.order, e)
 		}
 	}
-	ix.ac.find(s.norm, func(id int32) {
-		if s.seen[id] == s.stamp {
-			return // a phrase counts once however often it appears
-		}
+	s.nears = s.nears[:0]
+	ix.ac.find(s.norm, func(id int32, end int) {
+		first := s.seen[id] != s.stamp // a phrase counts once however often it appears
 		s.seen[id] = s.stamp
 		for _, r := range ix.refs[id] {
-			if r.entry < 0 {
-				triggers |= r.trigger
-				continue
-			}
-			touch(r.entry)
 			switch {
+			case r.entry < 0:
+				triggers |= r.trigger
+			case r.near >= 0: // every occurrence: the pair may be a later one
+				s.nears = append(s.nears, nearHit{entry: r.entry, rule: r.near, side: r.side, start: end - ix.plen[id], end: end})
+			case !first:
 			case r.benign:
+				touch(r.entry)
 				s.benign[r.entry] += r.weight
 			case r.group >= 0:
+				touch(r.entry)
 				s.req[r.entry] |= 1 << uint(r.group)
 			default:
+				touch(r.entry)
 				s.score[r.entry] += r.weight
 				s.hits[r.entry] = append(s.hits[r.entry], id)
 			}
 		}
 	})
+	ix.scoreNear(s, touch)
 
 	v := Verdict{Entities: extractEntities(s.folded, triggers)}
 	var penalty float64
 	for _, c := range ix.context {
 		penalty += s.benign[c]
 	}
-	var cands []TypeScore
+	cands := make([]TypeScore, 0, 4)
 	for _, ei := range s.order {
 		e := ix.Entries[ei]
 		score := s.score[ei]
@@ -210,9 +241,14 @@ func (ix *Index) Check(text string) Verdict {
 			}
 			score -= s.benign[ei] + penalty
 			if score > 0 {
-				ts := TypeScore{ID: e.ID, Name: e.Name, Rule: e.Kind == "rule", Score: score}
+				ts := TypeScore{ID: e.ID, Name: e.Name, Rule: e.Kind == "rule", Score: score, Phrases: make([]string, 0, len(s.hits[ei])+1)}
 				for _, id := range s.hits[ei] {
 					ts.Phrases = append(ts.Phrases, ix.display(id, ei))
+				}
+				for _, f := range s.fired {
+					if int32(f>>8) == ei {
+						ts.Phrases = append(ts.Phrases, ix.near[ei][f&0xff].display)
+					}
 				}
 				cands = append(cands, ts)
 			}
@@ -234,6 +270,32 @@ func (ix *Index) Check(text string) Verdict {
 	}
 	ix.advise(&v)
 	return v
+}
+
+// scoreNear adds the weight of every near rule whose left phrase is
+// followed closely enough by its right phrase, once per rule.
+func (ix *Index) scoreNear(s *scratch, touch func(int32)) {
+	s.fired = s.fired[:0]
+	for _, a := range s.nears {
+		if a.side != 0 {
+			continue
+		}
+		rule := ix.near[a.entry][a.rule]
+		key := a.entry<<8 | int32(a.rule)
+		if slices.Contains(s.fired, key) {
+			continue
+		}
+		for _, b := range s.nears {
+			// Normalised text has no spaces or punctuation; a CJK character is
+			// three bytes, so the gap in bytes is at most three per character.
+			if b.side == 1 && b.entry == a.entry && b.rule == a.rule && b.start >= a.end && b.start-a.end <= 3*rule.gap {
+				touch(a.entry)
+				s.score[a.entry] += rule.weight
+				s.fired = append(s.fired, key)
+				break
+			}
+		}
+	}
 }
 
 // display is the phrase as written in the knowledge base for entry ei.

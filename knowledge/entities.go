@@ -30,7 +30,6 @@ type Entity struct {
 var (
 	urlRe = regexp.MustCompile(`(?i)(?:https?://)?(?:[a-z0-9-]+\.)+(?:com|cn|net|org|top|xyz|vip|cc|icu|shop|club|site|online|info|me|ly|im|la|io|co|app|link|live|ink|pro|work|tk|ml|ga|gq|cf|biz|wang|ltd|fun)(?:[:/][^\s，。！？“”"'<>]*)?`)
 	qqRe  = regexp.MustCompile(`(?i)(?:qq|扣扣|企鹅)(?:号|群)?[:：\s]*(\d{5,11})`)
-	wxRe  = regexp.MustCompile(`(?i)(?:微信|v信|vx|wx|weixin|加v|威信|薇信)(?:号)?[:：\s]*([a-z][-_a-z0-9]{5,19})`)
 )
 
 var numberSeparators = strings.NewReplacer(" ", "", "-", "", ",", "")
@@ -77,9 +76,7 @@ func extractEntities(s []byte, t trigger) []Entity {
 	}
 	out = scanNumbers(s, out)
 	if t&triggerWeChat != 0 {
-		for _, m := range wxRe.FindAllSubmatch(s, 4) {
-			out = append(out, Entity{EntityWeChat, string(m[1])})
-		}
+		out = scanWeChatIDs(s, out)
 	}
 	if t&triggerCode != 0 {
 		out = append(out, Entity{EntityCode, "验证码"})
@@ -218,3 +215,47 @@ func moneyAround(s []byte, i, j int) (string, bool) {
 	}
 	return "", false
 }
+
+// wxWords are the ways people write "WeChat" before an ID.
+var wxWords = [][]byte{[]byte("微信"), []byte("v信"), []byte("V信"), []byte("vx"), []byte("VX"), []byte("Vx"), []byte("wx"),
+	[]byte("WX"), []byte("weixin"), []byte("加v"), []byte("加V"), []byte("威信"), []byte("薇信")}
+
+// scanWeChatIDs finds a WeChat ID after a word for WeChat: optional 号,
+// colons and spaces, then a letter and 5-19 letters, digits, - or _. A hand
+// scanner, because it runs whenever a message mentions WeChat.
+func scanWeChatIDs(s []byte, out []Entity) []Entity {
+	for _, w := range wxWords {
+		for from := 0; len(out) < 16; {
+			i := bytes.Index(s[from:], w)
+			if i < 0 {
+				break
+			}
+			j := from + i + len(w)
+			from = j
+			if bytes.HasPrefix(s[j:], []byte("号")) {
+				j += len("号")
+			}
+			for j < len(s) {
+				switch {
+				case s[j] == ' ' || s[j] == ':' || s[j] == '\t':
+					j++
+					continue
+				case bytes.HasPrefix(s[j:], []byte("：")):
+					j += len("：")
+					continue
+				}
+				break
+			}
+			k := j
+			for k < len(s) && (isAlnum(s[k]) || s[k] == '-' || s[k] == '_') {
+				k++
+			}
+			if n := k - j; n >= 6 && n <= 20 && isLetter(s[j]) && !hasValue(out, string(s[j:k])) {
+				out = append(out, Entity{EntityWeChat, string(s[j:k])})
+			}
+		}
+	}
+	return out
+}
+
+func isLetter(b byte) bool { return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' }

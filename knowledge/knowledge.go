@@ -35,6 +35,10 @@ type Entry struct {
 	Require [][]string `yaml:"require"`
 	// Benign are phrases of ordinary life that lower the score, same syntax.
 	Benign []string `yaml:"benign"`
+	// Near are gapped pairs, "A|B ~ C|D @8 =2": one of A, B followed within
+	// 8 characters by one of C, D adds the weight (default 2). They catch
+	// "交两千块罚款" and "提供收到的验证码" without listing every wording.
+	Near []string `yaml:"near"`
 	// Entities adds weight when the message contains such an entity, by kind.
 	Entities map[string]float64 `yaml:"entities"`
 	Advice   Advice             `yaml:"advice"`
@@ -65,4 +69,48 @@ func parsePhrase(s string) (string, float64, error) {
 		return "", 0, fmt.Errorf("phrase %q: weight must be a number from 0 to 10", s)
 	}
 	return strings.TrimSpace(text), weight, nil
+}
+
+// nearRule is a parsed Near entry.
+type nearRule struct {
+	left, right []string
+	gap         int // characters between the end of left and the start of right
+	weight      float64
+	display     string
+}
+
+// parseNear reads "A|B ~ C|D @8 =2".
+func parseNear(s string) (nearRule, error) {
+	r := nearRule{gap: 6, weight: defaultWeight, display: s}
+	body, w, ok := strings.Cut(s, "=")
+	if ok {
+		if _, err := fmt.Sscanf(strings.TrimSpace(w), "%g", &r.weight); err != nil || r.weight <= 0 || r.weight > 10 {
+			return r, fmt.Errorf("near %q: weight must be a number from 0 to 10", s)
+		}
+	}
+	body, g, ok := strings.Cut(body, "@")
+	if ok {
+		if _, err := fmt.Sscanf(strings.TrimSpace(g), "%d", &r.gap); err != nil || r.gap < 0 || r.gap > 30 {
+			return r, fmt.Errorf("near %q: gap must be 0 to 30 characters", s)
+		}
+	}
+	l, rt, ok := strings.Cut(body, "~")
+	if !ok {
+		return r, fmt.Errorf("near %q: want \"A|B ~ C|D\"", s)
+	}
+	split := func(side string) []string {
+		var out []string
+		for _, p := range strings.Split(side, "|") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	r.left, r.right = split(l), split(rt)
+	if len(r.left) == 0 || len(r.right) == 0 {
+		return r, fmt.Errorf("near %q: both sides need a phrase", s)
+	}
+	r.display = r.left[0] + "…" + r.right[0]
+	return r, nil
 }

@@ -167,6 +167,15 @@ func (e *Entry) validate() error {
 	if err := check(e.Benign); err != nil {
 		return err
 	}
+	for _, n := range e.Near {
+		r, err := parseNear(n)
+		if err != nil {
+			return err
+		}
+		if err := check(append(append([]string{}, r.left...), r.right...)); err != nil {
+			return err
+		}
+	}
 	for i, g := range e.Require {
 		if len(g) == 0 {
 			return fmt.Errorf("require group %d is empty", i+1)
