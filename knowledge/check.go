@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"unicode/utf8"
 )
 
 // Level is how risky a message looks.
@@ -286,9 +287,10 @@ func (ix *Index) scoreNear(s *scratch, touch func(int32)) {
 			continue
 		}
 		for _, b := range s.nears {
-			// Normalised text has no spaces or punctuation; a CJK character is
-			// three bytes, so the gap in bytes is at most three per character.
-			if b.side == 1 && b.entry == a.entry && b.rule == a.rule && b.start >= a.end && b.start-a.end <= 3*rule.gap {
+			// The gap counts characters of the normalised text, which has no
+			// spaces or punctuation: "刷 单" tricks do not stretch it.
+			if b.side == 1 && b.entry == a.entry && b.rule == a.rule && b.start >= a.end &&
+				b.start-a.end <= 3*rule.gap && utf8.RuneCount(s.norm[a.end:b.start]) <= rule.gap {
 				touch(a.entry)
 				s.score[a.entry] += rule.weight
 				s.fired = append(s.fired, key)

@@ -334,3 +334,46 @@ func TestBrokenContentIsRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestNearPairs(t *testing.T) {
+	entry := `- id: pay
+  name: 付钱
+  kind: rule
+  summary: 测试
+  audiences: [everyone]
+  phrases: [甲=1, 乙=1, 丙=1]
+  near: ["先交|需交 ~ 费|罚款 @4 =4"]
+  advice: {do: [核实], dont: [别付]}
+`
+	ix, err := Load(fstest.MapFS{"a.yaml": {Data: []byte(entry)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		text string
+		want bool
+	}{
+		{"请先交检查费", true},         // two characters between
+		{"先 交 罚 款", true},          // spacing tricks are normalised away
+		{"需交一二三四费", true},        // exactly four between
+		{"先交一二三四五费", false},      // five: too far apart
+		{"费用已经先交了", false},        // wrong order
+		{"先交检查", false},            // no right side
+		{"先交了，另外还有别的费", false}, // too far apart
+	}
+	for _, tt := range tests {
+		v := ix.Check(tt.text)
+		if got := v.Level != LevelNone; got != tt.want {
+			t.Errorf("%q flagged = %v; want %v (%+v)", tt.text, got, tt.want, v.Types)
+		}
+		if tt.want && !strings.Contains(strings.Join(v.Phrases, " "), "先交…费") {
+			t.Errorf("%q: the near rule is not shown as the reason: %v", tt.text, v.Phrases)
+		}
+	}
+	for _, bad := range []string{`"先交 费"`, `"先交 ~ "`, `"先交 ~ 费 @99"`, `"先交 ~ 费 =0"`} {
+		_, err := Load(fstest.MapFS{"a.yaml": {Data: []byte(strings.Replace(entry, `"先交|需交 ~ 费|罚款 @4 =4"`, bad, 1))}})
+		if err == nil || !strings.Contains(err.Error(), "a.yaml:1") {
+			t.Errorf("near %s: %v; want an error naming a.yaml:1", bad, err)
+		}
+	}
+}
