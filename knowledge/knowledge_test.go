@@ -353,12 +353,12 @@ func TestNearPairs(t *testing.T) {
 		text string
 		want bool
 	}{
-		{"请先交检查费", true},         // two characters between
-		{"先 交 罚 款", true},          // spacing tricks are normalised away
-		{"需交一二三四费", true},        // exactly four between
-		{"先交一二三四五费", false},      // five: too far apart
-		{"费用已经先交了", false},        // wrong order
-		{"先交检查", false},            // no right side
+		{"请先交检查费", true},       // two characters between
+		{"先 交 罚 款", true},      // spacing tricks are normalised away
+		{"需交一二三四费", true},      // exactly four between
+		{"先交一二三四五费", false},    // five: too far apart
+		{"费用已经先交了", false},     // wrong order
+		{"先交检查", false},        // no right side
 		{"先交了，另外还有别的费", false}, // too far apart
 	}
 	for _, tt := range tests {
