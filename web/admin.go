@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"fanzha/bot"
@@ -156,7 +157,26 @@ func (s *Server) updateUnit(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "人口数请填写整数。", http.StatusBadRequest)
 		return
 	}
-	if err := s.DB.Stats().UpdateOrgUnit(r.Context(), id, pop, 0); err != nil {
+	// A village bound from chat without its town sits at the top; a
+	// district-wide admin places it, so town admins see it.
+	var parent int64
+	if town := strings.TrimSpace(r.PostFormValue("town")); town != "" {
+		if !scope.All {
+			s.forbidden(w, r, "调整上级单位")
+			return
+		}
+		if !strings.HasSuffix(town, "镇") && !strings.HasSuffix(town, "乡") && !strings.HasSuffix(town, "街道") {
+			http.Error(w, "上级单位请填写镇、乡或街道的全称，例如 城关镇。", http.StatusBadRequest)
+			return
+		}
+		u := &bot.OrgUnit{Kind: bot.OrgTown, Name: town}
+		if err := s.DB.Stats().CreateOrgUnit(r.Context(), u); err != nil {
+			s.fail(w, err)
+			return
+		}
+		parent = u.ID
+	}
+	if err := s.DB.Stats().UpdateOrgUnit(r.Context(), id, pop, parent); err != nil {
 		s.fail(w, err)
 		return
 	}

@@ -137,6 +137,19 @@ func TestAdminScopeAndForms(t *testing.T) {
 		t.Fatal("population not saved")
 	}
 
+	// A village bound without its town is placed under one by the top
+	// admin, and then an admin of that town sees it.
+	resp, _ = town.PostForm(fmt.Sprintf("%s/admin/units/%d", f.base, xingfu), url.Values{"population": {"3000"}, "town": {"新城街道"}, "csrf": {csrf}})
+	resp.Body.Close()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"admin", "create", "-username", "xincheng", "-org", "新城街道"}, strings.NewReader("xincheng-secret\n"), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	xc, _ := f.client(t, "xincheng", "xincheng-secret")
+	if _, body := get(t, xc, f.base+"/admin/"); !strings.Contains(body, "幸福社区居民群") || strings.Contains(body, "东风村村民群") {
+		t.Fatal("the street admin does not see exactly the community placed under it")
+	}
+
 	wang, _ := f.client(t, "wang", f.couPW)
 	code, body := get(t, wang, f.base+"/admin/")
 	if code != 200 || !strings.Contains(body, "幸福社区居民群") || strings.Contains(body, "东风村") {
