@@ -190,3 +190,19 @@ func ReplyErrors() MiddlewareFunc {
 		}
 	}
 }
+
+// Stores are the services the standard middleware needs.
+type Stores struct {
+	Inbox   Inbox
+	Groups  GroupStore
+	Members MemberStore
+	Events  EventStore
+}
+
+// UseStandard installs the middleware every message passes, in the order
+// it must run: recover from panics, refuse bad input, dedupe through the
+// inbox, resolve group and member, tally participation, reply with errors
+// meant for the user.
+func (r *Router) UseStandard(s Stores) {
+	r.Use(Recover(), Validate(MaxTextBytes), Dedupe(s.Inbox), Resolve(s.Groups, s.Members), Tally(s.Events), ReplyErrors())
+}

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+
+	"fanzha/bot"
 )
 
 //go:embed migrations/*.sql
@@ -72,6 +74,11 @@ func Open(path string, secret []byte) (*DB, error) {
 	}
 	r.SetMaxOpenConns(4)
 	return &DB{path: path, secret: secret, w: w, r: r, Now: time.Now}, nil
+}
+
+// Stores returns the services of db the router's standard middleware uses.
+func (db *DB) Stores() bot.Stores {
+	return bot.Stores{Inbox: db.Inbox(), Groups: db.Groups(), Members: db.Members(), Events: db.Events()}
 }
 
 // Close closes the database.

@@ -63,7 +63,7 @@ func start(t *testing.T, secret string, keepAlive time.Duration) *harness {
 		}
 	}
 	r := bot.NewRouter(logger)
-	r.Use(bot.Recover(), bot.Validate(bot.MaxTextBytes), bot.Dedupe(db.Inbox()), bot.Resolve(db.Groups(), db.Members()), bot.ReplyErrors())
+	r.UseStandard(db.Stores())
 	r.HandleFallback(func(c *bot.Context) error {
 		h.mu.Lock()
 		h.handled[c.Message().PlatformMsgID]++

@@ -142,7 +142,7 @@ func start(t *testing.T) *harness {
 	}
 	h.ch.Now = func() time.Time { return h.now }
 	r := bot.NewRouter(logger)
-	r.Use(bot.Recover(), bot.Validate(bot.MaxTextBytes), bot.Dedupe(db.Inbox()), bot.Resolve(db.Groups(), db.Members()), bot.ReplyErrors())
+	r.UseStandard(db.Stores())
 	binding.Register(r, db.Groups())
 	r.HandleFallback(func(c *bot.Context) error {
 		h.mu.Lock()

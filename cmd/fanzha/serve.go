@@ -149,14 +149,7 @@ func (m *Main) buildRouter() (*bot.Router, error) {
 	m.Quiz = &quiz.Quiz{Store: m.DB.Quiz(), Groups: m.DB.Groups(), Quiet: quiet, Content: m.Knowledge.Content, Now: m.Now, Loc: loc,
 		Window: time.Duration(m.Config.Quiz.WindowSeconds) * time.Second, Questions: m.Config.Quiz.Questions, Stale: 10 * time.Minute}
 	r := bot.NewRouter(m.Logger)
-	r.Use(
-		bot.Recover(),
-		bot.Validate(bot.MaxTextBytes),
-		bot.Dedupe(m.DB.Inbox()),
-		bot.Resolve(m.DB.Groups(), m.DB.Members()),
-		bot.Tally(m.DB.Events()),
-		bot.ReplyErrors(),
-	)
+	r.UseStandard(m.DB.Stores())
 	binding.Register(r, m.DB.Groups())
 	quiz.Register(r, m.Quiz) // before the scam check, so "A" is an answer
 	scamcheck.Register(r, scamcheck.Deps{KB: m.Knowledge, Groups: m.DB.Groups(), Events: m.DB.Events(), Samples: m.DB.Events(), Now: m.Now})
