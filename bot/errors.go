@@ -54,7 +54,3 @@ func ErrorMessage(err error) string {
 	}
 	return "抱歉，机器人刚才出了点问题，请稍后再试。如果一直不行，请联系群里的管理员。"
 }
-
-// ErrNotImplemented is returned by optional channel capabilities a platform
-// does not have.
-var ErrNotImplemented = errors.New("fanzha: not implemented by this channel")

@@ -109,16 +109,6 @@ func (r *Router) Describe(u Usage) { r.usage = append(r.usage, u) }
 // Usages returns the help lines in registration order.
 func (r *Router) Usages() []Usage { return append([]Usage(nil), r.usage...) }
 
-// Commands lists the registered command words, for help texts and tests.
-func (r *Router) Commands() []string {
-	out := make([]string, 0, len(r.commands))
-	for _, c := range r.commands {
-		out = append(out, c.name)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // Dispatch runs msg through the middleware and to its handler. It
 // implements Handler, so the router is what every channel is started with.
 func (r *Router) Dispatch(ctx context.Context, ch Channel, msg *Message) error {

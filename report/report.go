@@ -124,13 +124,6 @@ type Report struct {
 // reportingKinds are the units a town reports on.
 var reportingKinds = map[bot.OrgKind]bool{bot.OrgVillage: true, bot.OrgCommunity: true, bot.OrgSchool: true}
 
-// WeekStart is Monday 00:00 of t's week in loc.
-func WeekStart(t time.Time, loc *time.Location) time.Time {
-	t = t.In(loc)
-	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
-	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
-}
-
 // Week builds the report of the week starting at ws (a Monday 00:00).
 func Week(ctx context.Context, src Source, scope Scope, ws time.Time, c Campaign) (*Report, error) {
 	we := ws.AddDate(0, 0, 7)

@@ -137,7 +137,7 @@ var campaign = report.Campaign{Start: at(1, 0, 0, 0), Targets: map[string]float6
 
 func TestWeekGolden(t *testing.T) {
 	s := seed(t)
-	r, err := report.Week(context.Background(), s.db, report.Scope{All: true}, report.WeekStart(at(19, 12, 0, 0), cst), campaign)
+	r, err := report.Week(context.Background(), s.db, report.Scope{All: true}, bot.WeekStart(at(19, 12, 0, 0), cst), campaign)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,10 +161,10 @@ func TestWeekGolden(t *testing.T) {
 func TestWeekStartIsShanghaiMonday(t *testing.T) {
 	// Sunday 23:59:59 in Shanghai is 15:59:59 UTC the same Sunday; Monday
 	// 00:00 in Shanghai is still Sunday in UTC.
-	if got := report.WeekStart(at(22, 23, 59, 59).UTC(), cst); !got.Equal(at(16, 0, 0, 0)) {
+	if got := bot.WeekStart(at(22, 23, 59, 59).UTC(), cst); !got.Equal(at(16, 0, 0, 0)) {
 		t.Errorf("week of Sunday night = %v", got)
 	}
-	if got := report.WeekStart(at(23, 0, 0, 0).UTC(), cst); !got.Equal(at(23, 0, 0, 0)) {
+	if got := bot.WeekStart(at(23, 0, 0, 0).UTC(), cst); !got.Equal(at(23, 0, 0, 0)) {
 		t.Errorf("week of Monday 00:00 = %v", got)
 	}
 }
@@ -172,7 +172,7 @@ func TestWeekStartIsShanghaiMonday(t *testing.T) {
 func TestScope(t *testing.T) {
 	s := seed(t)
 	ctx := context.Background()
-	ws := report.WeekStart(at(19, 12, 0, 0), cst)
+	ws := bot.WeekStart(at(19, 12, 0, 0), cst)
 	units, _ := s.db.Stats().OrgUnits(ctx)
 	names := func(r *report.Report) string {
 		var gs, us []string

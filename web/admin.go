@@ -45,10 +45,10 @@ func (s *Server) scope(ctx context.Context, ses *store.Session) (report.Scope, e
 func (s *Server) week(r *http.Request) time.Time {
 	if v := r.URL.Query().Get("week"); v != "" {
 		if d, err := time.ParseInLocation("2006-01-02", v, s.Loc); err == nil {
-			return report.WeekStart(d, s.Loc)
+			return bot.WeekStart(d, s.Loc)
 		}
 	}
-	return report.WeekStart(s.Now(), s.Loc)
+	return bot.WeekStart(s.Now(), s.Loc)
 }
 
 func (s *Server) weekReport(r *http.Request) (*report.Report, report.Scope, error) {
@@ -296,7 +296,7 @@ func (s *Server) schedulePage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	ws := report.WeekStart(s.Now(), s.Loc)
+	ws := bot.WeekStart(s.Now(), s.Loc)
 	bound := true
 	gs, err := s.DB.Groups().FindGroups(r.Context(), bot.GroupFilter{Bound: &bound})
 	if err != nil {

@@ -163,7 +163,7 @@ func (q *Quiz) TickSchedule(ctx context.Context, now time.Time, groups bot.Group
 	if err != nil {
 		return err
 	}
-	ws := tips.WeekStart(now, q.Loc)
+	ws := bot.WeekStart(now, q.Loc)
 	for _, g := range gs {
 		if g.QuizSchedule == "" {
 			continue

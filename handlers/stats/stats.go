@@ -45,7 +45,7 @@ func (s *Stats) week(c *bot.Context) error {
 	if err := c.RequireCounsellor(); err != nil {
 		return err
 	}
-	ws := report.WeekStart(s.Now(), s.Loc)
+	ws := bot.WeekStart(s.Now(), s.Loc)
 	rep, err := s.Week(c.Context(), report.Scope{Member: c.Member.ID}, ws)
 	if err != nil {
 		return err
@@ -81,7 +81,7 @@ func (s *Stats) rank(c *bot.Context) error {
 	if c.Group == nil || !c.Group.Bound() {
 		return bot.Errorf(bot.ECONFLICT, "本群还没有绑定，绑定后才有排行。")
 	}
-	ws := report.WeekStart(s.Now(), s.Loc)
+	ws := bot.WeekStart(s.Now(), s.Loc)
 	rep, err := s.Week(c.Context(), report.Scope{All: true}, ws)
 	if err != nil {
 		return err

@@ -85,11 +85,8 @@ func parseStored(v string) (Schedule, error) {
 	return s, nil
 }
 
-// mondayFirst orders weekdays as a Chinese week does.
-func mondayFirst(d time.Weekday) int { return (int(d) + 6) % 7 }
-
 func (s *Schedule) sortDays() {
-	sort.Slice(s.Days, func(i, j int) bool { return mondayFirst(s.Days[i]) < mondayFirst(s.Days[j]) })
+	sort.Slice(s.Days, func(i, j int) bool { return bot.MondayFirst(s.Days[i]) < bot.MondayFirst(s.Days[j]) })
 }
 
 var (
@@ -152,19 +149,12 @@ func ParseDays(text string, quiet Quiet, min int) (Schedule, error) {
 	return s, nil
 }
 
-// WeekStart is Monday 00:00 of t's week in loc.
-func WeekStart(t time.Time, loc *time.Location) time.Time {
-	t = t.In(loc)
-	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
-	return d.AddDate(0, 0, -mondayFirst(d.Weekday()))
-}
-
 // Slots returns the week's post times, in order, for the week starting at
 // weekStart (a Monday 00:00).
 func (s Schedule) Slots(weekStart time.Time) []time.Time {
 	out := make([]time.Time, 0, len(s.Days))
 	for _, d := range s.Days {
-		day := weekStart.AddDate(0, 0, mondayFirst(d))
+		day := weekStart.AddDate(0, 0, bot.MondayFirst(d))
 		out = append(out, time.Date(day.Year(), day.Month(), day.Day(), s.Hour, s.Minute, 0, 0, weekStart.Location()))
 	}
 	return out

@@ -43,12 +43,12 @@ func TestWeekStartAndSlots(t *testing.T) {
 	// Sunday 23:30 in Shanghai is still the week that began on Monday the 16th,
 	// though in UTC it is already Sunday 15:30.
 	sun := time.Date(2026, 11, 22, 23, 30, 0, 0, shanghai)
-	ws := WeekStart(sun, shanghai)
+	ws := bot.WeekStart(sun, shanghai)
 	if want := time.Date(2026, 11, 16, 0, 0, 0, 0, shanghai); !ws.Equal(want) {
-		t.Fatalf("WeekStart(%v) = %v; want %v", sun, ws, want)
+		t.Fatalf("bot.WeekStart(%v) = %v; want %v", sun, ws, want)
 	}
 	mon := time.Date(2026, 11, 23, 0, 0, 0, 0, shanghai)
-	if got := WeekStart(mon, shanghai); !got.Equal(mon) {
+	if got := bot.WeekStart(mon, shanghai); !got.Equal(mon) {
 		t.Fatalf("Monday 00:00 starts its own week, got %v", got)
 	}
 	slots := Default(bot.GroupCommunity).Slots(ws)

@@ -51,7 +51,7 @@ func slotKey(weekStart time.Time, k int) string {
 // that is not planned yet. Slots before a group was bound are skipped;
 // slots missed while the bot was down are caught up within the week.
 func (p *Planner) Tick(ctx context.Context, now time.Time) (int, error) {
-	ws := WeekStart(now, p.Loc)
+	ws := bot.WeekStart(now, p.Loc)
 	bound := true
 	groups, err := p.Groups.FindGroups(ctx, bot.GroupFilter{Bound: &bound, Active: true})
 	if err != nil {
@@ -186,7 +186,7 @@ func (c *Commands) plan(ctx *bot.Context) error {
 	}
 	g := ctx.Group
 	now := c.Now().In(c.Planner.Loc)
-	ws := WeekStart(now, c.Planner.Loc)
+	ws := bot.WeekStart(now, c.Planner.Loc)
 	s := For(g)
 	week, err := c.Planner.Outbox.FindPosts(ctx.Context(), bot.PostFilter{GroupID: g.ID, Kind: KindTip, DueSince: ws})
 	if err != nil {
