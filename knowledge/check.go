@@ -52,18 +52,26 @@ type TypeScore struct {
 	ID      string   `json:"id"`
 	Name    string   `json:"name"`
 	Rule    bool     `json:"rule,omitempty"`
+	Pattern bool     `json:"pattern,omitempty"` // a combination of parts (structure.go), not a type
 	Score   float64  `json:"score"`
 	Phrases []string `json:"phrases"`
 }
 
 // Verdict is what the knowledge base says about one message.
 type Verdict struct {
-	Level    Level       `json:"-"`
-	Types    []TypeScore `json:"types"`    // best first, at most maxTypes
-	Phrases  []string    `json:"phrases"`  // what triggered the types, in order of first appearance
-	Entities []Entity    `json:"entities"` // links, numbers, accounts, amounts
-	Do       []string    `json:"do,omitempty"`
-	Dont     []string    `json:"dont,omitempty"`
+	Level Level `json:"-"`
+	// Frame is FrameScam, FrameEducation or FrameOrdinary.
+	Frame string `json:"frame"`
+	// Warn tells whether an unrequested group warning is due: a scam
+	// aimed at the reader, at high risk. Never on education.
+	Warn     bool          `json:"warn"`
+	Parts    []PartHit     `json:"parts"`             // the parts of a scam's structure found
+	Pattern  *PatternMatch `json:"pattern,omitempty"` // the combination that made the verdict
+	Types    []TypeScore   `json:"types"`             // best first, at most maxTypes
+	Phrases  []string      `json:"phrases"`           // what triggered the types, in order of first appearance
+	Entities []Entity      `json:"entities"`          // links, numbers, accounts, amounts
+	Do       []string      `json:"do,omitempty"`
+	Dont     []string      `json:"dont,omitempty"`
 }
 
 // Hotline is the line every verdict ends with.
@@ -100,6 +108,7 @@ type Index struct {
 	near    [][]nearRule
 	context []int32 // entries of kind context
 	pool    sync.Pool
+	structure
 }
 
 type scratch struct {
@@ -114,9 +123,15 @@ type scratch struct {
 	order  []int32 // entries touched
 	nears  []nearHit
 	fired  []int32 // near rules that fired in this message: entry<<8 | rule
+	breaks []int32 // offsets in norm where punctuation was dropped
+	parts  uint64  // parts present, by bit
+	edu    float64 // frame weight: how much the message reads as education
+	neg    int     // negated demands and lures ("不要转账")
+	// partPhrase is the first phrase found of each part, by bit.
+	partPhrase [maxParts]string
 }
 
-func newIndex(entries []*Entry) (*Index, error) {
+func newIndex(entries []*Entry, patterns []*Pattern) (*Index, error) {
 	ix := &Index{Entries: entries}
 	ids := map[string]int32{}
 	var phrases []string
@@ -172,6 +187,9 @@ func newIndex(entries []*Entry) (*Index, error) {
 	if ix.ac == nil {
 		return nil, fmt.Errorf("knowledge: %d phrases are too many for one matcher; split or shorten them", len(phrases))
 	}
+	if err := ix.buildStructure(patterns); err != nil {
+		return nil, err
+	}
 	ix.pool.New = func() any {
 		return &scratch{
 			score:  make([]float64, len(entries)),
@@ -193,7 +211,8 @@ func (ix *Index) Check(text string) Verdict {
 		clear(s.seen)
 		s.stamp = 1
 	}
-	s.folded, s.norm = foldBoth(s.folded[:0], s.norm[:0], text)
+	s.breaks = s.breaks[:0]
+	s.folded, s.norm = foldBoth(s.folded[:0], s.norm[:0], &s.breaks, text)
 	s.order = s.order[:0]
 	var triggers trigger
 	touch := func(e int32) {
@@ -202,7 +221,12 @@ func (ix *Index) Check(text string) Verdict {
 		}
 	}
 	s.nears = s.nears[:0]
+	s.parts, s.edu, s.neg = 0, 0, 0
 	ix.ac.find(s.norm, func(id int32, end int) {
+		if ix.negatable[id] && negated(s.norm, s.breaks, end-ix.plen[id], ix.doneable[id]) {
+			s.neg++ // "不要转账" is advice, not a demand
+			return
+		}
 		first := s.seen[id] != s.stamp // a phrase counts once however often it appears
 		s.seen[id] = s.stamp
 		for _, r := range ix.refs[id] {
@@ -236,7 +260,9 @@ func (ix *Index) Check(text string) Verdict {
 	for _, ei := range s.order {
 		e := ix.Entries[ei]
 		score := s.score[ei]
-		if score > 0 && e.Kind != "context" && s.req[ei] == uint32(1)<<len(e.Require)-1 {
+		if e.Kind == "part" {
+			ix.notePart(s, ei, score-s.benign[ei])
+		} else if score > 0 && e.Kind != "context" && s.req[ei] == uint32(1)<<len(e.Require)-1 {
 			for _, ent := range v.Entities {
 				score += e.Entities[ent.Kind]
 			}
@@ -257,18 +283,20 @@ func (ix *Index) Check(text string) Verdict {
 		s.score[ei], s.benign[ei], s.req[ei], s.hits[ei] = 0, 0, 0, s.hits[ei][:0]
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].Score > cands[j].Score })
+	typeLevel := LevelNone
+	if len(cands) > 0 {
+		switch best := cands[0].Score; {
+		case best >= highScore:
+			typeLevel = LevelHigh
+		case best >= suspiciousScore:
+			typeLevel = LevelSuspicious
+		}
+	}
+	cands = ix.judgeStructure(s, &v, typeLevel, cands, textCues(text))
 	if len(cands) > maxTypes {
 		cands = cands[:maxTypes]
 	}
 	v.Types = cands
-	if len(cands) > 0 {
-		switch best := cands[0].Score; {
-		case best >= highScore:
-			v.Level = LevelHigh
-		case best >= suspiciousScore:
-			v.Level = LevelSuspicious
-		}
-	}
 	ix.advise(&v)
 	return v
 }
@@ -320,14 +348,57 @@ func (ix *Index) advise(v *Verdict) {
 			}
 		}
 	}
-	if v.Level == LevelNone {
-		v.Do = []string{"核实对方身份：用你自己查到的官方电话或当面确认，别用对方给的号码和链接"}
-		v.Dont = []string{"不转账、不透露验证码、不下载陌生 App、不开屏幕共享"}
+	if v.Level == LevelNone || len(v.Types) == 0 {
+		v.Do = generalDo
+		v.Dont = generalDont
 		return
 	}
-	e := ix.byID(v.Types[0].ID)
+	e := ix.adviceEntry(v.Types[0])
 	v.Do = first(e.Advice.Do, 2)
 	v.Dont = first(e.Advice.Dont, 2)
+}
+
+var (
+	generalDo   = []string{"核实对方身份：用你自己查到的官方电话或当面确认，别用对方给的号码和链接"}
+	generalDont = []string{"不转账、不透露验证码、不下载陌生 App、不开屏幕共享"}
+)
+
+// adviceEntry is the entry whose advice fits t: the type itself, or the
+// type a pattern names.
+func (ix *Index) adviceEntry(t TypeScore) *Entry {
+	if t.Pattern {
+		for _, p := range ix.patterns {
+			if p.ID == t.ID {
+				return ix.byID(p.Type)
+			}
+		}
+	}
+	return ix.byID(t.ID)
+}
+
+// notePart records a part entry's presence, or its weight for the frame.
+func (ix *Index) notePart(s *scratch, ei int32, score float64) {
+	if score <= 0 {
+		return
+	}
+	b := ix.partBit[ei]
+	if b < 0 { // a frame part
+		s.edu += score
+		return
+	}
+	s.parts |= 1 << b
+	switch {
+	case len(s.hits[ei]) > 0:
+		s.partPhrase[b] = ix.display(s.hits[ei][0], ei)
+	default:
+		s.partPhrase[b] = ""
+		for _, f := range s.fired {
+			if int32(f>>8) == ei {
+				s.partPhrase[b] = ix.near[ei][f&0xff].display
+				break
+			}
+		}
+	}
 }
 
 func (ix *Index) byID(id string) *Entry {

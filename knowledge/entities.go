@@ -8,17 +8,18 @@ import (
 
 // Entity kinds reported in a Verdict.
 const (
-	EntityURL       = "url"        // a link
-	EntityShortURL  = "short_url"  // a link through a URL shortener: the real target is hidden
-	EntityOddDomain = "odd_domain" // a link on a cheap or unusual top-level domain
-	EntityPhone     = "phone"      // a mainland mobile number
-	EntityHotline   = "hotline"    // 95xxx or 400 numbers: real companies use them, and scammers fake them
-	EntityIntlPhone = "intl_phone" // +00 / 00 numbers: calls from abroad posing as local
-	EntityBankCard  = "bank_card"  // 16-19 digits
-	EntityQQ        = "qq"
-	EntityWeChat    = "wechat"
-	EntityAmount    = "amount" // a sum of money
-	EntityCode      = "code"   // a verification code is mentioned
+	EntityURL         = "url"          // a link
+	EntityOfficialURL = "official_url" // a link on a known official site (banks, carriers, government)
+	EntityShortURL    = "short_url"    // a link through a URL shortener: the real target is hidden
+	EntityOddDomain   = "odd_domain"   // a link on a cheap or unusual top-level domain
+	EntityPhone       = "phone"        // a mainland mobile number
+	EntityHotline     = "hotline"      // 95xxx or 400 numbers: real companies use them, and scammers fake them
+	EntityIntlPhone   = "intl_phone"   // +00 / 00 numbers: calls from abroad posing as local
+	EntityBankCard    = "bank_card"    // 16-19 digits
+	EntityQQ          = "qq"
+	EntityWeChat      = "wechat"
+	EntityAmount      = "amount" // a sum of money
+	EntityCode        = "code"   // a verification code is mentioned
 )
 
 // Entity is a piece of a message worth a second look.
@@ -28,8 +29,9 @@ type Entity struct {
 }
 
 var (
-	urlRe = regexp.MustCompile(`(?i)(?:https?://)?(?:[a-z0-9-]+\.)+(?:com|cn|net|org|top|xyz|vip|cc|icu|shop|club|site|online|info|me|ly|im|la|io|co|app|link|live|ink|pro|work|tk|ml|ga|gq|cf|biz|wang|ltd|fun)(?:[:/][^\s，。！？“”"'<>]*)?`)
-	qqRe  = regexp.MustCompile(`(?i)(?:qq|扣扣|企鹅)(?:号|群)?[:：\s]*(\d{5,11})`)
+	urlRe   = regexp.MustCompile(`(?i)(?:https?://)?(?:[a-z0-9-]+\.)+(?:com|cn|net|org|top|xyz|vip|cc|icu|shop|club|site|online|info|me|ly|im|la|io|co|app|link|live|ink|pro|work|tk|ml|ga|gq|cf|biz|wang|ltd|fun)(?:[:/][^\s，。！？“”"'<>]*)?`)
+	ipURLRe = regexp.MustCompile(`(?:https?://)?(?:\d{1,3}\.){3}\d{1,3}(?::\d{2,5})?(?:/[^\s，。！？“”"'<>]*)?`)
+	qqRe    = regexp.MustCompile(`(?i)(?:qq|扣扣|企鹅)(?:号|群)?[:：\s]*(\d{5,11})`)
 )
 
 var numberSeparators = strings.NewReplacer(" ", "", "-", "", ",", "")
@@ -55,6 +57,21 @@ var triggerPhrases = map[string]trigger{
 // shorteners hide where a link goes.
 var shorteners = []string{"t.cn", "dwz.cn", "url.cn", "suo.im", "bit.ly", "tinyurl.com", "is.gd", "t.co", "w.url.cn", "u.nu", "ow.ly", "s.id", "sohu.gg", "mrw.so"}
 
+// officialDomains are the sites of government, banks, carriers, rail and
+// airlines and the big shops, which their own notices link to. A link that
+// only looks like one ("icbc-jf.top", "icbc.com.cn.verify.cc") is not one.
+var officialDomains = []string{"gov.cn", "edu.cn", "12306.cn", "10086.cn", "10010.com", "chinaunicom.cn", "189.cn",
+	"chinatelecom.com.cn", "icbc.com.cn", "ccb.com", "abchina.com", "boc.cn", "bankcomm.com", "cmbchina.com", "psbc.com",
+	"spdb.com.cn", "cib.com.cn", "cebbank.com", "cmbc.com.cn", "citicbank.com", "pingan.com", "95599.cn", "taobao.com",
+	"tmall.com", "jd.com", "alipay.com", "meituan.com", "pinduoduo.com", "sf-express.com", "ems.com.cn", "ctrip.com",
+	"ceair.com", "csair.com", "airchina.com.cn", "chsi.com.cn", "12333.gov.cn"}
+
+// lookalikeWords in a host that is not on the official list mark a
+// lookalike domain.
+var lookalikeWords = []string{"icbc", "ccb", "abchina", "boc", "cmb", "bankcomm", "psbc", "95588", "95533", "95599", "10086",
+	"10010", "189", "unicom", "chinamobile", "telecom", "etc", "12306", "12123", "gov", "tax", "alipay", "taobao", "jd-",
+	"-jd", "bank", "jifen", "-jf", "jf-", "shebao", "yibao", "police", "court", "kefu", "refund", "-pay", "pay-", "verify"}
+
 // oddTLDs are top-level domains cheap enough to be thrown away after one
 // campaign; a bank, a court or a courier does not use them.
 var oddTLDs = []string{".top", ".xyz", ".vip", ".icu", ".shop", ".club", ".site", ".online", ".tk", ".ml", ".ga", ".gq", ".cf", ".wang", ".ltd", ".fun", ".live", ".ink", ".work", ".cc"}
@@ -67,6 +84,9 @@ func extractEntities(s []byte, t trigger) []Entity {
 	if hasDomainDot(s) {
 		for _, u := range urlRe.FindAll(s, 8) {
 			out = append(out, classifyURL(string(u)))
+		}
+		for _, u := range ipURLRe.FindAll(s, 4) {
+			out = append(out, Entity{EntityOddDomain, string(u)}) // no bank links to a bare address
 		}
 	}
 	if t&triggerQQ != 0 {
@@ -95,8 +115,20 @@ func classifyURL(u string) Entity {
 			return Entity{EntityShortURL, u}
 		}
 	}
+	for _, d := range officialDomains {
+		if host == d || strings.HasSuffix(host, "."+d) {
+			return Entity{EntityOfficialURL, u}
+		}
+	}
 	for _, t := range oddTLDs {
 		if strings.HasSuffix(host, t) {
+			return Entity{EntityOddDomain, u}
+		}
+	}
+	// A name that borrows a brand or an official word without being the
+	// official site: icbc-aq.cn, 10086-jf.com, etc-gov.net.
+	for _, b := range lookalikeWords {
+		if strings.Contains(host, b) {
 			return Entity{EntityOddDomain, u}
 		}
 	}
@@ -126,7 +158,7 @@ func classifyNumber(raw string) (Entity, bool) {
 
 func inURL(es []Entity, v string) bool {
 	for _, e := range es {
-		if (e.Kind == EntityURL || e.Kind == EntityShortURL || e.Kind == EntityOddDomain) && strings.Contains(e.Value, v) {
+		if (e.Kind == EntityURL || e.Kind == EntityOfficialURL || e.Kind == EntityShortURL || e.Kind == EntityOddDomain) && strings.Contains(e.Value, v) {
 			return true
 		}
 	}

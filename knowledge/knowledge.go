@@ -22,8 +22,12 @@ type Entry struct {
 	ID   string `yaml:"id"`
 	Name string `yaml:"name"`
 	// Kind is "type" (a scam type), "rule" (a universal "凡是…都是诈骗"
-	// rule) or "context" (benign phrases that lower every score).
-	Kind    string `yaml:"kind"`
+	// rule), "context" (benign phrases that lower every score) or "part"
+	// (one part of a scam's structure, or of an education post's frame).
+	Kind string `yaml:"kind"`
+	// Role is a part's role: identity, lure, demand, pressure, channel,
+	// safe or frame (see structure.go).
+	Role    string `yaml:"role"`
 	Summary string `yaml:"summary"`
 	// Pattern describes how the scam plays out in real life.
 	Pattern   string   `yaml:"pattern"`

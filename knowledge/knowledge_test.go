@@ -36,7 +36,7 @@ func TestChineseDigits(t *testing.T) {
 		{"一起去", "一起去"},
 	}
 	for _, tt := range tests {
-		if got, _ := foldBoth(nil, nil, tt.in); string(got) != tt.want {
+		if got, _ := foldBoth(nil, nil, nil, tt.in); string(got) != tt.want {
 			t.Errorf("fold(%q) = %q; want %q", tt.in, got, tt.want)
 		}
 	}
@@ -79,7 +79,10 @@ func TestEntities(t *testing.T) {
 	}{
 		{"点这里 https://t.cn/A6xYz 领取", []Entity{{EntityShortURL, "https://t.cn/A6xYz"}}},
 		{"登录 bank-verify.top/login 验证", []Entity{{EntityOddDomain, "bank-verify.top/login"}}},
-		{"官网 www.gov.cn 查询", []Entity{{EntityURL, "www.gov.cn"}}},
+		{"官网 www.gov.cn 查询", []Entity{{EntityOfficialURL, "www.gov.cn"}}},
+		{"官网 www.example.com 查询", []Entity{{EntityURL, "www.example.com"}}},
+		{"登录 icbc-aq.cn 处理", []Entity{{EntityOddDomain, "icbc-aq.cn"}}},
+		{"打开 http://203.0.113.7/etc 认证", []Entity{{EntityOddDomain, "http://203.0.113.7/etc"}}},
 		{"打 138 0013 8000 找我", []Entity{{EntityPhone, "13800138000"}}},
 		{"客服 4008123456", []Entity{{EntityHotline, "4008123456"}}},
 		{"回电 95188 核实", []Entity{{EntityHotline, "95188"}}},

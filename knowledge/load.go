@@ -56,7 +56,11 @@ func Load(fsys fs.FS) (*Index, error) {
 			entries = append(entries, e)
 		}
 	}
-	return newIndex(entries)
+	patterns, err := loadPatterns(fsys)
+	if err != nil {
+		return nil, err
+	}
+	return newIndex(entries, patterns)
 }
 
 func loadFile(fsys fs.FS, name string) ([]*Entry, error) {
@@ -125,11 +129,21 @@ func (e *Entry) validate() error {
 	switch e.Kind {
 	case "":
 		e.Kind = "type"
-	case "type", "rule", "context":
+	case "type", "rule", "context", "part":
 	default:
-		return fmt.Errorf("kind %q must be type, rule or context", e.Kind)
+		return fmt.Errorf("kind %q must be type, rule, context or part", e.Kind)
 	}
-	if e.Kind == "context" {
+	if (e.Kind == "part") != (e.Role != "") {
+		return fmt.Errorf("role is for parts only, and every part needs one")
+	}
+	if e.Kind == "part" {
+		if _, ok := roles[e.Role]; !ok {
+			return fmt.Errorf("role %q must be one of %s", e.Role, roleNames())
+		}
+		if len(e.Phrases)+len(e.Near)+len(e.Entities) == 0 {
+			return fmt.Errorf("a part needs phrases, near pairs or entities")
+		}
+	} else if e.Kind == "context" {
 		if len(e.Benign) == 0 {
 			return fmt.Errorf("a context entry needs benign phrases")
 		}
@@ -186,7 +200,7 @@ func (e *Entry) validate() error {
 	}
 	for k, w := range e.Entities {
 		switch k {
-		case EntityURL, EntityShortURL, EntityOddDomain, EntityPhone, EntityHotline, EntityIntlPhone, EntityBankCard, EntityQQ, EntityWeChat, EntityAmount, EntityCode:
+		case EntityURL, EntityOfficialURL, EntityShortURL, EntityOddDomain, EntityPhone, EntityHotline, EntityIntlPhone, EntityBankCard, EntityQQ, EntityWeChat, EntityAmount, EntityCode:
 		default:
 			return fmt.Errorf("entities: unknown kind %q", k)
 		}

@@ -10,7 +10,7 @@ import (
 // and everything that is not a letter or digit removed, so "刷 单", "刷*单",
 // "刷😀单" and "刷单" all read "刷单". It appends to dst and returns it.
 func Normalize(dst []byte, s string) []byte {
-	_, dst = foldBoth(nil, dst, s)
+	_, dst = foldBoth(nil, dst, nil, s)
 	return dst
 }
 
@@ -20,8 +20,17 @@ func Normalize(dst []byte, s string) []byte {
 // Chinese numerals (a phone or QQ number spelled out to dodge filters:
 // "幺三八…") become digits in both forms; shorter runs are words ("一起",
 // "三年级") and stay. The second form is Normalize's. One pass, appending to
-// folded and norm.
-func foldBoth(folded, norm []byte, s string) ([]byte, []byte) {
+// folded and norm. If breaks is not nil, the offsets in norm where
+// punctuation or spaces were dropped are appended to it: a negation does
+// not reach across them.
+func foldBoth(folded, norm []byte, breaks *[]int32, s string) ([]byte, []byte) {
+	brk := func() {
+		if breaks != nil {
+			if n := int32(len(norm)); len(*breaks) == 0 || (*breaks)[len(*breaks)-1] != n {
+				*breaks = append(*breaks, n)
+			}
+		}
+	}
 	// The current run of Chinese numerals: where it starts in both outputs.
 	runF, runN, digits := -1, -1, 0
 	flush := func() {
@@ -71,12 +80,16 @@ func foldBoth(folded, norm []byte, s string) ([]byte, []byte) {
 			}
 			if 'a' <= r && r <= 'z' || '0' <= r && r <= '9' {
 				norm = append(norm, byte(r))
+			} else {
+				brk()
 			}
 			continue
 		}
 		folded = utf8.AppendRune(folded, r)
 		if r >= hanBase && r <= 0x9FFF || unicode.IsLetter(r) || unicode.IsDigit(r) {
 			norm = utf8.AppendRune(norm, r)
+		} else {
+			brk()
 		}
 	}
 	flush()

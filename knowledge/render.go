@@ -7,17 +7,18 @@ import (
 
 // entityLabels name entity kinds for people.
 var entityLabels = map[string]string{
-	EntityURL:       "链接",
-	EntityShortURL:  "短链接（看不到真实网址）",
-	EntityOddDomain: "可疑域名的链接",
-	EntityPhone:     "手机号",
-	EntityHotline:   "客服热线号码（请到官网核对是否真实）",
-	EntityIntlPhone: "境外号码",
-	EntityBankCard:  "银行卡号",
-	EntityQQ:        "QQ号",
-	EntityWeChat:    "微信号",
-	EntityAmount:    "金额",
-	EntityCode:      "验证码",
+	EntityURL:         "链接",
+	EntityOfficialURL: "官方网站链接（仍请核对网址）",
+	EntityShortURL:    "短链接（看不到真实网址）",
+	EntityOddDomain:   "可疑域名的链接",
+	EntityPhone:       "手机号",
+	EntityHotline:     "客服热线号码（请到官网核对是否真实）",
+	EntityIntlPhone:   "境外号码",
+	EntityBankCard:    "银行卡号",
+	EntityQQ:          "QQ号",
+	EntityWeChat:      "微信号",
+	EntityAmount:      "金额",
+	EntityCode:        "验证码",
 }
 
 // EntityLabel is the Chinese name of an entity kind.
@@ -38,6 +39,9 @@ const (
 // a phone, saying what it looks like, why, what to do, and whom to call. It
 // never claims certainty either way.
 func (v Verdict) Text() string {
+	if v.Frame == FrameEducation {
+		return v.educationText()
+	}
 	var lines []string
 	switch v.Level {
 	case LevelHigh:
@@ -46,6 +50,9 @@ func (v Verdict) Text() string {
 		lines = append(lines, fmt.Sprintf("❓ 可疑：有“%s”的特征，请先核实再行动。", v.Types[0].Name))
 	default:
 		lines = append(lines, "没有发现明显的诈骗特征，但这不代表一定安全。")
+	}
+	if v.Pattern != nil && v.Level != LevelNone {
+		lines = append(lines, "判断依据："+v.Pattern.Because+" → "+v.Pattern.Name)
 	}
 	if len(v.Phrases) > 0 {
 		shown := first(v.Phrases, maxShownPhrases)
@@ -92,5 +99,28 @@ func (v Verdict) Text() string {
 	if len(lines) > 10 { // keep the hotline, drop detail
 		lines = append(lines[:9], Hotline)
 	}
+	return strings.Join(lines, "\n")
+}
+
+// educationText answers an asked check on anti-fraud education: it says
+// what the message is, and still points out a live link or account in it.
+func (v Verdict) educationText() string {
+	lines := []string{"📢 这条读起来是一条反诈提醒或宣传：讲的是骗子的手法，不是骗局本身。"}
+	var live []string
+	for _, e := range v.Entities {
+		if liveEntity(e.Kind) && len(live) < maxShownEntities {
+			live = append(live, EntityLabel(e.Kind)+" "+e.Value)
+		}
+	}
+	if len(live) > 0 {
+		lines = append(lines, "⚠️ 但里面有"+strings.Join(live, "；")+"。正规的反诈宣传不会让你点陌生链接、加陌生账号或转账，请先核实发布者。")
+	}
+	if len(v.Types) > 0 && !v.Types[0].Pattern {
+		lines = append(lines, "它讲到的是“"+v.Types[0].Name+"”。")
+	}
+	for _, d := range v.Do {
+		lines = append(lines, "✅ "+d)
+	}
+	lines = append(lines, Hotline)
 	return strings.Join(lines, "\n")
 }

@@ -28,6 +28,7 @@ func TestCheckJSONBatch(t *testing.T) {
 		"",
 		"明天上午小区停水",
 		"积分即将清零，请点击链接兑换 https://t.cn/abc",
+		"【反诈提醒】凡是让你点链接兑换积分的短信都是诈骗，如有疑问请拨打96110。",
 	}, "\n")
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"check", "--json"}, strings.NewReader(in), &out, &bytes.Buffer{}); err != nil {
@@ -42,8 +43,8 @@ func TestCheckJSONBatch(t *testing.T) {
 		}
 		got = append(got, r)
 	}
-	if len(got) != 3 {
-		t.Fatalf("%d results for 3 messages (and one blank line)", len(got))
+	if len(got) != 4 {
+		t.Fatalf("%d results for 4 messages (and one blank line)", len(got))
 	}
 	if got[0].Level != "high" || got[0].Types[0].ID != "shuadan" || len(got[0].Phrases) == 0 {
 		t.Errorf("scam: %+v", got[0])
@@ -53,6 +54,17 @@ func TestCheckJSONBatch(t *testing.T) {
 	}
 	if got[2].Level == "none" || len(got[2].Entities) != 1 || got[2].Entities[0].Kind != "short_url" {
 		t.Errorf("phishing: %+v", got[2])
+	}
+	// The structure is in the output: the frame, whether the group would be
+	// warned, the parts found and the pattern that made the verdict.
+	if !got[2].Warn || got[2].Frame != "scam" || got[2].Pattern == nil || len(got[2].Parts) < 2 {
+		t.Errorf("phishing must warn, with its parts and pattern: %+v", got[2])
+	}
+	if got[1].Warn || got[1].Frame != "ordinary" || got[1].Parts == nil {
+		t.Errorf("ordinary: %+v (parts must be [], not null)", got[1])
+	}
+	if got[3].Warn || got[3].Frame != "education" || got[3].Level != "none" {
+		t.Errorf("an anti-fraud reminder is education, never warned: %+v", got[3])
 	}
 	// A line too long for the scanner is an error naming the limit, not a silent cut.
 	err := run(context.Background(), []string{"check", "--json"}, strings.NewReader(strings.Repeat("骗", maxCheckLine)), &bytes.Buffer{}, &bytes.Buffer{})

@@ -186,9 +186,11 @@ func entityAdvice(kind string) string {
 }
 
 // warn speaks up once when someone posts a very likely scam without asking.
+// Education (a police notice, a teacher's reminder, our own tips) never
+// warns: the check decides the frame before the score counts.
 func (h *handler) warn(c *bot.Context) error {
 	v := h.KB.Check(c.Args())
-	if v.Level != knowledge.LevelHigh {
+	if !v.Warn {
 		return nil
 	}
 	top := v.Types[0]
@@ -206,7 +208,14 @@ func (h *handler) warn(c *bot.Context) error {
 		}
 	}
 	c.Tally("warning", top.ID)
-	msg := "⚠️ 温馨提醒：刚才这条消息很像“" + top.Name + "”，出现了“" + strings.Join(first(top.Phrases, 3), "”“") + "”。"
+	msg := "⚠️ 温馨提醒：刚才这条消息很像“" + top.Name + "”"
+	if v.Pattern != nil {
+		msg += "（" + v.Pattern.Because + "）"
+	}
+	if len(top.Phrases) > 0 {
+		msg += "，出现了“" + strings.Join(first(top.Phrases, 3), "”“") + "”"
+	}
+	msg += "。"
 	if len(v.Dont) > 0 {
 		msg += "\n❌ " + v.Dont[0]
 	}

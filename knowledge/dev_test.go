@@ -1,0 +1,178 @@
+package knowledge
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// labelled is one line of a TSV test set: label, optional register, text.
+type labelled struct{ label, register, text string }
+
+// readTSV reads "label<TAB>text" or "label<TAB>register<TAB>text" lines.
+func readTSV(t testing.TB, path string) []labelled {
+	t.Helper()
+	var out []labelled
+	for i, l := range readLines(t, path) {
+		f := strings.Split(l, "\t")
+		switch len(f) {
+		case 2:
+			out = append(out, labelled{label: f[0], text: f[1]})
+		case 3:
+			out = append(out, labelled{label: f[0], register: f[1], text: f[2]})
+		default:
+			t.Fatalf("%s: line %d has %d fields; want label<TAB>[register<TAB>]text", path, i+1, len(f))
+		}
+	}
+	return out
+}
+
+// setFigures are what one evaluation measured.
+type setFigures struct {
+	scams, flagged, warned int // scam messages and how many were flagged / warned
+	benign, fp, fw         int // non-scam messages and how many were flagged / warned
+	byLabel                map[string][2]int
+}
+
+func (f setFigures) recall() float64     { return ratio(f.flagged, f.scams) }
+func (f setFigures) warnRecall() float64 { return ratio(f.warned, f.scams) }
+func (f setFigures) precision() float64  { return ratio(f.flagged, f.flagged+f.fp) }
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// evaluate checks scams and non-scams and logs every mistake, so a failing
+// run shows what to look at.
+func evaluate(t *testing.T, ix *Index, scams, benign []labelled) setFigures {
+	t.Helper()
+	f := setFigures{scams: len(scams), benign: len(benign), byLabel: map[string][2]int{}}
+	for _, m := range scams {
+		v := ix.Check(m.text)
+		c := f.byLabel[m.label]
+		c[1]++
+		if v.Level != LevelNone {
+			f.flagged++
+			c[0]++
+		} else {
+			t.Logf("missed [%s/%s]: %s", m.label, m.register, m.text)
+		}
+		if v.Warn {
+			f.warned++
+		}
+		f.byLabel[m.label] = c
+	}
+	for _, m := range benign {
+		v := ix.Check(m.text)
+		if v.Level != LevelNone {
+			f.fp++
+			why := ""
+			if v.Pattern != nil {
+				why = v.Pattern.Because
+			}
+			t.Logf("false alarm [%s] %s %s %v (%s): %s", m.label, v.Level.Code(), v.Frame, v.Phrases, why, m.text)
+		}
+		if v.Warn {
+			f.fw++
+		}
+	}
+	return f
+}
+
+func (f setFigures) families() string {
+	labels := make([]string, 0, len(f.byLabel))
+	for l := range f.byLabel {
+		labels = append(labels, l)
+	}
+	sort.Strings(labels)
+	var b strings.Builder
+	for _, l := range labels {
+		c := f.byLabel[l]
+		fmt.Fprintf(&b, "%s %.2f  ", l, ratio(c[0], c[1]))
+	}
+	return b.String()
+}
+
+// TestDevelopmentSets measures the check on the development sets in
+// testdata/dev: scams of every family in six registers, ordinary messages
+// (legitimate SMS with links and 验证码, chat, notices, ads) and anti-fraud
+// education in many voices. Precision counts false alarms on ordinary and
+// education messages together.
+func TestDevelopmentSets(t *testing.T) {
+	ix := embeddedIndex(t)
+	var scams []labelled
+	files, _ := filepath.Glob("testdata/dev/scam_*.tsv")
+	for _, f := range files {
+		scams = append(scams, readTSV(t, f)...)
+	}
+	ordinary := readTSV(t, "testdata/dev/ordinary.tsv")
+	education := readTSV(t, "testdata/dev/education.tsv")
+	if (len(scams) < 700 || len(ordinary) < 600 || len(education) < 200) && os.Getenv("FANZHA_EVAL_ONLY") == "" {
+		t.Fatalf("development sets too small: %d scams, %d ordinary, %d education", len(scams), len(ordinary), len(education))
+	}
+	all := evaluate(t, ix, scams, append(append([]labelled{}, ordinary...), education...))
+	edu := evaluate(t, ix, nil, education)
+	t.Logf("scams %d: flagged recall %.3f, warning recall %.3f, precision %.3f", all.scams, all.recall(), all.warnRecall(), all.precision())
+	t.Logf("by family: %s", all.families())
+	t.Logf("ordinary %d + education %d: %d flagged, %d warned; education alone: %d flagged (%.1f%%), %d warned (%.1f%%)",
+		len(ordinary), len(education), all.fp, all.fw, edu.fp, 100*ratio(edu.fp, edu.benign), edu.fw, 100*ratio(edu.fw, edu.benign))
+	if os.Getenv("FANZHA_EVAL_ONLY") != "" {
+		return
+	}
+	// Floors sit just under what was measured when the structure layer
+	// landed (0.880 / 0.936 / 0.583; education 6.0 % flagged, 0.7 %
+	// warned). Issue 11 asks for 0.90 / 0.97 / 0.60 and 5 % flagged: not
+	// reached yet, so these floors keep the gains and the README says so.
+	if all.recall() < 0.87 || all.precision() < 0.93 || all.warnRecall() < 0.57 {
+		t.Errorf("flagged recall %.3f (floor 0.87), precision %.3f (floor 0.93), warning recall %.3f (floor 0.57)",
+			all.recall(), all.precision(), all.warnRecall())
+	}
+	if ratio(edu.fw, edu.benign) > 0.01 || ratio(edu.fp, edu.benign) > 0.07 {
+		t.Errorf("education: %d of %d warned (ceiling 1%%), %d flagged (ceiling 7%%)", edu.fw, edu.benign, edu.fp)
+	}
+}
+
+// TestOwnContentNeverWarns runs every tip, quiz question and explanation
+// fanzha posts through the check: the bot must never warn a group about
+// itself.
+func TestOwnContentNeverWarns(t *testing.T) {
+	ix := embeddedIndex(t)
+	con, err := loadContent(Embedded(), ix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, tip := range con.Tips {
+		texts = append(texts, tip.Text)
+	}
+	for _, q := range con.Questions {
+		// The question as a counsellor would forward it, without the
+		// 【有奖问答】 header that would make it easy.
+		posted := q.Q
+		if q.TF {
+			posted = "判断对错：" + posted
+		}
+		for i, o := range q.Options {
+			posted += fmt.Sprintf("\n%c. %s", 'A'+i, o)
+		}
+		texts = append(texts, q.Explain, posted)
+	}
+	warned, flagged := 0, 0
+	for _, text := range texts {
+		v := ix.Check(text)
+		if v.Warn {
+			warned++
+			t.Errorf("would warn about our own content (%s %v): %s", v.Frame, v.Phrases, text)
+		}
+		if v.Level != LevelNone {
+			flagged++
+		}
+	}
+	t.Logf("%d tips, questions and explanations: %d warned, %d flagged", len(texts), warned, flagged)
+}

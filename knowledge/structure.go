@@ -1,0 +1,456 @@
+package knowledge
+
+// The structure layer. Phrase lists learn their author's wording; the parts
+// of a scam do not change with it. A scam aimed at the reader claims an
+// identity (a bank, the police, a teacher), offers a lure or makes a threat,
+// and ends in a demand (pay, give the code, click, download, add an
+// account). Parts are kind "part" entries, each matched by a broad lexicon
+// in the same Aho-Corasick pass as everything else; patterns (data/patterns)
+// name the combinations that make a scam, and the verdict is explained in
+// those words: 冒充银行 + 陌生链接 + 限时清零 → 钓鱼短信.
+//
+// Education talks about the same parts: a police bulletin quotes the demand,
+// a reminder lists the lures. Frame parts (advice verbs, 凡是…都是诈骗,
+// third-person narration, quiz wording) and negated demands ("不要转账")
+// decide the frame before any score counts: education is never warned
+// about, and an asked check on it says what it is and points out a live
+// demand inside it.
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Part roles.
+const (
+	RoleIdentity = "identity" // who the sender claims to be
+	RoleLure     = "lure"     // what is offered
+	RoleDemand   = "demand"   // what the reader is asked to do
+	RolePressure = "pressure" // deadlines, threats, secrecy
+	RoleChannel  = "channel"  // links, numbers, accounts, named apps
+	RoleSafe     = "safe"     // official channels legitimate senders point to
+	RoleFrame    = "frame"    // education: advice, narration, quiz wording
+	RoleAddress  = "address"  // the message speaks to the reader: 你, 您, 请
+)
+
+var roles = map[string]string{
+	RoleIdentity: "身份", RoleLure: "诱饵", RoleDemand: "要求", RolePressure: "施压",
+	RoleChannel: "渠道", RoleSafe: "正规渠道", RoleFrame: "宣传口吻", RoleAddress: "对你说话",
+}
+
+func roleNames() string {
+	names := make([]string, 0, len(roles))
+	for r := range roles {
+		names = append(names, r)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// Frames: whether a message is a scam aimed at the reader, talks about
+// scams, or neither.
+const (
+	FrameScam      = "scam"
+	FrameEducation = "education"
+	FrameOrdinary  = "ordinary"
+)
+
+// Education thresholds, in frame-phrase weight (negated demands count 1
+// each, at most maxNegations). A message carrying a live channel (a link
+// off the official sites, an account, a card number) needs more evidence,
+// so that "谨防诈骗" in a phishing SMS does not hide it.
+const (
+	eduThreshold     = 4
+	eduThresholdLive = 8
+	maxNegations     = 3
+	// quoteWeight: education quotes the scammer (对方称“您的快递丢了”);
+	// a scam speaks in its own voice.
+	quoteWeight = 2
+	// optionsWeight: a quiz question lists its options, "A. … B. …".
+	optionsWeight = 3
+)
+
+// textCues is the frame weight of what normalising removes: quotation
+// marks around someone's words, and lettered options.
+func textCues(text string) float64 {
+	var w float64
+	if i := strings.Index(text, "“"); i >= 0 && strings.Contains(text[i:], "”") {
+		w += quoteWeight
+	} else if i := strings.Index(text, "「"); i >= 0 && strings.Contains(text[i:], "」") {
+		w += quoteWeight
+	} else if strings.Count(text, `"`) >= 2 {
+		w += quoteWeight
+	}
+	for _, sep := range []string{".", "、", "．", "：", ":"} {
+		if strings.Contains(text, "A"+sep) && strings.Contains(text, "B"+sep) {
+			w += optionsWeight
+			break
+		}
+	}
+	return w
+}
+
+// maxParts is how many non-frame parts one knowledge base may have: their
+// presence is a bit set.
+const maxParts = 64
+
+// Pattern is a combination of parts that makes a scam.
+type Pattern struct {
+	ID    string `yaml:"id"`
+	Name  string `yaml:"name"`
+	Level string `yaml:"level"` // high or suspicious
+	// Parts must all be present; each is "a|b", a role or a part id.
+	Parts []string `yaml:"parts"`
+	// Unless cancels the pattern when any of these is present.
+	Unless []string `yaml:"unless"`
+	// Type is the scam type or rule whose advice applies.
+	Type string `yaml:"type"`
+
+	file string
+	line int
+}
+
+type compiledPattern struct {
+	*Pattern
+	need   []uint64
+	unless uint64
+	level  Level
+}
+
+// PartHit is one part found in a message.
+type PartHit struct {
+	Role   string `json:"role"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Phrase string `json:"phrase"` // what was found: a phrase or an entity
+}
+
+// PatternMatch is the combination that made the verdict.
+type PatternMatch struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Because string `json:"because"` // "冒充银行 + 陌生链接 + 限时清零"
+}
+
+// structure is the part of an Index built from parts and patterns.
+type structure struct {
+	partBit     []int8  // by entry: bit of a non-frame part, -1 otherwise
+	partEntry   []int32 // by bit
+	roleMask    map[string]uint64
+	entityParts map[string]uint64 // entity kind → parts it makes present
+	negatable   []bool            // by pattern ID: a demand, lure or channel phrase
+	doneable    []bool            // by pattern ID: a demand phrase, which "已" reports as done
+	patterns    []compiledPattern
+	live        uint64 // parts that make a message's demand live: links, accounts, numbers, code, screen
+}
+
+func (ix *Index) buildStructure(patterns []*Pattern) error {
+	st := &ix.structure
+	st.partBit = make([]int8, len(ix.Entries))
+	st.roleMask = map[string]uint64{}
+	st.entityParts = map[string]uint64{}
+	byID := map[string]uint64{}
+	for i, e := range ix.Entries {
+		st.partBit[i] = -1
+		if e.Kind != "part" || e.Role == RoleFrame {
+			continue
+		}
+		if len(st.partEntry) == maxParts {
+			return &LoadError{File: e.file, Line: e.line, Msg: fmt.Sprintf("more than %d parts; merge some", maxParts)}
+		}
+		bit := uint64(1) << len(st.partEntry)
+		st.partBit[i] = int8(len(st.partEntry))
+		st.partEntry = append(st.partEntry, int32(i))
+		st.roleMask[e.Role] |= bit
+		byID[e.ID] = bit
+		for kind := range e.Entities {
+			st.entityParts[kind] |= bit
+		}
+	}
+	st.negatable = make([]bool, len(ix.refs))
+	st.doneable = make([]bool, len(ix.refs))
+	for id, refs := range ix.refs {
+		for _, r := range refs {
+			if r.entry >= 0 && !r.benign {
+				if e := ix.Entries[r.entry]; e.Kind == "part" && (e.Role == RoleDemand || e.Role == RoleLure || e.Role == RoleChannel) {
+					st.negatable[id] = true
+					st.doneable[id] = st.doneable[id] || e.Role == RoleDemand
+				}
+			}
+		}
+	}
+	mask := func(p *Pattern, token string) (uint64, error) {
+		var m uint64
+		for _, alt := range strings.Split(token, "|") {
+			alt = strings.TrimSpace(alt)
+			b, ok := byID[alt]
+			if !ok {
+				b, ok = st.roleMask[alt]
+			}
+			if !ok || b == 0 {
+				return 0, &LoadError{File: p.file, Line: p.line, Msg: fmt.Sprintf("pattern %q: %q is neither a part nor a role with parts", p.ID, alt)}
+			}
+			m |= b
+		}
+		return m, nil
+	}
+	st.live = st.roleMask[RoleChannel] | byID["d_code"] | byID["d_screen"]
+	for _, p := range patterns {
+		cp := compiledPattern{Pattern: p, level: LevelSuspicious}
+		if p.Level == "high" {
+			cp.level = LevelHigh
+		}
+		for _, tok := range p.Parts {
+			m, err := mask(p, tok)
+			if err != nil {
+				return err
+			}
+			cp.need = append(cp.need, m)
+		}
+		for _, tok := range p.Unless {
+			m, err := mask(p, tok)
+			if err != nil {
+				return err
+			}
+			cp.unless |= m
+		}
+		if ix.byID(p.Type) == nil {
+			return &LoadError{File: p.file, Line: p.line, Msg: fmt.Sprintf("pattern %q: type %q is not an entry", p.ID, p.Type)}
+		}
+		st.patterns = append(st.patterns, cp)
+	}
+	return nil
+}
+
+// loadPatterns reads patterns/*.yaml, if there are any.
+func loadPatterns(fsys fs.FS) ([]*Pattern, error) {
+	names, err := fs.Glob(fsys, "patterns/*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var out []*Pattern
+	seen := map[string]bool{}
+	for _, name := range names {
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, &LoadError{File: name, Msg: err.Error()}
+		}
+		var doc yaml.Node
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			return nil, &LoadError{File: name, Line: yamlErrLine(err), Msg: err.Error()}
+		}
+		if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.SequenceNode {
+			return nil, &LoadError{File: name, Line: 1, Msg: "file must be a YAML list of patterns"}
+		}
+		for _, n := range doc.Content[0].Content {
+			p := &Pattern{file: path.Base(name), line: n.Line}
+			if err := decodeStrict(n, p); err != nil {
+				return nil, &LoadError{File: p.file, Line: n.Line, Msg: err.Error()}
+			}
+			msg := ""
+			switch {
+			case !idRe.MatchString(p.ID):
+				msg = "id must be lower-case letters, digits and _, 2-40 long"
+			case seen[p.ID]:
+				msg = "id already used"
+			case strings.TrimSpace(p.Name) == "":
+				msg = "name is empty"
+			case p.Level != "high" && p.Level != "suspicious":
+				msg = "level must be high or suspicious"
+			case len(p.Parts) < 2:
+				msg = "a pattern combines at least two parts"
+			}
+			if msg != "" {
+				return nil, &LoadError{File: p.file, Line: n.Line, Msg: fmt.Sprintf("pattern %q: %s", p.ID, msg)}
+			}
+			seen[p.ID] = true
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// negators turn a demand into advice: "不要转账", "切勿点击", "不会让家长把
+// 钱转到个人账户". Bare 不 counts only right before the phrase ("不转账");
+// the others reach up to negationScope characters back within the clause,
+// unless they negate telling someone ("不要告诉别人马上转账" is a
+// scammer's secrecy, not advice).
+var negators = [][]byte{[]byte("不要"), []byte("不能"), []byte("不会"), []byte("不用"), []byte("无需"), []byte("不需"), []byte("不必"),
+	[]byte("勿"), []byte("莫"), []byte("谨防"), []byte("警惕"), []byte("防止"), []byte("拒绝"), []byte("从不"), []byte("绝不"),
+	[]byte("严禁"), []byte("不得"), []byte("不可"), []byte("没有"), []byte("千万不"), []byte("不轻易"), []byte("不随意"), []byte("别"), []byte("不收"), []byte("免收"), []byte("不收取")}
+
+// done counts right before a demand only: it reports a done deed rather
+// than asks for one: "已转入", "于11月25日转入", "成功支付".
+var done = [][]byte{[]byte("已"), []byte("已经"), []byte("于"), []byte("日"), []byte("成功")}
+
+// secrecy follows a negator that asks for silence rather than advises.
+var secrecy = [][]byte{[]byte("告诉"), []byte("声张"), []byte("挂"), []byte("跟别人"), []byte("外传"), []byte("让家人"), []byte("和家人"), []byte("跟家人"), []byte("惊动")}
+
+const negationScope = 8
+
+// negated reports whether the phrase starting at norm[start] is negated.
+func negated(norm []byte, breaks []int32, start int, demand bool) bool {
+	if bytes.HasSuffix(norm[:start], []byte("不")) {
+		return true
+	}
+	if demand {
+		for _, n := range done {
+			if bytes.HasSuffix(norm[:start], n) {
+				return true
+			}
+		}
+	}
+	// The clause starts at the last break before start.
+	from := 0
+	for i := len(breaks) - 1; i >= 0; i-- {
+		if int(breaks[i]) <= start {
+			from = int(breaks[i])
+			break
+		}
+	}
+	p := start
+	for gap := 0; gap <= negationScope && p > from; gap++ {
+		for _, n := range negators {
+			if bytes.HasSuffix(norm[from:p], n) && !startsWithAny(norm[p:start], secrecy) {
+				return true
+			}
+		}
+		_, size := utf8.DecodeLastRune(norm[from:p])
+		p -= size
+	}
+	return false
+}
+
+func startsWithAny(b []byte, list [][]byte) bool {
+	for _, w := range list {
+		if bytes.HasPrefix(b, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// liveKinds are entities that make a demand live: somewhere to click,
+// someone to add, an account to pay. Phone numbers are not among them: an
+// education post names its grid worker's mobile to call.
+func liveEntity(kind string) bool {
+	switch kind {
+	case EntityURL, EntityShortURL, EntityOddDomain, EntityBankCard, EntityQQ, EntityWeChat:
+		return true
+	}
+	return false
+}
+
+// judgeStructure finds the parts and the best pattern, decides the frame,
+// and sets the verdict's level, frame and warning. typeLevel is the level
+// the scam types gave.
+func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands []TypeScore, cues float64) []TypeScore {
+	st := &ix.structure
+	parts := s.parts
+	live := false
+	for _, ent := range v.Entities {
+		parts |= st.entityParts[ent.Kind]
+		live = live || liveEntity(ent.Kind)
+	}
+	for b := 0; b < len(st.partEntry); b++ {
+		if parts&(1<<b) != 0 && parts&st.roleMask[RoleAddress]&(1<<b) == 0 {
+			e := ix.Entries[st.partEntry[b]]
+			phrase := ""
+			if s.parts&(1<<b) != 0 {
+				phrase = s.partPhrase[b]
+			}
+			if phrase == "" {
+				phrase = entityFor(v.Entities, e)
+			}
+			v.Parts = append(v.Parts, PartHit{Role: e.Role, ID: e.ID, Name: e.Name, Phrase: phrase})
+		}
+	}
+	// Scammers copy the furniture of real notices ("回T退订", "如非本人操作");
+	// next to a live channel or a demand for the code or the screen, it
+	// proves nothing.
+	if parts&st.live != 0 {
+		parts &^= st.roleMask[RoleSafe]
+	}
+	level := typeLevel
+	var best *compiledPattern
+	for i := range st.patterns {
+		p := &st.patterns[i]
+		if parts&p.unless != 0 || (best != nil && p.level <= best.level) {
+			continue
+		}
+		ok := true
+		for _, m := range p.need {
+			if parts&m == 0 {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			best = p
+		}
+	}
+	if best != nil {
+		because := make([]string, 0, len(best.need))
+		phrases := make([]string, 0, len(best.need))
+		for _, m := range best.need {
+			for b := 0; b < len(st.partEntry); b++ {
+				if parts&m&(1<<b) != 0 {
+					because = append(because, ix.Entries[st.partEntry[b]].Name)
+					if p := s.partPhrase[b]; p != "" && s.parts&(1<<b) != 0 {
+						phrases = append(phrases, p)
+					}
+					break
+				}
+			}
+		}
+		v.Pattern = &PatternMatch{ID: best.ID, Name: best.Name, Because: strings.Join(because, " + ")}
+		score := suspiciousScore
+		if best.level == LevelHigh {
+			score = highScore
+		}
+		cands = append(cands, TypeScore{ID: best.ID, Name: best.Name, Pattern: true, Score: score, Phrases: phrases})
+		sort.SliceStable(cands, func(i, j int) bool { return cands[i].Score > cands[j].Score })
+		level = max(level, best.level)
+	}
+	edu := s.edu + float64(min(s.neg, maxNegations)) + cues
+	need := float64(eduThreshold)
+	if live {
+		need = eduThresholdLive
+	}
+	switch {
+	case edu >= need || (edu >= eduThreshold && level == LevelNone):
+		v.Frame = FrameEducation
+		level = LevelNone
+		if live {
+			level = LevelSuspicious
+		}
+	case level > LevelNone:
+		v.Frame = FrameScam
+	default:
+		v.Frame = FrameOrdinary
+	}
+	v.Level = level
+	// A statement that speaks to no one ("小额返利之后就是大额垫付") is
+	// more likely a quiz explanation than a scam; it is answered when asked,
+	// never warned about.
+	v.Warn = v.Frame == FrameScam && level == LevelHigh && parts&st.roleMask[RoleAddress] != 0
+	return cands
+}
+
+// entityFor is the first entity of the kinds that made part e present.
+func entityFor(es []Entity, e *Entry) string {
+	for _, ent := range es {
+		if e.Entities[ent.Kind] > 0 {
+			return ent.Value
+		}
+	}
+	return ""
+}
