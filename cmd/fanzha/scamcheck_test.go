@@ -146,3 +146,28 @@ func findText(t *testing.T, db *sql.DB, s string) string {
 	}
 	return ""
 }
+
+// TestTourEducationSilentPhishingWarned is step 6 of the README tour: in a
+// community group a teacher's anti-fraud reminder, which quotes the scam,
+// passes silently; a phishing SMS with a link is warned about, with the
+// parts that gave it away; asked about, the reminder is called a reminder.
+func TestTourEducationSilentPhishingWarned(t *testing.T) {
+	dir := t.TempDir()
+	_, base, _ := runMain(t, dir)
+	createGroup(t, base, "c1", "幸福社区居民群")
+	say(t, base, "c1", "wang", "b1", "绑定 幸福社区")
+
+	reminder := "【反诈提醒】各位家长请注意：最近有人冒充班主任在群里发“请家长今天扫码缴纳资料费180元”，这是诈骗！学校收费只走智慧校园平台，有疑问请拨打96110。"
+	if _, replies, _ := say(t, base, "c1", "teacher", "e1", reminder); len(replies) != 0 {
+		t.Fatalf("a teacher's reminder was warned about: %q", replies)
+	}
+	phishing := "【中国移动】尊敬的客户，您的话费积分将于今日清零，可兑换现金红包，请登录 http://10086-jf.top/dh 立即领取"
+	_, replies, _ := say(t, base, "c1", "zhang", "p1", phishing)
+	if len(replies) != 1 || !strings.Contains(replies[0], "温馨提醒") || !strings.Contains(replies[0], "陌生链接") {
+		t.Fatalf("phishing SMS with a link: %q; want one warning naming the link", replies)
+	}
+	_, replies, _ = say(t, base, "c1", "zhang", "q1", "这是诈骗吗 "+reminder)
+	if len(replies) != 1 || !strings.Contains(replies[0], "反诈提醒") {
+		t.Fatalf("asked about the reminder: %q; want it called a reminder", replies)
+	}
+}
