@@ -63,7 +63,9 @@ func Load(fsys fs.FS) (*Index, error) {
 	return newIndex(entries, patterns)
 }
 
-func loadFile(fsys fs.FS, name string) ([]*Entry, error) {
+// readList reads a YAML file that must hold a list, and returns its items;
+// what is wrong is located by file and line.
+func readList(fsys fs.FS, name, of string) ([]*yaml.Node, error) {
 	b, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return nil, &LoadError{File: name, Msg: err.Error()}
@@ -73,10 +75,18 @@ func loadFile(fsys fs.FS, name string) ([]*Entry, error) {
 		return nil, &LoadError{File: name, Line: yamlErrLine(err), Msg: err.Error()}
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.SequenceNode {
-		return nil, &LoadError{File: name, Line: 1, Msg: "file must be a YAML list of entries"}
+		return nil, &LoadError{File: name, Line: 1, Msg: "file must be a YAML list of " + of}
+	}
+	return doc.Content[0].Content, nil
+}
+
+func loadFile(fsys fs.FS, name string) ([]*Entry, error) {
+	items, err := readList(fsys, name, "entries")
+	if err != nil {
+		return nil, err
 	}
 	var out []*Entry
-	for _, n := range doc.Content[0].Content {
+	for _, n := range items {
 		var e Entry
 		if err := decodeStrict(n, &e); err != nil {
 			return nil, &LoadError{File: name, Line: n.Line, Msg: err.Error()}

@@ -25,7 +25,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
 )
 
 // Part roles.
@@ -239,18 +238,11 @@ func loadPatterns(fsys fs.FS) ([]*Pattern, error) {
 	var out []*Pattern
 	seen := map[string]bool{}
 	for _, name := range names {
-		b, err := fs.ReadFile(fsys, name)
+		items, err := readList(fsys, name, "patterns")
 		if err != nil {
-			return nil, &LoadError{File: name, Msg: err.Error()}
+			return nil, err
 		}
-		var doc yaml.Node
-		if err := yaml.Unmarshal(b, &doc); err != nil {
-			return nil, &LoadError{File: name, Line: yamlErrLine(err), Msg: err.Error()}
-		}
-		if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.SequenceNode {
-			return nil, &LoadError{File: name, Line: 1, Msg: "file must be a YAML list of patterns"}
-		}
-		for _, n := range doc.Content[0].Content {
+		for _, n := range items {
 			p := &Pattern{file: path.Base(name), line: n.Line}
 			if err := decodeStrict(n, p); err != nil {
 				return nil, &LoadError{File: p.file, Line: n.Line, Msg: err.Error()}
