@@ -24,7 +24,6 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
-
 )
 
 // Part roles.
