@@ -64,14 +64,16 @@ type Verdict struct {
 	Frame string `json:"frame"`
 	// Warn tells whether an unrequested group warning is due: a scam
 	// aimed at the reader, at high risk. Never on education.
-	Warn     bool          `json:"warn"`
-	Parts    []PartHit     `json:"parts"`             // the parts of a scam's structure found
-	Pattern  *PatternMatch `json:"pattern,omitempty"` // the combination that made the verdict
-	Types    []TypeScore   `json:"types"`             // best first, at most maxTypes
-	Phrases  []string      `json:"phrases"`           // what triggered the types, in order of first appearance
-	Entities []Entity      `json:"entities"`          // links, numbers, accounts, amounts
-	Do       []string      `json:"do,omitempty"`
-	Dont     []string      `json:"dont,omitempty"`
+	Warn bool `json:"warn"`
+	// FrameScore is the weight of education evidence (structure.go).
+	FrameScore float64       `json:"frame_score"`
+	Parts      []PartHit     `json:"parts"`             // the parts of a scam's structure found
+	Pattern    *PatternMatch `json:"pattern,omitempty"` // the combination that made the verdict
+	Types      []TypeScore   `json:"types"`             // best first, at most maxTypes
+	Phrases    []string      `json:"phrases"`           // what triggered the types, in order of first appearance
+	Entities   []Entity      `json:"entities"`          // links, numbers, accounts, amounts
+	Do         []string      `json:"do,omitempty"`
+	Dont       []string      `json:"dont,omitempty"`
 }
 
 // Hotline is the line every verdict ends with.
@@ -223,7 +225,7 @@ func (ix *Index) Check(text string) Verdict {
 	s.nears = s.nears[:0]
 	s.parts, s.edu, s.neg = 0, 0, 0
 	ix.ac.find(s.norm, func(id int32, end int) {
-		if ix.negatable[id] && negated(s.norm, s.breaks, end-ix.plen[id], ix.doneable[id]) {
+		if ix.negatable[id] && negated(s.norm, s.breaks, end-ix.plen[id], end, ix.doneable[id]) {
 			s.neg++ // "不要转账" is advice, not a demand
 			return
 		}

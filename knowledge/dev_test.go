@@ -125,16 +125,15 @@ func TestDevelopmentSets(t *testing.T) {
 	if os.Getenv("FANZHA_EVAL_ONLY") != "" {
 		return
 	}
-	// Floors sit just under what was measured when the structure layer
-	// landed (0.880 / 0.936 / 0.583; education 6.0 % flagged, 0.7 %
-	// warned). Issue 11 asks for 0.90 / 0.97 / 0.60 and 5 % flagged: not
-	// reached yet, so these floors keep the gains and the README says so.
-	if all.recall() < 0.87 || all.precision() < 0.93 || all.warnRecall() < 0.57 {
-		t.Errorf("flagged recall %.3f (floor 0.87), precision %.3f (floor 0.93), warning recall %.3f (floor 0.57)",
+	// Issue 11's bar: flagged recall 0.90 at precision 0.97, warning
+	// recall 0.60; education at most 1 % warned and 5 % flagged. Measured
+	// 0.930 / 0.987 / 0.611, education 1.4 % flagged and none warned.
+	if all.recall() < 0.92 || all.precision() < 0.98 || all.warnRecall() < 0.60 {
+		t.Errorf("flagged recall %.3f (floor 0.92), precision %.3f (floor 0.98), warning recall %.3f (floor 0.60)",
 			all.recall(), all.precision(), all.warnRecall())
 	}
-	if ratio(edu.fw, edu.benign) > 0.01 || ratio(edu.fp, edu.benign) > 0.07 {
-		t.Errorf("education: %d of %d warned (ceiling 1%%), %d flagged (ceiling 7%%)", edu.fw, edu.benign, edu.fp)
+	if ratio(edu.fw, edu.benign) > 0.01 || ratio(edu.fp, edu.benign) > 0.05 {
+		t.Errorf("education: %d of %d warned (ceiling 1%%), %d flagged (ceiling 5%%)", edu.fw, edu.benign, edu.fp)
 	}
 }
 

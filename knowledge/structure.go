@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"math/bits"
 	"path"
 	"sort"
 	"strings"
@@ -71,28 +72,68 @@ const (
 	// quoteWeight: education quotes the scammer (对方称“您的快递丢了”);
 	// a scam speaks in its own voice.
 	quoteWeight = 2
-	// optionsWeight: a quiz question lists its options, "A. … B. …".
-	optionsWeight = 3
+	// optionsWeight: a quiz question lists its options, "A. … B. … C. …".
+	optionsWeight = 4
+	// headerWeight: a notice headed 【反诈提醒】, 【财务人员注意】.
+	headerWeight = 3
 )
 
 // textCues is the frame weight of what normalising removes: quotation
-// marks around someone's words, and lettered options.
+// marks around someone's words (a sentence, not a name: scams quote their
+// platform's name), and lettered options A, B, C.
 func textCues(text string) float64 {
 	var w float64
-	if i := strings.Index(text, "“"); i >= 0 && strings.Contains(text[i:], "”") {
-		w += quoteWeight
-	} else if i := strings.Index(text, "「"); i >= 0 && strings.Contains(text[i:], "」") {
-		w += quoteWeight
-	} else if strings.Count(text, `"`) >= 2 {
-		w += quoteWeight
+	for _, q := range [][2]string{{"“", "”"}, {"「", "」"}, {`"`, `"`}} {
+		if quotesSentence(text, q[0], q[1]) {
+			w += quoteWeight
+			break
+		}
 	}
-	for _, sep := range []string{".", "、", "．", "：", ":"} {
-		if strings.Contains(text, "A"+sep) && strings.Contains(text, "B"+sep) {
+	if strings.HasPrefix(text, "【") {
+		if i := strings.Index(text, "】"); i > 0 {
+			for _, h := range warningHeaders {
+				if strings.Contains(text[:i], h) {
+					w += headerWeight
+					break
+				}
+			}
+		}
+	}
+	for _, sep := range []string{".", "、", "．"} {
+		if strings.Contains(text, "A"+sep) && strings.Contains(text, "B"+sep) && strings.Contains(text, "C"+sep) {
 			w += optionsWeight
 			break
 		}
 	}
 	return w
+}
+
+// warningHeaders in a leading 【…】 mark a reminder, not a sender.
+var warningHeaders = []string{"提醒", "注意", "提示", "警示", "反诈", "防骗", "防诈", "预警", "通报", "的话"}
+
+// minQuotedRunes: a quoted span this long is someone's words.
+const minQuotedRunes = 8
+
+// quotesSentence reports whether text quotes someone's words: one span
+// between open and close of at least minQuotedRunes characters, or two
+// spans of any length (a list of the lures: “你中奖了”“你涉嫌洗钱了”).
+func quotesSentence(text, open, close string) bool {
+	spans := 0
+	for {
+		i := strings.Index(text, open)
+		if i < 0 {
+			return false
+		}
+		text = text[i+len(open):]
+		j := strings.Index(text, close)
+		if j < 0 {
+			return false
+		}
+		if spans++; spans == 2 || utf8.RuneCountInString(text[:j]) >= minQuotedRunes {
+			return true
+		}
+		text = text[j+len(close):]
+	}
 }
 
 // maxParts is how many non-frame parts one knowledge base may have: their
@@ -282,13 +323,17 @@ var negators = [][]byte{[]byte("不要"), []byte("不能"), []byte("不会"), []
 // than asks for one: "已转入", "于11月25日转入", "成功支付".
 var done = [][]byte{[]byte("已"), []byte("已经"), []byte("于"), []byte("日"), []byte("成功")}
 
+// doneAfter: a demand followed by 了 or 过 is a report ("交了话费",
+// "已经申请退货退款了" reads "申请…退款了"), not a request.
+var doneAfter = [][]byte{[]byte("了"), []byte("过")}
+
 // secrecy follows a negator that asks for silence rather than advises.
 var secrecy = [][]byte{[]byte("告诉"), []byte("声张"), []byte("挂"), []byte("跟别人"), []byte("外传"), []byte("让家人"), []byte("和家人"), []byte("跟家人"), []byte("惊动")}
 
 const negationScope = 8
 
 // negated reports whether the phrase starting at norm[start] is negated.
-func negated(norm []byte, breaks []int32, start int, demand bool) bool {
+func negated(norm []byte, breaks []int32, start, end int, demand bool) bool {
 	if bytes.HasSuffix(norm[:start], []byte("不")) {
 		return true
 	}
@@ -297,6 +342,9 @@ func negated(norm []byte, breaks []int32, start int, demand bool) bool {
 			if bytes.HasSuffix(norm[:start], n) {
 				return true
 			}
+		}
+		if startsWithAny(norm[end:], doneAfter) {
+			return true
 		}
 	}
 	// The clause starts at the last break before start.
@@ -370,6 +418,14 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 	if parts&st.live != 0 {
 		parts &^= st.roleMask[RoleSafe]
 	}
+	// Phrase types on a message with the furniture of a real notice (尾号,
+	// 详询, 登录…App) count one level lower, and nothing with two of them.
+	switch safe := bits.OnesCount64(parts & st.roleMask[RoleSafe]); {
+	case safe >= 2:
+		typeLevel = LevelNone
+	case safe == 1 && typeLevel > LevelNone:
+		typeLevel--
+	}
 	level := typeLevel
 	var best *compiledPattern
 	for i := range st.patterns {
@@ -412,6 +468,7 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 		level = max(level, best.level)
 	}
 	edu := s.edu + float64(min(s.neg, maxNegations)) + cues
+	v.FrameScore = edu
 	need := float64(eduThreshold)
 	if live {
 		need = eduThresholdLive
