@@ -1,9 +1,9 @@
 package knowledge
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
-	"sort"
 	"sync"
 	"unicode/utf8"
 )
@@ -124,11 +124,12 @@ type scratch struct {
 	stamp  uint32
 	order  []int32 // entries touched
 	nears  []nearHit
-	fired  []int32 // near rules that fired in this message: entry<<8 | rule
-	breaks []int32 // offsets in norm where punctuation was dropped
-	parts  uint64  // parts present, by bit
-	edu    float64 // frame weight: how much the message reads as education
-	neg    int     // negated demands and lures ("不要转账")
+	fired  []int32  // near rules that fired in this message: entry<<8 | rule
+	breaks []int32  // offsets in norm where punctuation was dropped
+	negs   []negHit // negators found so far, in order of their end
+	parts  uint64   // parts present, by bit
+	edu    float64  // frame weight: how much the message reads as education
+	neg    int      // negated demands and lures ("不要转账")
 	// partPhrase is the first phrase found of each part, by bit.
 	partPhrase [maxParts]string
 }
@@ -181,6 +182,13 @@ func newIndex(entries []*Entry, patterns []*Pattern) (*Index, error) {
 	for text, tr := range triggerPhrases {
 		add(text, ref{entry: -1, trigger: tr, group: -1, near: -1})
 	}
+	// Negators are found in the same pass, so a demand can look back at
+	// them without scanning the text again.
+	for kind, list := range [][][]byte{negFar: negators, negNear: {[]byte("不")}, negDone: done} {
+		for _, n := range list {
+			add(string(n), ref{entry: entryNegator, side: int8(kind), group: -1, near: -1})
+		}
+	}
 	ix.plen = make([]int, len(phrases))
 	for i, p := range phrases {
 		ix.plen[i] = len(p)
@@ -223,9 +231,9 @@ func (ix *Index) Check(text string) Verdict {
 		}
 	}
 	s.nears = s.nears[:0]
-	s.parts, s.edu, s.neg = 0, 0, 0
+	s.parts, s.edu, s.neg, s.negs = 0, 0, 0, s.negs[:0]
 	ix.ac.find(s.norm, func(id int32, end int) {
-		if ix.negatable[id] && negated(s.norm, s.breaks, end-ix.plen[id], end, ix.doneable[id]) {
+		if ix.negatable[id] && s.negated(end-ix.plen[id], end, ix.doneable[id]) {
 			s.neg++ // "不要转账" is advice, not a demand
 			return
 		}
@@ -233,6 +241,8 @@ func (ix *Index) Check(text string) Verdict {
 		s.seen[id] = s.stamp
 		for _, r := range ix.refs[id] {
 			switch {
+			case r.entry == entryNegator:
+				s.negs = append(s.negs, negHit{start: int32(end - ix.plen[id]), end: int32(end), kind: r.side})
 			case r.entry < 0:
 				triggers |= r.trigger
 			case r.near >= 0: // every occurrence: the pair may be a later one
@@ -259,6 +269,7 @@ func (ix *Index) Check(text string) Verdict {
 		penalty += s.benign[c]
 	}
 	cands := make([]TypeScore, 0, 4)
+	var pool []string // one backing array for every type's phrases
 	for _, ei := range s.order {
 		e := ix.Entries[ei]
 		score := s.score[ei]
@@ -270,21 +281,28 @@ func (ix *Index) Check(text string) Verdict {
 			}
 			score -= s.benign[ei] + penalty
 			if score > 0 {
-				ts := TypeScore{ID: e.ID, Name: e.Name, Rule: e.Kind == "rule", Score: score, Phrases: make([]string, 0, len(s.hits[ei])+1)}
+				if pool == nil {
+					n := len(s.fired)
+					for _, ej := range s.order {
+						n += len(s.hits[ej])
+					}
+					pool = make([]string, 0, n)
+				}
+				start := len(pool)
 				for _, id := range s.hits[ei] {
-					ts.Phrases = append(ts.Phrases, ix.display(id, ei))
+					pool = append(pool, ix.display(id, ei))
 				}
 				for _, f := range s.fired {
 					if int32(f>>8) == ei {
-						ts.Phrases = append(ts.Phrases, ix.near[ei][f&0xff].display)
+						pool = append(pool, ix.near[ei][f&0xff].display)
 					}
 				}
-				cands = append(cands, ts)
+				cands = append(cands, TypeScore{ID: e.ID, Name: e.Name, Rule: e.Kind == "rule", Score: score, Phrases: pool[start:len(pool):len(pool)]})
 			}
 		}
 		s.score[ei], s.benign[ei], s.req[ei], s.hits[ei] = 0, 0, 0, s.hits[ei][:0]
 	}
-	sort.SliceStable(cands, func(i, j int) bool { return cands[i].Score > cands[j].Score })
+	slices.SortStableFunc(cands, byScore)
 	typeLevel := LevelNone
 	if len(cands) > 0 {
 		switch best := cands[0].Score; {
@@ -330,6 +348,9 @@ func (ix *Index) scoreNear(s *scratch, touch func(int32)) {
 	}
 }
 
+// byScore orders the best match first.
+func byScore(a, b TypeScore) int { return cmp.Compare(b.Score, a.Score) }
+
 // display is the phrase as written in the knowledge base for entry ei.
 func (ix *Index) display(id, ei int32) string {
 	for _, r := range ix.refs[id] {
@@ -343,6 +364,13 @@ func (ix *Index) display(id, ei int32) string {
 // advise fills in what to do from the best matching entries, or general
 // checks when nothing matched.
 func (ix *Index) advise(v *Verdict) {
+	n := 0
+	for _, t := range v.Types {
+		n += len(t.Phrases)
+	}
+	if n > 0 {
+		v.Phrases = make([]string, 0, n)
+	}
 	for _, t := range v.Types {
 		for _, p := range t.Phrases {
 			if !slices.Contains(v.Phrases, p) { // a handful of phrases: a scan beats a map

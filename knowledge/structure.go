@@ -22,6 +22,7 @@ import (
 	"io/fs"
 	"math/bits"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -332,38 +333,57 @@ var secrecy = [][]byte{[]byte("告诉"), []byte("声张"), []byte("挂"), []byte
 
 const negationScope = 8
 
-// negated reports whether the phrase starting at norm[start] is negated.
-func negated(norm []byte, breaks []int32, start, end int, demand bool) bool {
-	if bytes.HasSuffix(norm[:start], []byte("不")) {
+// entryNegator marks a ref that is a negator, not a phrase of an entry.
+const entryNegator = -2
+
+// Kinds of negator (ref.side of an entryNegator ref).
+const (
+	negFar  = iota // reaches negationScope characters within the clause
+	negNear        // 不: right before the phrase only
+	negDone        // 已, 于…日: right before a demand only
+)
+
+// negHit is one negator found in a message.
+type negHit struct {
+	start, end int32
+	kind       int8
+}
+
+// negated reports whether the phrase at norm[start:end] is negated, from
+// the negators the automaton found before it.
+func (s *scratch) negated(start, end int, demand bool) bool {
+	if demand && startsWithAny(s.norm[end:], doneAfter) {
 		return true
 	}
-	if demand {
-		for _, n := range done {
-			if bytes.HasSuffix(norm[:start], n) {
-				return true
-			}
-		}
-		if startsWithAny(norm[end:], doneAfter) {
-			return true
-		}
-	}
-	// The clause starts at the last break before start.
-	from := 0
-	for i := len(breaks) - 1; i >= 0; i-- {
-		if int(breaks[i]) <= start {
-			from = int(breaks[i])
+	from := 0 // the clause starts at the last break before start
+	for i := len(s.breaks) - 1; i >= 0; i-- {
+		if int(s.breaks[i]) <= start {
+			from = int(s.breaks[i])
 			break
 		}
 	}
-	p := start
-	for gap := 0; gap <= negationScope && p > from; gap++ {
-		for _, n := range negators {
-			if bytes.HasSuffix(norm[from:p], n) && !startsWithAny(norm[p:start], secrecy) {
+	for i := len(s.negs) - 1; i >= 0; i-- {
+		h := s.negs[i]
+		if int(h.end) > start {
+			continue // overlaps the phrase, or comes after it
+		}
+		if int(h.start) < from {
+			break // an earlier clause, and so are all before it
+		}
+		switch h.kind {
+		case negNear:
+			if int(h.end) == start {
+				return true
+			}
+		case negDone:
+			if demand && int(h.end) == start {
+				return true
+			}
+		default:
+			if utf8.RuneCount(s.norm[h.end:start]) <= negationScope && !startsWithAny(s.norm[h.end:start], secrecy) {
 				return true
 			}
 		}
-		_, size := utf8.DecodeLastRune(norm[from:p])
-		p -= size
 	}
 	return false
 }
@@ -398,6 +418,9 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 	for _, ent := range v.Entities {
 		parts |= st.entityParts[ent.Kind]
 		live = live || liveEntity(ent.Kind)
+	}
+	if shown := parts &^ st.roleMask[RoleAddress]; shown != 0 {
+		v.Parts = make([]PartHit, 0, bits.OnesCount64(shown))
 	}
 	for b := 0; b < len(st.partEntry); b++ {
 		if parts&(1<<b) != 0 && parts&st.roleMask[RoleAddress]&(1<<b) == 0 {
@@ -445,26 +468,25 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 		}
 	}
 	if best != nil {
-		because := make([]string, 0, len(best.need))
+		var because strings.Builder
 		phrases := make([]string, 0, len(best.need))
-		for _, m := range best.need {
-			for b := 0; b < len(st.partEntry); b++ {
-				if parts&m&(1<<b) != 0 {
-					because = append(because, ix.Entries[st.partEntry[b]].Name)
-					if p := s.partPhrase[b]; p != "" && s.parts&(1<<b) != 0 {
-						phrases = append(phrases, p)
-					}
-					break
-				}
+		for i, m := range best.need {
+			b := bits.TrailingZeros64(parts & m) // the first part that fills the slot
+			if i > 0 {
+				because.WriteString(" + ")
+			}
+			because.WriteString(ix.Entries[st.partEntry[b]].Name)
+			if p := s.partPhrase[b]; p != "" && s.parts&(1<<b) != 0 {
+				phrases = append(phrases, p)
 			}
 		}
-		v.Pattern = &PatternMatch{ID: best.ID, Name: best.Name, Because: strings.Join(because, " + ")}
+		v.Pattern = &PatternMatch{ID: best.ID, Name: best.Name, Because: because.String()}
 		score := suspiciousScore
 		if best.level == LevelHigh {
 			score = highScore
 		}
 		cands = append(cands, TypeScore{ID: best.ID, Name: best.Name, Pattern: true, Score: score, Phrases: phrases})
-		sort.SliceStable(cands, func(i, j int) bool { return cands[i].Score > cands[j].Score })
+		slices.SortStableFunc(cands, byScore)
 		level = max(level, best.level)
 	}
 	edu := s.edu + float64(min(s.neg, maxNegations)) + cues
