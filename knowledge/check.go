@@ -325,7 +325,7 @@ func (ix *Index) Check(text string) Verdict {
 // followed closely enough by its right phrase, once per rule.
 func (ix *Index) scoreNear(s *scratch, touch func(int32)) {
 	s.fired = s.fired[:0]
-	for _, a := range s.nears {
+	for i, a := range s.nears {
 		if a.side != 0 {
 			continue
 		}
@@ -334,7 +334,12 @@ func (ix *Index) scoreNear(s *scratch, touch func(int32)) {
 		if slices.Contains(s.fired, key) {
 			continue
 		}
-		for _, b := range s.nears {
+		// Hits come in order of their end, so the partner is later in the
+		// list and not far: a phrase is at most maxNearPhrase bytes.
+		for _, b := range s.nears[i+1:] {
+			if b.end-a.end > 3*rule.gap+maxNearPhrase {
+				break
+			}
 			// The gap counts characters of the normalised text, which has no
 			// spaces or punctuation: "刷 单" tricks do not stretch it.
 			if b.side == 1 && b.entry == a.entry && b.rule == a.rule && b.start >= a.end &&
@@ -350,6 +355,10 @@ func (ix *Index) scoreNear(s *scratch, touch func(int32)) {
 
 // byScore orders the best match first.
 func byScore(a, b TypeScore) int { return cmp.Compare(b.Score, a.Score) }
+
+// maxNearPhrase bounds the byte length of a near rule's phrase (checked
+// at load), so the search for a pair's right side can stop early.
+const maxNearPhrase = 64
 
 // display is the phrase as written in the knowledge base for entry ei.
 func (ix *Index) display(id, ei int32) string {

@@ -199,6 +199,11 @@ func (e *Entry) validate() error {
 		if err := check(append(append([]string{}, r.left...), r.right...)); err != nil {
 			return err
 		}
+		for _, p := range append(append([]string{}, r.left...), r.right...) {
+			if len(Normalize(nil, p)) > maxNearPhrase {
+				return fmt.Errorf("near %q: phrase %q is longer than %d bytes", n, p, maxNearPhrase)
+			}
+		}
 	}
 	for i, g := range e.Require {
 		if len(g) == 0 {

@@ -24,12 +24,10 @@ func Normalize(dst []byte, s string) []byte {
 // punctuation or spaces were dropped are appended to it: a negation does
 // not reach across them.
 func foldBoth(folded, norm []byte, breaks *[]int32, s string) ([]byte, []byte) {
-	brk := func() {
-		if breaks != nil {
-			if n := int32(len(norm)); len(*breaks) == 0 || (*breaks)[len(*breaks)-1] != n {
-				*breaks = append(*breaks, n)
-			}
-		}
+	var bk []int32
+	if breaks != nil {
+		bk = *breaks
+		defer func() { *breaks = bk }()
 	}
 	// The current run of Chinese numerals: where it starts in both outputs.
 	runF, runN, digits := -1, -1, 0
@@ -80,16 +78,16 @@ func foldBoth(folded, norm []byte, breaks *[]int32, s string) ([]byte, []byte) {
 			}
 			if 'a' <= r && r <= 'z' || '0' <= r && r <= '9' {
 				norm = append(norm, byte(r))
-			} else {
-				brk()
+			} else if breaks != nil && (len(bk) == 0 || bk[len(bk)-1] != int32(len(norm))) {
+				bk = append(bk, int32(len(norm)))
 			}
 			continue
 		}
 		folded = utf8.AppendRune(folded, r)
 		if r >= hanBase && r <= 0x9FFF || unicode.IsLetter(r) || unicode.IsDigit(r) {
 			norm = utf8.AppendRune(norm, r)
-		} else {
-			brk()
+		} else if breaks != nil && (len(bk) == 0 || bk[len(bk)-1] != int32(len(norm))) {
+			bk = append(bk, int32(len(norm)))
 		}
 	}
 	flush()

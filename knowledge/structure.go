@@ -419,21 +419,21 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 		parts |= st.entityParts[ent.Kind]
 		live = live || liveEntity(ent.Kind)
 	}
-	if shown := parts &^ st.roleMask[RoleAddress]; shown != 0 {
+	shown := parts &^ st.roleMask[RoleAddress]
+	if shown != 0 {
 		v.Parts = make([]PartHit, 0, bits.OnesCount64(shown))
 	}
-	for b := 0; b < len(st.partEntry); b++ {
-		if parts&(1<<b) != 0 && parts&st.roleMask[RoleAddress]&(1<<b) == 0 {
-			e := ix.Entries[st.partEntry[b]]
-			phrase := ""
-			if s.parts&(1<<b) != 0 {
-				phrase = s.partPhrase[b]
-			}
-			if phrase == "" {
-				phrase = entityFor(v.Entities, e)
-			}
-			v.Parts = append(v.Parts, PartHit{Role: e.Role, ID: e.ID, Name: e.Name, Phrase: phrase})
+	for ; shown != 0; shown &= shown - 1 {
+		b := bits.TrailingZeros64(shown)
+		e := ix.Entries[st.partEntry[b]]
+		phrase := ""
+		if s.parts&(1<<b) != 0 {
+			phrase = s.partPhrase[b]
 		}
+		if phrase == "" {
+			phrase = entityFor(v.Entities, e)
+		}
+		v.Parts = append(v.Parts, PartHit{Role: e.Role, ID: e.ID, Name: e.Name, Phrase: phrase})
 	}
 	// Scammers copy the furniture of real notices ("回T退订", "如非本人操作");
 	// next to a live channel or a demand for the code or the screen, it
