@@ -72,6 +72,23 @@ var lookalikeWords = []string{"icbc", "ccb", "abchina", "boc", "cmb", "bankcomm"
 	"10010", "189", "unicom", "chinamobile", "telecom", "etc", "12306", "12123", "gov", "tax", "alipay", "taobao", "jd-",
 	"-jd", "bank", "jifen", "-jf", "jf-", "shebao", "yibao", "police", "court", "kefu", "refund", "-pay", "pay-", "verify"}
 
+// OfficialNumbers are the police and government hotlines an anti-fraud
+// message may tell people to call, with what each is.
+var OfficialNumbers = map[string]string{
+	"96110": "全国反诈预警劝阻专线，接到它的来电请一定接听",
+	"110":   "报警电话",
+	"12381": "工信部涉诈预警劝阻短信号码",
+	"12321": "网络不良与垃圾信息举报受理中心",
+	"12345": "政务服务便民热线",
+	"12315": "市场监管投诉举报热线",
+	"12393": "医保服务热线",
+	"12333": "人社服务热线",
+	"12366": "税务服务热线",
+}
+
+// OfficialNumber reports whether n is a police or government hotline.
+func OfficialNumber(n string) bool { _, ok := OfficialNumbers[n]; return ok }
+
 // oddTLDs are top-level domains cheap enough to be thrown away after one
 // campaign; a bank, a court or a courier does not use them.
 var oddTLDs = []string{".top", ".xyz", ".vip", ".icu", ".shop", ".club", ".site", ".online", ".tk", ".ml", ".ga", ".gq", ".cf", ".wang", ".ltd", ".fun", ".live", ".ink", ".work", ".cc"}

@@ -115,6 +115,15 @@ func (v Verdict) educationText() string {
 	if len(live) > 0 {
 		lines = append(lines, "⚠️ 但里面有"+strings.Join(live, "；")+"。正规的反诈宣传不会让你点陌生链接、加陌生账号或转账，请先核实发布者。")
 	}
+	var numbers []string
+	for _, e := range v.Entities {
+		if (e.Kind == EntityPhone || e.Kind == EntityHotline || e.Kind == EntityIntlPhone) && !OfficialNumber(e.Value) && len(numbers) < maxShownEntities {
+			numbers = append(numbers, e.Value)
+		}
+	}
+	if len(numbers) > 0 {
+		lines = append(lines, "里面提到的号码 "+strings.Join(numbers, "、")+" 不是 96110 或 110：打之前先确认是发布者本人或官方的号码。")
+	}
 	if len(v.Types) > 0 && !v.Types[0].Pattern {
 		lines = append(lines, "它讲到的是“"+v.Types[0].Name+"”。")
 	}

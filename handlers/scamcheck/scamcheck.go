@@ -47,17 +47,6 @@ const minCheckRunes = 4
 // to check the rest of it, e.g. a forwarded text followed by "这是诈骗吗？".
 var questions = []string{"这是诈骗吗", "这是不是诈骗", "是诈骗吗", "是不是诈骗", "是骗子吗", "是不是骗子", "是骗局吗", "是不是骗局", "靠谱吗", "可信吗", "能信吗", "是真的吗"}
 
-// officialNumbers are numbers people may want to check that are real.
-var officialNumbers = map[string]string{
-	"96110": "全国反诈预警劝阻专线，接到它的来电请一定接听",
-	"110":   "报警电话",
-	"12381": "工信部涉诈预警劝阻短信号码",
-	"12321": "网络不良与垃圾信息举报受理中心",
-	"12393": "医保服务热线",
-	"12333": "人社服务热线",
-	"12366": "税务服务热线",
-}
-
 // Register adds the scam check: the commands, the question matcher, "@bot
 // + text", and the unrequested warning in groups that want it.
 func Register(r *bot.Router, d Deps) {
@@ -146,7 +135,7 @@ func (h *handler) lookup(c *bot.Context) error {
 	if arg == "" {
 		return bot.Errorf(bot.EINVALID, "请在“查询”后面写上网址或电话号码，例如：查询 https://t.cn/xxxx")
 	}
-	if what, ok := officialNumbers[strings.NewReplacer(" ", "", "-", "").Replace(arg)]; ok {
+	if what, ok := knowledge.OfficialNumbers[strings.NewReplacer(" ", "", "-", "").Replace(arg)]; ok {
 		c.Tally("scam_check", "none:official")
 		return c.Reply(arg + " 是" + what + "。\n" + knowledge.Hotline)
 	}
