@@ -2,7 +2,9 @@
 // github.com/silenceper/wechat/v2:
 //
 //   - group messages that @-mention a WeCom 智能机器人 arrive as encrypted
-//     JSON callbacks, answered once through their response_url;
+//     JSON callbacks, answered once through their response_url as markdown
+//     (the documented types there are markdown and template_card, not
+//     text);
 //   - posts go to a group through its group robot webhook (a key the
 //     counsellor registers with 绑定机器人), or through work/appchat for
 //     groups the app created;
@@ -46,6 +48,7 @@ const Name = "wechat"
 const (
 	maxCallbackBody = 1 << 20
 	maxTextBytes    = 2000 // webhook and appchat text limit is 2048 bytes
+	maxMarkdown     = 4000 // markdown limit is 4096 bytes
 	freshness       = 5 * time.Minute
 	responseURLTTL  = time.Hour
 )
@@ -309,7 +312,7 @@ func (c *Channel) Reply(ctx context.Context, msg *bot.Message, r bot.Reply) erro
 	}
 	c.mu.Unlock()
 	if fresh {
-		body := map[string]any{"msgtype": "text", "text": map[string]string{"content": bot.Truncate(r.Text, maxTextBytes)}}
+		body := map[string]any{"msgtype": "markdown", "markdown": map[string]string{"content": Markdown(r.Text)}}
 		raw, err := util.PostJSONContext(ctx, msg.ReplyHandle, body)
 		if err == nil {
 			var res util.CommonError
@@ -324,6 +327,26 @@ func (c *Channel) Reply(ctx context.Context, msg *bot.Message, r bot.Reply) erro
 		return fmt.Errorf("wechat: cannot answer 1:1 message %s again", msg.PlatformMsgID)
 	}
 	return c.Post(ctx, msg.GroupID, bot.Post{Kind: "reply", Text: r.Text})
+}
+
+// markdownEscapes replace the characters WeCom's markdown would read as
+// emphasis, code or links with their full-width forms, which look the same
+// in Chinese text.
+var markdownEscapes = strings.NewReplacer("*", "＊", "_", "＿", "`", "｀", "[", "［", "]", "］", "<", "＜", ">", "＞")
+
+// Markdown renders a plain reply in WeCom's markdown subset: the text as
+// written, line by line, with nothing in it read as markup, within the
+// 4,096-byte limit.
+func Markdown(text string) string {
+	lines := strings.Split(bot.Truncate(text, maxMarkdown), "\n")
+	for i, l := range lines {
+		l = markdownEscapes.Replace(l)
+		if strings.HasPrefix(l, "#") || strings.HasPrefix(l, "-") || strings.HasPrefix(l, "+") {
+			l = "\u200b" + l // not a heading or a list item
+		}
+		lines[i] = l
+	}
+	return bot.Truncate(strings.Join(lines, "\n"), maxMarkdown)
 }
 
 // postError is a refusal from WeCom, retryable or not.

@@ -89,11 +89,20 @@ func newFakeWeCom(t *testing.T) *fakeWeCom {
 		f.mu.Unlock()
 		fmt.Fprint(w, `{"errcode":0,"errmsg":"ok"}`)
 	})
+	// response_url takes the documented types only, markdown and
+	// template_card; a text reply is refused as the real server refuses it.
 	mux.HandleFunc("POST /respond/{id}", func(w http.ResponseWriter, r *http.Request) {
-		var body struct{ Text struct{ Content string } }
+		var body struct {
+			MsgType  string
+			Markdown struct{ Content string }
+		}
 		json.NewDecoder(r.Body).Decode(&body)
+		if body.MsgType != "markdown" && body.MsgType != "template_card" {
+			fmt.Fprintf(w, `{"errcode":40008,"errmsg":"invalid message type %s"}`, body.MsgType)
+			return
+		}
 		f.mu.Lock()
-		f.responses = append(f.responses, body.Text.Content)
+		f.responses = append(f.responses, body.Markdown.Content)
 		f.mu.Unlock()
 		fmt.Fprint(w, `{"errcode":0,"errmsg":"ok"}`)
 	})
@@ -246,6 +255,11 @@ func TestGroupMessageRepliedOnceThroughResponseURL(t *testing.T) {
 	if _, _, r := h.f.snapshot(); r[0] != "收到：这是诈骗吗 刷单返利" {
 		t.Fatalf("reply %q: the @-mention must be stripped", r[0])
 	}
+	// Answered through response_url in a type WeCom accepts there, not
+	// posted to the group as a fallback.
+	if webhook, appchat, _ := h.f.snapshot(); len(webhook)+len(appchat) != 0 {
+		t.Fatalf("reply fell back to a group post: %q %q", webhook, appchat)
+	}
 	gs, _ := h.db.Groups().FindGroups(context.Background(), bot.GroupFilter{Channel: Name, PlatformID: "wrkGroup1"})
 	if len(gs) != 1 {
 		t.Fatal("group not learned from its first message")
@@ -381,5 +395,21 @@ func TestOfficialAccountAnswersPrivately(t *testing.T) {
 	q.Set("signature", strings.Repeat("0", 40))
 	if status, _ := h.post(t, "/wechat/oa", q, []byte(xml)); status != http.StatusForbidden {
 		t.Fatalf("forged official account request: %d", status)
+	}
+}
+
+func TestMarkdownKeepsTextAsWritten(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"⚠️ 高风险：很像“刷单返利”。\n✅ 报警", "⚠️ 高风险：很像“刷单返利”。\n✅ 报警"},
+		{"#1 名 *张三* [链接](x) a_b `c`", "\u200b#1 名 ＊张三＊ ［链接］(x) a＿b ｀c｀"},
+		{"- 不是列表\n> 不是引用", "\u200b- 不是列表\n＞ 不是引用"},
+	}
+	for _, tt := range tests {
+		if got := Markdown(tt.in); got != tt.want {
+			t.Errorf("Markdown(%q) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := Markdown(strings.Repeat("骗", 3000)); len(got) > 4096 {
+		t.Errorf("markdown of %d bytes; WeCom takes 4,096", len(got))
 	}
 }
