@@ -157,6 +157,11 @@ func TestTourEducationSilentPhishingWarned(t *testing.T) {
 	createGroup(t, base, "c1", "幸福社区居民群")
 	say(t, base, "c1", "wang", "b1", "绑定 幸福社区")
 
+	// The group's own grid worker forwarding a scam as an example is not
+	// warned about, and does not spend the group's warning.
+	if _, replies, _ := say(t, base, "c1", "wang", "w1", "大家看看这条，千万别信：您的话费积分将于今日清零，请登录 http://10086-jf.top/dh 立即领取现金红包"); len(replies) != 0 {
+		t.Fatalf("the counsellor's own post was warned about: %q", replies)
+	}
 	reminder := "【反诈提醒】各位家长请注意：最近有人冒充班主任在群里发“请家长今天扫码缴纳资料费180元”，这是诈骗！学校收费只走智慧校园平台，有疑问请拨打96110。"
 	if _, replies, _ := say(t, base, "c1", "teacher", "e1", reminder); len(replies) != 0 {
 		t.Fatalf("a teacher's reminder was warned about: %q", replies)

@@ -178,6 +178,9 @@ func entityAdvice(kind string) string {
 // Education (a police notice, a teacher's reminder, our own tips) never
 // warns: the check decides the frame before the score counts.
 func (h *handler) warn(c *bot.Context) error {
+	if c.IsCounsellor() {
+		return nil // the group's own teacher or grid worker forwards scams as examples
+	}
 	v := h.KB.Check(c.Args())
 	if !v.Warn {
 		return nil
@@ -197,14 +200,13 @@ func (h *handler) warn(c *bot.Context) error {
 		}
 	}
 	c.Tally("warning", top.ID)
-	msg := "⚠️ 温馨提醒：刚才这条消息很像“" + top.Name + "”"
+	msg := "⚠️ 温馨提醒：刚才这条消息很像“" + top.Name + "”。"
 	if v.Pattern != nil {
-		msg += "（" + v.Pattern.Because + "）"
+		msg += "\n判断依据：" + v.Pattern.Because + " → " + v.Pattern.Name
 	}
 	if len(top.Phrases) > 0 {
-		msg += "，出现了“" + strings.Join(first(top.Phrases, 3), "”“") + "”"
+		msg += "\n可疑之处：“" + strings.Join(first(top.Phrases, 3), "”“") + "”"
 	}
-	msg += "。"
 	if len(v.Dont) > 0 {
 		msg += "\n❌ " + v.Dont[0]
 	}
