@@ -176,27 +176,39 @@ func TestOwnContentNeverWarns(t *testing.T) {
 	t.Logf("%d tips, questions and explanations: %d warned, %d flagged", len(texts), warned, flagged)
 }
 
-// TestFinalHoldout measures holdout 5: written by a helper who never saw
-// the knowledge base, after the last change to the matcher, and run once.
-// Its first-run figures are in the README; the floors sit just under them
-// and the set is never tuned on.
-func TestFinalHoldout(t *testing.T) {
+// TestBlindHoldouts measures the holdouts written by helpers who never saw
+// the knowledge base, each after a change to the matcher, and run once
+// when written. Holdout 6 is the final one: written after the last change.
+// Floors sit just under the figures measured then; neither set is ever
+// tuned on, and their texts are not read.
+func TestBlindHoldouts(t *testing.T) {
 	ix := embeddedIndex(t)
-	scams := readTSV(t, "testdata/holdout5_scam.tsv")
-	ordinary := readTSV(t, "testdata/holdout5_ordinary.tsv")
-	education := readTSV(t, "testdata/holdout5_education.tsv")
-	all := evaluate(t, ix, scams, append(append([]labelled{}, ordinary...), education...))
-	edu := evaluate(t, ix, nil, education)
-	t.Logf("holdout 5: %d scams: flagged recall %.3f, warning recall %.3f, precision %.3f; by family: %s",
-		all.scams, all.recall(), all.warnRecall(), all.precision(), all.families())
-	t.Logf("ordinary %d + education %d: %d flagged, %d warned; education alone: %d flagged (%.1f%%), %d warned (%.1f%%)",
-		len(ordinary), len(education), all.fp, all.fw, edu.fp, 100*ratio(edu.fp, edu.benign), edu.fw, 100*ratio(edu.fw, edu.benign))
-	if all.recall() < holdout5Floor.recall || all.precision() < holdout5Floor.precision || ratio(edu.fw, edu.benign) > holdout5Floor.eduWarned {
-		t.Errorf("holdout 5: recall %.3f (floor %.3f), precision %.3f (floor %.3f), education warned %.3f (ceiling %.3f)",
-			all.recall(), holdout5Floor.recall, all.precision(), holdout5Floor.precision, ratio(edu.fw, edu.benign), holdout5Floor.eduWarned)
+	for _, h := range []struct {
+		set                          string
+		recall, precision, eduWarned float64 // floors, and the ceiling of education warned
+	}{
+		// Written after the first structure layer; first run 0.821 / 0.873,
+		// education 3.2 % warned. After round 2 (run once): 0.838 / 0.883,
+		// 1.6 % warned.
+		{"holdout5", 0.82, 0.86, 0.02},
+		// Written after round 2; first run 0.853 / 0.867, education 11.8 %
+		// flagged and 2.0 % warned.
+		{"holdout6", 0.83, 0.85, 0.025},
+	} {
+		t.Run(h.set, func(t *testing.T) {
+			scams := readTSV(t, "testdata/"+h.set+"_scam.tsv")
+			ordinary := readTSV(t, "testdata/"+h.set+"_ordinary.tsv")
+			education := readTSV(t, "testdata/"+h.set+"_education.tsv")
+			all := evaluate(t, ix, scams, append(append([]labelled{}, ordinary...), education...))
+			edu := evaluate(t, ix, nil, education)
+			t.Logf("%s: %d scams: flagged recall %.3f, warning recall %.3f, precision %.3f; by family: %s",
+				h.set, all.scams, all.recall(), all.warnRecall(), all.precision(), all.families())
+			t.Logf("ordinary %d + education %d: %d flagged, %d warned; education alone: %d flagged (%.1f%%), %d warned (%.1f%%)",
+				len(ordinary), len(education), all.fp, all.fw, edu.fp, 100*ratio(edu.fp, edu.benign), edu.fw, 100*ratio(edu.fw, edu.benign))
+			if all.recall() < h.recall || all.precision() < h.precision || ratio(edu.fw, edu.benign) > h.eduWarned {
+				t.Errorf("%s: recall %.3f (floor %.3f), precision %.3f (floor %.3f), education warned %.3f (ceiling %.3f)",
+					h.set, all.recall(), h.recall, all.precision(), h.precision, ratio(edu.fw, edu.benign), h.eduWarned)
+			}
+		})
 	}
 }
-
-// holdout5Floor: just under the first run (recall 0.821, precision 0.873,
-// education 3.2 % warned), never tuned on.
-var holdout5Floor = struct{ recall, precision, eduWarned float64 }{0.80, 0.85, 0.04}
