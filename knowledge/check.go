@@ -124,12 +124,13 @@ type scratch struct {
 	stamp  uint32
 	order  []int32 // entries touched
 	nears  []nearHit
-	fired  []int32  // near rules that fired in this message: entry<<8 | rule
-	breaks []int32  // offsets in norm where punctuation was dropped
-	negs   []negHit // negators found so far, in order of their end
-	parts  uint64   // parts present, by bit
-	edu    float64  // frame weight: how much the message reads as education
-	neg    int      // negated demands and lures ("不要转账")
+	fired  []int32   // near rules that fired in this message: entry<<8 | rule
+	marks            // breaks and quoted spans in norm
+	negs   []negHit  // negators found so far, in order of their end
+	held   []heldHit // phrases inside quotation marks, held back
+	parts  uint64    // parts present, by bit
+	edu    float64   // frame weight: how much the message reads as education
+	neg    int       // negated demands and lures ("不要转账")
 	// partPhrase is the first phrase found of each part, by bit.
 	partPhrase [maxParts]string
 }
@@ -221,8 +222,8 @@ func (ix *Index) Check(text string) Verdict {
 		clear(s.seen)
 		s.stamp = 1
 	}
-	s.breaks = s.breaks[:0]
-	s.folded, s.norm = foldBoth(s.folded[:0], s.norm[:0], &s.breaks, text)
+	s.marks.breaks, s.marks.quotes = s.marks.breaks[:0], s.marks.quotes[:0]
+	s.folded, s.norm = foldBoth(s.folded[:0], s.norm[:0], &s.marks, text)
 	s.order = s.order[:0]
 	var triggers trigger
 	touch := func(e int32) {
@@ -232,19 +233,25 @@ func (ix *Index) Check(text string) Verdict {
 	}
 	s.nears = s.nears[:0]
 	s.parts, s.edu, s.neg, s.negs = 0, 0, 0, s.negs[:0]
-	ix.ac.find(s.norm, func(id int32, end int) {
-		if ix.negatable[id] && s.negated(end-ix.plen[id], end, ix.doneable[id]) {
-			s.neg++ // "不要转账" is advice, not a demand
-			return
-		}
+	// hit counts one occurrence of phrase id. Someone's words in quotation
+	// marks are held back (holdQuoted), except frame and safe words: a
+	// retold scam is not a demand on the reader. They count after all
+	// (replayQuoted) if nobody narrates around them, as when a resident
+	// types out a call word for word.
+	hit := func(id int32, end int, mode int8) {
 		first := s.seen[id] != s.stamp // a phrase counts once however often it appears
-		s.seen[id] = s.stamp
+		if mode != holdQuoted {
+			s.seen[id] = s.stamp
+		}
 		for _, r := range ix.refs[id] {
 			switch {
 			case r.entry == entryNegator:
-				s.negs = append(s.negs, negHit{start: int32(end - ix.plen[id]), end: int32(end), kind: r.side})
+				if mode != replayQuoted {
+					s.negs = append(s.negs, negHit{start: int32(end - ix.plen[id]), end: int32(end), kind: r.side})
+				}
 			case r.entry < 0:
 				triggers |= r.trigger
+			case mode == holdQuoted && !ix.keepQuoted[r.entry], mode == replayQuoted && ix.keepQuoted[r.entry]:
 			case r.near >= 0: // every occurrence: the pair may be a later one
 				s.nears = append(s.nears, nearHit{entry: r.entry, rule: r.near, side: r.side, start: end - ix.plen[id], end: end})
 			case !first:
@@ -260,7 +267,26 @@ func (ix *Index) Check(text string) Verdict {
 				s.hits[r.entry] = append(s.hits[r.entry], id)
 			}
 		}
+	}
+	s.held = s.held[:0]
+	ix.ac.find(s.norm, func(id int32, end int) {
+		if ix.negatable[id] && s.negated(end-ix.plen[id], end, ix.doneable[id]) {
+			s.neg++ // "不要转账" is advice, not a demand
+			return
+		}
+		if len(s.quotes) > 0 && s.quotedAt(end-ix.plen[id], end) {
+			s.held = append(s.held, heldHit{id: id, end: end})
+			hit(id, end, holdQuoted)
+			return
+		}
+		hit(id, end, countNow)
 	})
+	if len(s.held) > 0 && !ix.narrated(s) {
+		for _, h := range s.held {
+			hit(h.id, h.end, replayQuoted)
+		}
+		slices.SortStableFunc(s.nears, func(a, b nearHit) int { return a.end - b.end })
+	}
 	ix.scoreNear(s, touch)
 
 	v := Verdict{Entities: extractEntities(s.folded, triggers)}
@@ -421,7 +447,7 @@ func (ix *Index) notePart(s *scratch, ei int32, score float64) {
 		return
 	}
 	b := ix.partBit[ei]
-	if b < 0 { // a frame part
+	if b == frameBit {
 		s.edu += score
 		return
 	}

@@ -20,14 +20,14 @@ func Normalize(dst []byte, s string) []byte {
 // Chinese numerals (a phone or QQ number spelled out to dodge filters:
 // "幺三八…") become digits in both forms; shorter runs are words ("一起",
 // "三年级") and stay. The second form is Normalize's. One pass, appending to
-// folded and norm. If breaks is not nil, the offsets in norm where
-// punctuation or spaces were dropped are appended to it: a negation does
-// not reach across them.
-func foldBoth(folded, norm []byte, breaks *[]int32, s string) ([]byte, []byte) {
+// folded and norm. If m is not nil, it records where in norm punctuation
+// was dropped and which spans were in quotation marks.
+func foldBoth(folded, norm []byte, m *marks, s string) ([]byte, []byte) {
 	var bk []int32
-	if breaks != nil {
-		bk = *breaks
-		defer func() { *breaks = bk }()
+	if m != nil {
+		bk = m.breaks
+		m.open = -1
+		defer func() { m.breaks = bk }()
 	}
 	// The current run of Chinese numerals: where it starts in both outputs.
 	runF, runN, digits := -1, -1, 0
@@ -78,20 +78,54 @@ func foldBoth(folded, norm []byte, breaks *[]int32, s string) ([]byte, []byte) {
 			}
 			if 'a' <= r && r <= 'z' || '0' <= r && r <= '9' {
 				norm = append(norm, byte(r))
-			} else if breaks != nil && (len(bk) == 0 || bk[len(bk)-1] != int32(len(norm))) {
-				bk = append(bk, int32(len(norm)))
+				continue
+			}
+			if m != nil {
+				if len(bk) == 0 || bk[len(bk)-1] != int32(len(norm)) {
+					bk = append(bk, int32(len(norm)))
+				}
+				if r == '"' {
+					m.quote(len(norm), m.open < 0)
+				}
 			}
 			continue
 		}
 		folded = utf8.AppendRune(folded, r)
 		if r >= hanBase && r <= 0x9FFF || unicode.IsLetter(r) || unicode.IsDigit(r) {
 			norm = utf8.AppendRune(norm, r)
-		} else if breaks != nil && (len(bk) == 0 || bk[len(bk)-1] != int32(len(norm))) {
-			bk = append(bk, int32(len(norm)))
+		} else if m != nil {
+			if len(bk) == 0 || bk[len(bk)-1] != int32(len(norm)) {
+				bk = append(bk, int32(len(norm)))
+			}
+			switch r {
+			case '“', '「', '『':
+				m.quote(len(norm), true)
+			case '”', '」', '』':
+				m.quote(len(norm), false)
+			}
 		}
 	}
 	flush()
 	return folded, norm
+}
+
+// marks are what normalising removes but the matcher still needs, as
+// offsets in the normalised text.
+type marks struct {
+	breaks []int32 // where punctuation or spaces were dropped
+	quotes []int32 // start, end of each quoted span
+	open   int32   // start of the quote now open, or -1
+}
+
+// quote opens or closes a quoted span at offset at.
+func (m *marks) quote(at int, open bool) {
+	switch {
+	case open:
+		m.open = int32(at)
+	case m.open >= 0:
+		m.quotes = append(m.quotes, m.open, int32(at))
+		m.open = -1
+	}
 }
 
 // digitsInPlace rewrites the Chinese numerals in b[from:] as ASCII digits.

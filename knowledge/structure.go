@@ -188,17 +188,26 @@ type structure struct {
 	negatable   []bool            // by pattern ID: a demand, lure or channel phrase
 	doneable    []bool            // by pattern ID: a demand phrase, which "已" reports as done
 	patterns    []compiledPattern
-	live        uint64 // parts that make a message's demand live: links, accounts, numbers, code, screen
+	live        uint64  // parts that make a message's demand live: links, accounts, numbers, code, screen
+	official    uint64  // the part that points to an official channel
+	keepQuoted  []bool  // by entry: counts inside quotation marks too (frame and safe parts)
+	frames      []int32 // frame parts
 }
 
 func (ix *Index) buildStructure(patterns []*Pattern) error {
 	st := &ix.structure
 	st.partBit = make([]int8, len(ix.Entries))
+	st.keepQuoted = make([]bool, len(ix.Entries))
 	st.roleMask = map[string]uint64{}
 	st.entityParts = map[string]uint64{}
 	byID := map[string]uint64{}
 	for i, e := range ix.Entries {
 		st.partBit[i] = -1
+		st.keepQuoted[i] = e.Role == RoleFrame || e.Role == RoleSafe
+		if e.Role == RoleFrame {
+			st.partBit[i] = frameBit
+			st.frames = append(st.frames, int32(i))
+		}
 		if e.Kind != "part" || e.Role == RoleFrame {
 			continue
 		}
@@ -241,7 +250,8 @@ func (ix *Index) buildStructure(patterns []*Pattern) error {
 		}
 		return m, nil
 	}
-	st.live = st.roleMask[RoleChannel] | byID["d_code"] | byID["d_screen"]
+	st.live = byID["d_code"] | byID["d_screen"] | byID["p_shame"] | byID["lure_cure"] | byID["lure_task"]
+	st.official = byID["safe_official"]
 	for _, p := range patterns {
 		cp := compiledPattern{Pattern: p, level: LevelSuspicious}
 		if p.Level == "high" {
@@ -326,12 +336,59 @@ var done = [][]byte{[]byte("已"), []byte("已经"), []byte("于"), []byte("日"
 
 // doneAfter: a demand followed by 了 or 过 is a report ("交了话费",
 // "已经申请退货退款了" reads "申请…退款了"), not a request.
-var doneAfter = [][]byte{[]byte("了"), []byte("过")}
+var doneAfter = [][]byte{[]byte("了"), []byte("过"), []byte("完"), []byte("成功")}
 
 // secrecy follows a negator that asks for silence rather than advises.
 var secrecy = [][]byte{[]byte("告诉"), []byte("声张"), []byte("挂"), []byte("跟别人"), []byte("外传"), []byte("让家人"), []byte("和家人"), []byte("跟家人"), []byte("惊动")}
 
 const negationScope = 8
+
+// frameBit marks a frame part in structure.partBit; other entries that are
+// not parts have -1.
+const frameBit = -2
+
+// minQuotedPartRunes: parts inside a quoted span at least this long are
+// someone's words retold, not a demand on the reader; a shorter span is a
+// name ("易玩"平台).
+const minQuotedPartRunes = 4
+
+// Modes of counting a phrase occurrence (see Index.Check).
+const (
+	countNow int8 = iota
+	holdQuoted
+	replayQuoted
+)
+
+// heldHit is a phrase occurrence inside quotation marks.
+type heldHit struct {
+	id  int32
+	end int
+}
+
+// narrated reports whether a message has a narrator: frame words, or
+// advice, outside what it quotes.
+func (ix *Index) narrated(s *scratch) bool {
+	if s.neg > 0 {
+		return true
+	}
+	for _, e := range ix.frames {
+		if s.score[e]-s.benign[e] > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// quotedAt reports whether norm[start:end] lies inside a quoted span.
+func (s *scratch) quotedAt(start, end int) bool {
+	for i := 0; i+1 < len(s.quotes); i += 2 {
+		qs, qe := int(s.quotes[i]), int(s.quotes[i+1])
+		if qs <= start && end <= qe && utf8.RuneCount(s.norm[qs:qe]) >= minQuotedPartRunes {
+			return true
+		}
+	}
+	return false
+}
 
 // entryNegator marks a ref that is a negator, not a phrase of an entry.
 const entryNegator = -2
@@ -438,13 +495,14 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 	// Scammers copy the furniture of real notices ("回T退订", "如非本人操作");
 	// next to a live channel or a demand for the code or the screen, it
 	// proves nothing.
-	if parts&st.live != 0 {
+	if live || parts&st.live != 0 {
 		parts &^= st.roleMask[RoleSafe]
 	}
 	// Phrase types on a message with the furniture of a real notice (尾号,
-	// 详询, 登录…App) count one level lower, and nothing with two of them.
+	// 详询, 登录…App) count one level lower, and nothing with two of them or
+	// with a pointer to an official channel.
 	switch safe := bits.OnesCount64(parts & st.roleMask[RoleSafe]); {
-	case safe >= 2:
+	case safe >= 2, parts&st.official != 0:
 		typeLevel = LevelNone
 	case safe == 1 && typeLevel > LevelNone:
 		typeLevel--
