@@ -63,7 +63,7 @@ func TestCheckJSONBatch(t *testing.T) {
 	if got[1].Warn || got[1].Frame != "ordinary" || got[1].Parts == nil {
 		t.Errorf("ordinary: %+v (parts must be [], not null)", got[1])
 	}
-	if got[3].Warn || got[3].Frame != "education" || got[3].Level != "none" {
+	if got[3].Warn || got[3].Frame != "education" || got[3].Level != "none" || got[3].FrameScore < 4 {
 		t.Errorf("an anti-fraud reminder is education, never warned: %+v", got[3])
 	}
 	// A line too long for the scanner is an error naming the limit, not a silent cut.
