@@ -380,3 +380,65 @@ func TestNearPairs(t *testing.T) {
 		}
 	}
 }
+
+// TestBrokenPatternsNameFileAndLine: a pattern that names a part or role
+// nobody defined, or is malformed, is refused with its file and line, like
+// any other knowledge file.
+func TestBrokenPatternsNameFileAndLine(t *testing.T) {
+	part := "- {id: p_one, name: 一, kind: part, role: demand, phrases: [转账]}\n- {id: p_two, name: 二, kind: part, role: lure, phrases: [返利]}\n"
+	good := "- {id: combo, name: 组合, level: high, parts: [p_one, lure], type: test_scam}\n"
+	tests := []struct{ name, file, want string }{
+		{"unknown part", good + "- {id: combo2, name: 组合, level: high, parts: [p_one, nothing], type: test_scam}\n", "a.yaml:2"},
+		{"bad level", "- {id: combo, name: 组合, level: maybe, parts: [p_one, lure], type: test_scam}\n", "a.yaml:1"},
+		{"one part", "- {id: combo, name: 组合, level: high, parts: [p_one], type: test_scam}\n", "a.yaml:1"},
+		{"unknown type", "- {id: combo, name: 组合, level: high, parts: [p_one, lure], type: nope}\n", "a.yaml:1"},
+		{"unknown field", "- {id: combo, name: 组合, level: high, parts: [p_one, lure], type: test_scam, typo: 1}\n", "a.yaml:1"},
+	}
+	for _, tt := range tests {
+		_, err := Load(fstest.MapFS{
+			"k.yaml":          {Data: []byte(goodEntry + part)},
+			"patterns/a.yaml": {Data: []byte(tt.file)},
+		})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v; want it to name %s", tt.name, err, tt.want)
+		}
+	}
+	ix, err := Load(fstest.MapFS{"k.yaml": {Data: []byte(goodEntry + part)}, "patterns/a.yaml": {Data: []byte(good)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := ix.Check("你好，先转账，马上有返利"); v.Pattern == nil || v.Pattern.ID != "combo" || v.Pattern.Because != "一 + 二" {
+		t.Errorf("the pattern does not explain the verdict: %+v", v.Pattern)
+	}
+}
+
+// TestFrameAndStructure: the verdicts a resident and a counsellor notice
+// first — scams warned with their parts, education and notices left alone.
+func TestFrameAndStructure(t *testing.T) {
+	ix := embeddedIndex(t)
+	tests := []struct {
+		name, text string
+		level      Level
+		frame      string
+		warn       bool
+	}{
+		{"phishing SMS", "【中国移动】您的积分将于今日清零，请登录 http://10086-jf.top 兑换现金", LevelHigh, FrameScam, true},
+		{"fake police", "您好，我是市公安局的民警，您的身份证涉嫌洗钱，请把钱转到安全账户配合调查，不要告诉家人", LevelHigh, FrameScam, true},
+		{"police quoting the scam", "民警提醒：骗子会说“您涉嫌洗钱，请把钱转到安全账户”，这是诈骗！如有疑问请拨打96110", LevelNone, FrameEducation, false},
+		{"negated demand", "学校不会让家长把钱转到个人账户，收费一律通过智慧校园缴费平台。", LevelNone, FrameEducation, false},
+		{"money in, not a demand", "【工商银行】您尾号1234账户11月25日转入工资6,720.00元，余额9,005.36元。", LevelNone, FrameOrdinary, false},
+		{"a report, not a demand", "刚刚在营业厅交了话费，顺便换了个套餐", LevelNone, FrameOrdinary, false},
+		{"transcript typed out", "“喂，我是京东客服，您买的商品有质量问题，给您三倍赔偿，请下载会议软件开启屏幕共享”", LevelHigh, FrameScam, true},
+		{"quiz question", "接到自称客服的电话说要退款，让你开启屏幕共享，应该？\nA. 照做\nB. 挂断并核实\nC. 先共享一会儿", LevelNone, FrameEducation, false},
+	}
+	for _, tt := range tests {
+		v := ix.Check(tt.text)
+		if v.Level != tt.level || v.Frame != tt.frame || v.Warn != tt.warn {
+			t.Errorf("%s: level %s, frame %s, warn %v (frame score %.1f, parts %v); want %s, %s, %v",
+				tt.name, v.Level, v.Frame, v.Warn, v.FrameScore, v.Parts, tt.level, tt.frame, tt.warn)
+		}
+		if tt.warn && (v.Pattern == nil || v.Pattern.Because == "") {
+			t.Errorf("%s: a warning must say why: %+v", tt.name, v.Pattern)
+		}
+	}
+}
