@@ -127,7 +127,7 @@ func TestDevelopmentSets(t *testing.T) {
 	}
 	// Issue 11's bar: flagged recall 0.90 at precision 0.97, warning
 	// recall 0.60; education at most 1 % warned and 5 % flagged. Measured
-	// 0.907 / 0.988 / 0.640, education 1.4 % flagged and none warned.
+	// 0.900 / 0.989 / 0.630, education 1.1 % flagged and none warned.
 	if all.recall() < 0.90 || all.precision() < 0.98 || all.warnRecall() < 0.62 {
 		t.Errorf("flagged recall %.3f (floor 0.90), precision %.3f (floor 0.98), warning recall %.3f (floor 0.62)",
 			all.recall(), all.precision(), all.warnRecall())
@@ -137,25 +137,40 @@ func TestDevelopmentSets(t *testing.T) {
 	}
 }
 
-// TestDevelopmentSet2 measures the second development set (testdata/dev2),
-// written blind after round 2 to find what round 2 got wrong: ordinary
-// messages that use scam words honestly, education that quotes the
-// scammer, and 10 scams a family. First run: flagged recall 0.844,
-// warning recall 0.533, precision 0.727; education 11.0 % flagged, 3.8 %
-// warned. Round 3 was tuned on it.
-func TestDevelopmentSet2(t *testing.T) {
+// TestLaterDevelopmentSets measures the development sets written blind
+// after round 2 (dev2: scam words used honestly, education quoting the
+// scammer) and after round 3 (dev3: education in many voices, retold in
+// plain words). Each was tuned on in the round after it was written; its
+// first-run figures are in the comments, the floors sit just under the
+// figures measured now.
+func TestLaterDevelopmentSets(t *testing.T) {
 	ix := embeddedIndex(t)
-	scams := readTSV(t, "testdata/dev2/scam.tsv")
-	ordinary := readTSV(t, "testdata/dev2/ordinary.tsv")
-	education := readTSV(t, "testdata/dev2/education.tsv")
-	all := evaluate(t, ix, scams, append(append([]labelled{}, ordinary...), education...))
-	edu := evaluate(t, ix, nil, education)
-	t.Logf("scams %d: flagged recall %.3f, warning recall %.3f, precision %.3f; education %d: %.1f%% flagged, %.1f%% warned",
-		all.scams, all.recall(), all.warnRecall(), all.precision(), edu.benign, 100*ratio(edu.fp, edu.benign), 100*ratio(edu.fw, edu.benign))
-	// Measured 0.950 / 0.644 / 0.895; education 5.3 % flagged, 1.9 % warned.
-	if all.recall() < 0.94 || all.precision() < 0.88 || all.warnRecall() < 0.62 || ratio(edu.fw, edu.benign) > 0.02 || ratio(edu.fp, edu.benign) > 0.06 {
-		t.Errorf("recall %.3f (floor 0.94), precision %.3f (floor 0.88), warning recall %.3f (floor 0.62), education %d flagged, %d warned of %d",
-			all.recall(), all.precision(), all.warnRecall(), edu.fp, edu.fw, edu.benign)
+	for _, d := range []struct {
+		set                     string
+		recall, precision, warn float64 // floors
+		eduFlagged, eduWarned   float64 // ceilings
+	}{
+		// First run (round 2): 0.844 / 0.727, warning 0.533; education 11.0 %
+		// flagged, 3.8 % warned. Now 0.950 / 0.914, 0.644; 3.3 %, 1.4 %.
+		{"dev2", 0.94, 0.90, 0.63, 0.04, 0.02},
+		// First run (round 3): 0.958 / 0.517, warning 0.729; education 20.2 %
+		// flagged, 8.3 % warned. Now 0.958 / 0.681, 0.729; 9.5 %, 4.9 %.
+		{"dev3", 0.94, 0.67, 0.71, 0.10, 0.05},
+	} {
+		t.Run(d.set, func(t *testing.T) {
+			scams := readTSV(t, "testdata/"+d.set+"/scam.tsv")
+			ordinary := readTSV(t, "testdata/"+d.set+"/ordinary.tsv")
+			education := readTSV(t, "testdata/"+d.set+"/education.tsv")
+			all := evaluate(t, ix, scams, append(append([]labelled{}, ordinary...), education...))
+			edu := evaluate(t, ix, nil, education)
+			t.Logf("%s: scams %d: flagged recall %.3f, warning recall %.3f, precision %.3f; education %d: %.1f%% flagged, %.1f%% warned",
+				d.set, all.scams, all.recall(), all.warnRecall(), all.precision(), edu.benign, 100*ratio(edu.fp, edu.benign), 100*ratio(edu.fw, edu.benign))
+			if all.recall() < d.recall || all.precision() < d.precision || all.warnRecall() < d.warn ||
+				ratio(edu.fp, edu.benign) > d.eduFlagged || ratio(edu.fw, edu.benign) > d.eduWarned {
+				t.Errorf("%s: recall %.3f (floor %.2f), precision %.3f (floor %.2f), warning recall %.3f (floor %.2f), education %.3f flagged (ceiling %.2f), %.3f warned (ceiling %.2f)",
+					d.set, all.recall(), d.recall, all.precision(), d.precision, all.warnRecall(), d.warn, ratio(edu.fp, edu.benign), d.eduFlagged, ratio(edu.fw, edu.benign), d.eduWarned)
+			}
+		})
 	}
 }
 

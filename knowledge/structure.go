@@ -228,7 +228,7 @@ func (ix *Index) buildStructure(patterns []*Pattern) error {
 	for id, refs := range ix.refs {
 		for _, r := range refs {
 			if r.entry >= 0 && !r.benign {
-				if e := ix.Entries[r.entry]; e.Kind == "part" && (e.Role == RoleDemand || e.Role == RoleLure || e.Role == RoleChannel) {
+				if e := ix.Entries[r.entry]; e.Kind == "part" && (e.Role == RoleDemand || e.Role == RoleLure || e.Role == RoleChannel || e.Role == RolePressure) {
 					st.negatable[id] = true
 					st.doneable[id] = st.doneable[id] || e.Role == RoleDemand
 				}
@@ -328,7 +328,8 @@ func loadPatterns(fsys fs.FS) ([]*Pattern, error) {
 // scammer's secrecy, not advice).
 var negators = [][]byte{[]byte("不要"), []byte("不能"), []byte("不会"), []byte("不用"), []byte("无需"), []byte("不需"), []byte("不必"),
 	[]byte("勿"), []byte("莫"), []byte("谨防"), []byte("警惕"), []byte("防止"), []byte("拒绝"), []byte("从不"), []byte("绝不"),
-	[]byte("严禁"), []byte("不得"), []byte("不可"), []byte("没有"), []byte("千万不"), []byte("不轻易"), []byte("不随意"), []byte("别"), []byte("不收"), []byte("免收"), []byte("不收取")}
+	[]byte("严禁"), []byte("不得"), []byte("不可"), []byte("没有"), []byte("千万不"), []byte("不轻易"), []byte("不随意"), []byte("别"), []byte("不收"), []byte("免收"), []byte("不收取"),
+	[]byte("唔好"), []byte("莫要"), []byte("甭"), []byte("不是"), []byte("不承诺"), []byte("不强制")}
 
 // done counts right before a demand only: it reports a done deed rather
 // than asks for one: "已转入", "于11月25日转入", "成功支付".
@@ -336,7 +337,7 @@ var done = [][]byte{[]byte("已"), []byte("已经"), []byte("于"), []byte("日"
 
 // doneAfter: a demand followed by 了 or 过 is a report ("交了话费",
 // "已经申请退货退款了" reads "申请…退款了"), not a request.
-var doneAfter = [][]byte{[]byte("了"), []byte("过"), []byte("完"), []byte("成功")}
+var doneAfter = [][]byte{[]byte("了"), []byte("过"), []byte("完"), []byte("成功"), []byte("你了"), []byte("给你了"), []byte("过去了")}
 
 // secrecy follows a negator that asks for silence rather than advises.
 var secrecy = [][]byte{[]byte("告诉"), []byte("声张"), []byte("挂"), []byte("跟别人"), []byte("外传"), []byte("让家人"), []byte("和家人"), []byte("跟家人"), []byte("惊动")}
