@@ -127,7 +127,7 @@ func TestDevelopmentSets(t *testing.T) {
 	}
 	// Issue 11's bar: flagged recall 0.90 at precision 0.97, warning
 	// recall 0.60; education at most 1 % warned and 5 % flagged. Measured
-	// 0.900 / 0.989 / 0.630, education 1.1 % flagged and none warned.
+	// 0.901 / 0.989 / 0.621, education 1.1 % flagged and none warned.
 	if all.recall() < 0.90 || all.precision() < 0.98 || all.warnRecall() < 0.62 {
 		t.Errorf("flagged recall %.3f (floor 0.90), precision %.3f (floor 0.98), warning recall %.3f (floor 0.62)",
 			all.recall(), all.precision(), all.warnRecall())
@@ -139,8 +139,8 @@ func TestDevelopmentSets(t *testing.T) {
 
 // TestLaterDevelopmentSets measures the development sets written blind
 // after round 2 (dev2: scam words used honestly, education quoting the
-// scammer) and after round 3 (dev3: education in many voices, retold in
-// plain words). Each was tuned on in the round after it was written; its
+// scammer), after round 3 (dev3: education in many voices, retold in plain
+// words) and after round 4 (dev4: ordinary money talk and notices). Each was tuned on in the round after it was written; its
 // first-run figures are in the comments, the floors sit just under the
 // figures measured now.
 func TestLaterDevelopmentSets(t *testing.T) {
@@ -151,11 +151,14 @@ func TestLaterDevelopmentSets(t *testing.T) {
 		eduFlagged, eduWarned   float64 // ceilings
 	}{
 		// First run (round 2): 0.844 / 0.727, warning 0.533; education 11.0 %
-		// flagged, 3.8 % warned. Now 0.950 / 0.914, 0.644; 3.3 %, 1.4 %.
-		{"dev2", 0.94, 0.90, 0.63, 0.04, 0.02},
+		// flagged, 3.8 % warned. Now 0.956 / 0.920, 0.639; 3.3 %, 1.4 %.
+		{"dev2", 0.94, 0.91, 0.63, 0.04, 0.02},
 		// First run (round 3): 0.958 / 0.517, warning 0.729; education 20.2 %
-		// flagged, 8.3 % warned. Now 0.958 / 0.681, 0.729; 9.5 %, 4.9 %.
-		{"dev3", 0.94, 0.67, 0.71, 0.10, 0.05},
+		// flagged, 8.3 % warned. Now 0.958 / 0.681, 0.740; 9.8 %, 4.9 %.
+		{"dev3", 0.94, 0.67, 0.72, 0.10, 0.05},
+		// First run (round 4): 0.967 / 0.696, warning 0.744; education 6.7 %
+		// flagged, none warned. Now 0.967 / 0.757, 0.733; 6.7 %, 1.0 %.
+		{"dev4", 0.95, 0.74, 0.72, 0.07, 0.015},
 	} {
 		t.Run(d.set, func(t *testing.T) {
 			scams := readTSV(t, "testdata/"+d.set+"/scam.tsv")
