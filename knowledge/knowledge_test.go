@@ -164,6 +164,7 @@ func TestBrokenFilesNameFileAndLine(t *testing.T) {
 		{"bad audience", strings.Replace(goodEntry, "[everyone]", "[aliens]", 1), "b.yaml:1"},
 		{"too few phrases", strings.Replace(goodEntry, "[刷单=5, 垫付=3, 返利]", "[刷单]", 1), "b.yaml:1"},
 		{"punctuation phrase", strings.Replace(goodEntry, "返利]", "！！]", 1), "b.yaml:1"},
+		{"phrase twice", strings.Replace(goodEntry, "返利]", "返利, 刷 单]", 1), "b.yaml:1"},
 		{"not a list", "id: x\n", "b.yaml:1"},
 	}
 	for _, tt := range tests {

@@ -174,14 +174,20 @@ func (e *Entry) validate() error {
 		}
 	}
 	check := func(list []string) error {
+		seen := map[string]bool{}
 		for _, p := range list {
 			text, _, err := parsePhrase(p)
 			if err != nil {
 				return err
 			}
-			if len(Normalize(nil, text)) == 0 {
+			norm := string(Normalize(nil, text))
+			if norm == "" {
 				return fmt.Errorf("phrase %q has no letters or digits to match", p)
 			}
+			if seen[norm] {
+				return fmt.Errorf("phrase %q is listed twice (it would count twice)", p)
+			}
+			seen[norm] = true
 		}
 		return nil
 	}
