@@ -338,7 +338,7 @@ func (ix *Index) Check(text string) Verdict {
 			typeLevel = LevelSuspicious
 		}
 	}
-	cands = ix.judgeStructure(s, &v, typeLevel, cands, textCues(text))
+	cands = ix.judgeStructure(s, &v, typeLevel, cands, textCues(text), headed(text, noticeHeaders))
 	if len(cands) > maxTypes {
 		cands = cands[:maxTypes]
 	}

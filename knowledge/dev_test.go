@@ -140,7 +140,8 @@ func TestDevelopmentSets(t *testing.T) {
 // TestLaterDevelopmentSets measures the development sets written blind
 // after round 2 (dev2: scam words used honestly, education quoting the
 // scammer), after round 3 (dev3: education in many voices, retold in plain
-// words) and after round 4 (dev4: ordinary money talk and notices). Each was tuned on in the round after it was written; its
+// words), after round 4 (dev4: ordinary money talk and notices) and after
+// round 5 (dev5: case bulletins in plain words, honest notices about money). Each was tuned on in the round after it was written; its
 // first-run figures are in the comments, the floors sit just under the
 // figures measured now.
 func TestLaterDevelopmentSets(t *testing.T) {
@@ -155,11 +156,15 @@ func TestLaterDevelopmentSets(t *testing.T) {
 		{"dev2", 0.94, 0.91, 0.63, 0.04, 0.02},
 		// First run (round 3): 0.958 / 0.517, warning 0.729; education 20.2 %
 		// flagged, 8.3 % warned. After round 4: 0.958 / 0.681, 0.729; 9.5 %,
-		// 4.9 %. Round 5 cost it a little: 0.958 / 0.676, 0.740; 10.1 %, 5.2 %.
-		{"dev3", 0.94, 0.66, 0.72, 0.105, 0.055},
+		// 4.9 %. After round 6: 0.958 / 0.687, 0.740; 9.8 %, 5.2 %.
+		{"dev3", 0.94, 0.67, 0.72, 0.105, 0.055},
 		// First run (round 4): 0.967 / 0.696, warning 0.744; education 6.7 %
-		// flagged, none warned. Now 0.967 / 0.757, 0.733; 6.7 %, 1.0 %.
-		{"dev4", 0.95, 0.74, 0.72, 0.07, 0.015},
+		// flagged, none warned. After round 5: 0.967 / 0.763, 0.733; 6.7 %,
+		// 1.0 %. After round 6: 0.967 / 0.784, 0.733; 5.8 %, 1.0 %.
+		{"dev4", 0.95, 0.77, 0.72, 0.065, 0.015},
+		// First run (round 5): 0.978 / 0.710, warning 0.744; education 5.1 %
+		// flagged, 1.7 % warned. Now 0.978 / 0.807, 0.744; 2.6 %, none.
+		{"dev5", 0.96, 0.79, 0.73, 0.035, 0.005},
 	} {
 		t.Run(d.set, func(t *testing.T) {
 			scams := readTSV(t, "testdata/"+d.set+"/scam.tsv")

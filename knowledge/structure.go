@@ -90,15 +90,8 @@ func textCues(text string) float64 {
 			break
 		}
 	}
-	if strings.HasPrefix(text, "【") {
-		if i := strings.Index(text, "】"); i > 0 {
-			for _, h := range warningHeaders {
-				if strings.Contains(text[:i], h) {
-					w += headerWeight
-					break
-				}
-			}
-		}
+	if headed(text, warningHeaders) {
+		w += headerWeight
 	}
 	for _, sep := range []string{".", "、", "．"} {
 		if strings.Contains(text, "A"+sep) && strings.Contains(text, "B"+sep) && strings.Contains(text, "C"+sep) {
@@ -109,8 +102,30 @@ func textCues(text string) float64 {
 	return w
 }
 
+// noticeHeaders in a leading 【…】 mark an announcement: 【物业公告】,
+// 【奖学金公示】. Not 通知: scams call themselves 【法院通知】, 【快递通知】.
+var noticeHeaders = []string{"公告", "公示", "须知"}
+
+// headed reports whether text starts with a 【…】 header holding one of
+// words.
+func headed(text string, words []string) bool {
+	if !strings.HasPrefix(text, "【") {
+		return false
+	}
+	i := strings.Index(text, "】")
+	if i < 0 {
+		return false
+	}
+	for _, h := range words {
+		if strings.Contains(text[:i], h) {
+			return true
+		}
+	}
+	return false
+}
+
 // warningHeaders in a leading 【…】 mark a reminder, not a sender.
-var warningHeaders = []string{"提醒", "注意", "提示", "警示", "反诈", "防骗", "防诈", "预警", "通报", "的话"}
+var warningHeaders = []string{"提醒", "注意", "提示", "警示", "反诈", "防骗", "防诈", "预警", "通报", "的话", "快讯", "案例"}
 
 // minQuotedRunes: a quoted span this long is someone's words.
 const minQuotedRunes = 8
@@ -190,6 +205,7 @@ type structure struct {
 	patterns    []compiledPattern
 	live        uint64  // parts that make a message's demand live: links, accounts, numbers, code, screen
 	official    uint64  // the part that points to an official channel
+	notice      uint64  // the part for the furniture of a notice
 	keepQuoted  []bool  // by entry: counts inside quotation marks too (frame and safe parts)
 	frames      []int32 // frame parts
 }
@@ -252,6 +268,7 @@ func (ix *Index) buildStructure(patterns []*Pattern) error {
 	}
 	st.live = byID["d_code"] | byID["d_screen"] | byID["p_shame"] | byID["lure_cure"] | byID["lure_task"]
 	st.official = byID["safe_official"]
+	st.notice = byID["safe_notice"]
 	for _, p := range patterns {
 		cp := compiledPattern{Pattern: p, level: LevelSuspicious}
 		if p.Level == "high" {
@@ -333,7 +350,7 @@ var negators = [][]byte{[]byte("不要"), []byte("不能"), []byte("不会"), []
 
 // done counts right before a demand only: it reports a done deed rather
 // than asks for one: "已转入", "于11月25日转入", "成功支付".
-var done = [][]byte{[]byte("已"), []byte("已经"), []byte("于"), []byte("日"), []byte("成功")}
+var done = [][]byte{[]byte("已"), []byte("已经"), []byte("于"), []byte("日"), []byte("成功"), []byte("将")}
 
 // doneAfter: a demand followed by 了 or 过 is a report ("交了话费",
 // "已经申请退货退款了" reads "申请…退款了"), not a request.
@@ -469,9 +486,12 @@ func liveEntity(kind string) bool {
 // judgeStructure finds the parts and the best pattern, decides the frame,
 // and sets the verdict's level, frame and warning. typeLevel is the level
 // the scam types gave.
-func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands []TypeScore, cues float64) []TypeScore {
+func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands []TypeScore, cues float64, notice bool) []TypeScore {
 	st := &ix.structure
 	parts := s.parts
+	if notice {
+		parts |= st.notice
+	}
 	live := false
 	for _, ent := range v.Entities {
 		parts |= st.entityParts[ent.Kind]
