@@ -223,8 +223,9 @@ func TestOwnContentNeverWarns(t *testing.T) {
 }
 
 // TestBlindHoldouts measures the holdouts written by helpers who never saw
-// the knowledge base, each after a change to the matcher, and run once
-// when written. Holdout 6 is the final one: written after the last change.
+// the knowledge base, each after a round of changes to the matcher, and
+// run once when written (and once after each later round). Holdout 10 is
+// the final one: written after the last change.
 // Floors sit just under the figures measured then; neither set is ever
 // tuned on, and their texts are not read.
 func TestBlindHoldouts(t *testing.T) {
@@ -260,6 +261,10 @@ func TestBlindHoldouts(t *testing.T) {
 		// education 4.2 % flagged and 2.1 % warned. After round 6 (run once):
 		// 0.833 (0.575) / 0.938; 4.2 % and 2.1 %.
 		{"holdout9", 0.82, 0.93, 0.025},
+		// Written after round 6, the last change to the matcher: the final
+		// blind holdout. First run 0.865 (warning 0.679) / 0.916; education
+		// 6.0 % flagged and 2.7 % warned.
+		{"holdout10", 0.85, 0.90, 0.03},
 	} {
 		t.Run(h.set, func(t *testing.T) {
 			scams := readTSV(t, "testdata/"+h.set+"_scam.tsv")
