@@ -85,6 +85,22 @@ func evaluate(t *testing.T, ix *Index, scams, benign []labelled) setFigures {
 	return f
 }
 
+// measureSet evaluates one set of three files and logs its figures: all
+// non-scams together, and education alone.
+func measureSet(t *testing.T, ix *Index, scamFile, ordinaryFile, educationFile string) (all, edu setFigures) {
+	t.Helper()
+	scams := readTSV(t, scamFile)
+	ordinary := readTSV(t, ordinaryFile)
+	education := readTSV(t, educationFile)
+	all = evaluate(t, ix, scams, append(append([]labelled{}, ordinary...), education...))
+	edu = evaluate(t, ix, nil, education)
+	t.Logf("%d scams: flagged recall %.3f, warning recall %.3f, precision %.3f; by family: %s",
+		all.scams, all.recall(), all.warnRecall(), all.precision(), all.families())
+	t.Logf("ordinary %d + education %d: %d flagged, %d warned; education alone: %d flagged (%.1f%%), %d warned (%.1f%%)",
+		len(ordinary), len(education), all.fp, all.fw, edu.fp, 100*ratio(edu.fp, edu.benign), edu.fw, 100*ratio(edu.fw, edu.benign))
+	return all, edu
+}
+
 func (f setFigures) families() string {
 	labels := make([]string, 0, len(f.byLabel))
 	for l := range f.byLabel {
@@ -167,13 +183,7 @@ func TestLaterDevelopmentSets(t *testing.T) {
 		{"dev5", 0.96, 0.79, 0.73, 0.035, 0.005},
 	} {
 		t.Run(d.set, func(t *testing.T) {
-			scams := readTSV(t, "testdata/"+d.set+"/scam.tsv")
-			ordinary := readTSV(t, "testdata/"+d.set+"/ordinary.tsv")
-			education := readTSV(t, "testdata/"+d.set+"/education.tsv")
-			all := evaluate(t, ix, scams, append(append([]labelled{}, ordinary...), education...))
-			edu := evaluate(t, ix, nil, education)
-			t.Logf("%s: scams %d: flagged recall %.3f, warning recall %.3f, precision %.3f; education %d: %.1f%% flagged, %.1f%% warned",
-				d.set, all.scams, all.recall(), all.warnRecall(), all.precision(), edu.benign, 100*ratio(edu.fp, edu.benign), 100*ratio(edu.fw, edu.benign))
+			all, edu := measureSet(t, ix, "testdata/"+d.set+"/scam.tsv", "testdata/"+d.set+"/ordinary.tsv", "testdata/"+d.set+"/education.tsv")
 			if all.recall() < d.recall || all.precision() < d.precision || all.warnRecall() < d.warn ||
 				ratio(edu.fp, edu.benign) > d.eduFlagged || ratio(edu.fw, edu.benign) > d.eduWarned {
 				t.Errorf("%s: recall %.3f (floor %.2f), precision %.3f (floor %.2f), warning recall %.3f (floor %.2f), education %.3f flagged (ceiling %.2f), %.3f warned (ceiling %.2f)",
@@ -267,15 +277,7 @@ func TestBlindHoldouts(t *testing.T) {
 		{"holdout10", 0.85, 0.90, 0.03},
 	} {
 		t.Run(h.set, func(t *testing.T) {
-			scams := readTSV(t, "testdata/"+h.set+"_scam.tsv")
-			ordinary := readTSV(t, "testdata/"+h.set+"_ordinary.tsv")
-			education := readTSV(t, "testdata/"+h.set+"_education.tsv")
-			all := evaluate(t, ix, scams, append(append([]labelled{}, ordinary...), education...))
-			edu := evaluate(t, ix, nil, education)
-			t.Logf("%s: %d scams: flagged recall %.3f, warning recall %.3f, precision %.3f; by family: %s",
-				h.set, all.scams, all.recall(), all.warnRecall(), all.precision(), all.families())
-			t.Logf("ordinary %d + education %d: %d flagged, %d warned; education alone: %d flagged (%.1f%%), %d warned (%.1f%%)",
-				len(ordinary), len(education), all.fp, all.fw, edu.fp, 100*ratio(edu.fp, edu.benign), edu.fw, 100*ratio(edu.fw, edu.benign))
+			all, edu := measureSet(t, ix, "testdata/"+h.set+"_scam.tsv", "testdata/"+h.set+"_ordinary.tsv", "testdata/"+h.set+"_education.tsv")
 			if all.recall() < h.recall || all.precision() < h.precision || ratio(edu.fw, edu.benign) > h.eduWarned {
 				t.Errorf("%s: recall %.3f (floor %.3f), precision %.3f (floor %.3f), education warned %.3f (ceiling %.3f)",
 					h.set, all.recall(), h.recall, all.precision(), h.precision, ratio(edu.fw, edu.benign), h.eduWarned)
