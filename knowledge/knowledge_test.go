@@ -425,6 +425,7 @@ func TestFrameAndStructure(t *testing.T) {
 	}{
 		{"phishing SMS", "【中国移动】您的积分将于今日清零，请登录 http://10086-jf.top 兑换现金", LevelHigh, FrameScam, true},
 		{"fake police", "您好，我是市公安局的民警，您的身份证涉嫌洗钱，请把钱转到安全账户配合调查，不要告诉家人", LevelHigh, FrameScam, true},
+		{"new number", "妈，我换号了，这是我新微信，我在外面出了点事，急需两万，先转到我同学卡上 6222021234567890123，别告诉爸", LevelHigh, FrameScam, true},
 		{"police quoting the scam", "民警提醒：骗子会说“您涉嫌洗钱，请把钱转到安全账户”，这是诈骗！如有疑问请拨打96110", LevelNone, FrameEducation, false},
 		{"negated demand", "学校不会让家长把钱转到个人账户，收费一律通过智慧校园缴费平台。", LevelNone, FrameEducation, false},
 		{"money in, not a demand", "【工商银行】您尾号1234账户11月25日转入工资6,720.00元，余额9,005.36元。", LevelNone, FrameOrdinary, false},
@@ -440,6 +441,20 @@ func TestFrameAndStructure(t *testing.T) {
 		}
 		if tt.warn && (v.Pattern == nil || v.Pattern.Because == "") {
 			t.Errorf("%s: a warning must say why: %+v", tt.name, v.Pattern)
+		}
+		if v.Pattern != nil {
+			seen := map[string]bool{}
+			for _, part := range strings.Split(v.Pattern.Because, " + ") {
+				if seen[part] {
+					t.Errorf("%s: %q names a part twice", tt.name, v.Pattern.Because)
+				}
+				seen[part] = true
+			}
+			for _, l := range strings.Split(v.Text(), "\n") {
+				if strings.HasPrefix(l, "也有这些特征") && strings.Contains(l, v.Pattern.Name) {
+					t.Errorf("%s: the pattern is repeated as another feature: %q", tt.name, l)
+				}
+			}
 		}
 	}
 }

@@ -87,7 +87,9 @@ func (v Verdict) Text() string {
 	if len(v.Types) > 1 && v.Level != LevelNone {
 		var also []string
 		for _, t := range v.Types[1:] {
-			if t.Score >= suspiciousScore {
+			// The pattern is named in 判断依据 already, and the headline type
+			// once is enough.
+			if t.Score >= suspiciousScore && !t.Pattern && t.Name != v.Types[0].Name {
 				also = append(also, t.Name)
 			}
 		}

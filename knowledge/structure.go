@@ -549,9 +549,17 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 	if best != nil {
 		var because strings.Builder
 		phrases := make([]string, 0, len(best.need))
-		for i, m := range best.need {
-			b := bits.TrailingZeros64(parts & m) // the first part that fills the slot
-			if i > 0 {
+		var used uint64
+		for _, m := range best.need {
+			// Each slot is explained by a part not named yet; a slot that only
+			// a named part fills needs no second mention.
+			free := parts & m &^ used
+			if free == 0 {
+				continue
+			}
+			b := bits.TrailingZeros64(free)
+			used |= 1 << b
+			if because.Len() > 0 {
 				because.WriteString(" + ")
 			}
 			because.WriteString(ix.Entries[st.partEntry[b]].Name)
