@@ -94,6 +94,7 @@ type ref struct {
 
 // nearHit is one occurrence of a near rule's phrase in a message.
 type nearHit struct {
+	id         int32 // the phrase found
 	entry      int32
 	rule       int16
 	side       int8
@@ -109,7 +110,9 @@ type Index struct {
 	plen    []int   // byte length of each pattern
 	near    [][]nearRule
 	context []int32 // entries of kind context
-	pool    sync.Pool
+	// nearShown is what a near pair shows, by the phrases that made it.
+	nearShown map[nearKey]string
+	pool      sync.Pool
 	structure
 }
 
@@ -125,6 +128,7 @@ type scratch struct {
 	order  []int32 // entries touched
 	nears  []nearHit
 	fired  []int32   // near rules that fired in this message: entry<<8 | rule
+	pairs  []nearKey // the phrases that made each fired rule, by index in fired
 	marks            // breaks and quoted spans in norm
 	negs   []negHit  // negators found so far, in order of their end
 	held   []heldHit // phrases inside quotation marks, held back
@@ -151,6 +155,7 @@ func newIndex(entries []*Entry, patterns []*Pattern) (*Index, error) {
 		ix.refs[id] = append(ix.refs[id], r)
 	}
 	ix.near = make([][]nearRule, len(entries))
+	ix.nearShown = map[nearKey]string{}
 	for i, e := range entries {
 		ei := int32(i)
 		for ri, n := range e.Near {
@@ -177,6 +182,18 @@ func newIndex(entries []*Entry, patterns []*Pattern) (*Index, error) {
 			for _, p := range list {
 				text, _, _ := parsePhrase(p)
 				add(text, ref{entry: ei, group: int8(g), near: -1, display: text})
+			}
+		}
+	}
+	// What a fired near pair shows: the two phrases found, as written.
+	for i, e := range entries {
+		for ri := range e.Near {
+			rule := ix.near[i][ri]
+			for _, l := range rule.left {
+				for _, r := range rule.right {
+					k := nearKey{entry: int32(i), rule: int16(ri), left: ids[string(Normalize(nil, l))], right: ids[string(Normalize(nil, r))]}
+					ix.nearShown[k] = l + "…" + r
+				}
 			}
 		}
 	}
@@ -253,7 +270,7 @@ func (ix *Index) Check(text string) Verdict {
 				triggers |= r.trigger
 			case mode == holdQuoted && !ix.keepQuoted[r.entry], mode == replayQuoted && ix.keepQuoted[r.entry]:
 			case r.near >= 0: // every occurrence: the pair may be a later one
-				s.nears = append(s.nears, nearHit{entry: r.entry, rule: r.near, side: r.side, start: end - ix.plen[id], end: end})
+				s.nears = append(s.nears, nearHit{id: id, entry: r.entry, rule: r.near, side: r.side, start: end - ix.plen[id], end: end})
 			case !first:
 			case r.benign:
 				touch(r.entry)
@@ -318,9 +335,9 @@ func (ix *Index) Check(text string) Verdict {
 				for _, id := range s.hits[ei] {
 					pool = append(pool, ix.display(id, ei))
 				}
-				for _, f := range s.fired {
+				for k, f := range s.fired {
 					if int32(f>>8) == ei {
-						pool = append(pool, ix.near[ei][f&0xff].display)
+						pool = append(pool, ix.nearDisplay(s.pairs[k]))
 					}
 				}
 				cands = append(cands, TypeScore{ID: e.ID, Name: e.Name, Rule: e.Kind == "rule", Score: score, Phrases: pool[start:len(pool):len(pool)]})
@@ -350,7 +367,7 @@ func (ix *Index) Check(text string) Verdict {
 // scoreNear adds the weight of every near rule whose left phrase is
 // followed closely enough by its right phrase, once per rule.
 func (ix *Index) scoreNear(s *scratch, touch func(int32)) {
-	s.fired = s.fired[:0]
+	s.fired, s.pairs = s.fired[:0], s.pairs[:0]
 	for i, a := range s.nears {
 		if a.side != 0 {
 			continue
@@ -373,10 +390,26 @@ func (ix *Index) scoreNear(s *scratch, touch func(int32)) {
 				touch(a.entry)
 				s.score[a.entry] += rule.weight
 				s.fired = append(s.fired, key)
+				s.pairs = append(s.pairs, nearKey{entry: a.entry, rule: a.rule, left: a.id, right: b.id})
 				break
 			}
 		}
 	}
+}
+
+// nearKey names a fired near pair: the rule and the two phrases found.
+type nearKey struct {
+	entry       int32
+	rule        int16
+	left, right int32
+}
+
+// nearDisplay is "left…right" with the phrases the message had.
+func (ix *Index) nearDisplay(k nearKey) string {
+	if d, ok := ix.nearShown[k]; ok {
+		return d
+	}
+	return ix.near[k.entry][k.rule].display
 }
 
 // byScore orders the best match first.
@@ -457,9 +490,9 @@ func (ix *Index) notePart(s *scratch, ei int32, score float64) {
 		s.partPhrase[b] = ix.display(s.hits[ei][0], ei)
 	default:
 		s.partPhrase[b] = ""
-		for _, f := range s.fired {
+		for k, f := range s.fired {
 			if int32(f>>8) == ei {
-				s.partPhrase[b] = ix.near[ei][f&0xff].display
+				s.partPhrase[b] = ix.nearDisplay(s.pairs[k])
 				break
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -354,24 +355,25 @@ func TestNearPairs(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		text string
-		want bool
+		text  string
+		want  bool
+		shown string // the reason shown: the two phrases the text had
 	}{
-		{"请先交检查费", true},       // two characters between
-		{"先 交 罚 款", true},      // spacing tricks are normalised away
-		{"需交一二三四费", true},      // exactly four between
-		{"先交一二三四五费", false},    // five: too far apart
-		{"费用已经先交了", false},     // wrong order
-		{"先交检查", false},        // no right side
-		{"先交了，另外还有别的费", false}, // too far apart
+		{"请先交检查费", true, "先交…费"},   // two characters between
+		{"先 交 罚 款", true, "先交…罚款"}, // spacing tricks are normalised away
+		{"需交一二三四费", true, "需交…费"},  // exactly four between
+		{"先交一二三四五费", false, ""},    // five: too far apart
+		{"费用已经先交了", false, ""},     // wrong order
+		{"先交检查", false, ""},        // no right side
+		{"先交了，另外还有别的费", false, ""}, // too far apart
 	}
 	for _, tt := range tests {
 		v := ix.Check(tt.text)
 		if got := v.Level != LevelNone; got != tt.want {
 			t.Errorf("%q flagged = %v; want %v (%+v)", tt.text, got, tt.want, v.Types)
 		}
-		if tt.want && !strings.Contains(strings.Join(v.Phrases, " "), "先交…费") {
-			t.Errorf("%q: the near rule is not shown as the reason: %v", tt.text, v.Phrases)
+		if tt.want && !slices.Contains(v.Phrases, tt.shown) {
+			t.Errorf("%q: the near rule is not shown as %q: %v", tt.text, tt.shown, v.Phrases)
 		}
 	}
 	for _, bad := range []string{`"先交 费"`, `"先交 ~ "`, `"先交 ~ 费 @99"`, `"先交 ~ 费 =0"`} {
@@ -457,4 +459,20 @@ func TestFrameAndStructure(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestNearPairShowsWhatWasFound: a near pair is shown with the words the
+// message had, not the first of its alternatives ("这里是…中心", not
+// "我是…的").
+func TestNearPairShowsWhatWasFound(t *testing.T) {
+	v := embeddedIndex(t).Check("你好，这里是市医保中心，你的医保卡被冻结了，请把验证码发给我")
+	for _, p := range v.Parts {
+		if p.ID == "id_claimed" {
+			if p.Phrase != "这里是…中心" {
+				t.Errorf("claimed unit shown as %q; want 这里是…中心", p.Phrase)
+			}
+			return
+		}
+	}
+	t.Errorf("no claimed unit among %+v", v.Parts)
 }
