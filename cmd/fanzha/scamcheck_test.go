@@ -176,3 +176,28 @@ func TestTourEducationSilentPhishingWarned(t *testing.T) {
 		t.Fatalf("asked about the reminder: %q; want it called a reminder", replies)
 	}
 }
+
+// TestForwardThenAsk: people forward a message first and ask about it
+// next. A bare "这是诈骗吗？" checks the asker's previous message; another
+// resident's bare question does not reach it.
+func TestForwardThenAsk(t *testing.T) {
+	dir := t.TempDir()
+	_, base, _ := runMain(t, dir)
+	createGroup(t, base, "k1", "三年级2班家长群")
+	say(t, base, "k1", "teacher", "b1", "绑定 实验小学 三年级2班")
+
+	say(t, base, "k1", "mum", "f1", "各位家长好，我是新班主任，请今天扫码缴纳资料费180元，加我微信 lsx-2024 发收款码")
+	_, replies, _ := say(t, base, "k1", "dad", "q0", "这是诈骗吗？")
+	if len(replies) != 1 || !strings.Contains(replies[0], "请把收到的可疑内容一起发给我") {
+		t.Fatalf("another resident's bare question: %q; want the request for the text", replies)
+	}
+	_, replies, _ = say(t, base, "k1", "mum", "q1", "这是诈骗吗？")
+	if len(replies) != 1 || !strings.Contains(replies[0], "高风险") {
+		t.Fatalf("forward, then ask: %q; want the forwarded message checked", replies)
+	}
+	// The held message is used once and then forgotten.
+	_, replies, _ = say(t, base, "k1", "mum", "q2", "这是诈骗吗？")
+	if len(replies) != 1 || !strings.Contains(replies[0], "请把收到的可疑内容一起发给我") {
+		t.Fatalf("asked twice: %q; the forwarded text must not be kept", replies)
+	}
+}

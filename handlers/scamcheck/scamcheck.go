@@ -6,6 +6,7 @@ package scamcheck
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -53,7 +54,8 @@ func Register(r *bot.Router, d Deps) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	h := &handler{d}
+	h := &handler{Deps: d, forwarded: map[string]heldText{}}
+	r.Use(h.remember)
 	r.Handle(func(c *bot.Context) error { return h.check(c, c.Args()) }, "这是诈骗吗", "是诈骗吗", "是不是诈骗", "鉴定")
 	r.Handle(h.lookup, "查询")
 	r.Handle(func(c *bot.Context) error { return h.setWarn(c, true) }, "开启预警")
@@ -74,10 +76,71 @@ func Register(r *bot.Router, d Deps) {
 	r.Describe(bot.Usage{Say: "开启样本收集 / 关闭样本收集", Does: "同意保存查询过的消息，用于改进识别（默认关闭）", Counsellor: true})
 }
 
-type handler struct{ Deps }
+type handler struct {
+	Deps
+	mu sync.Mutex
+	// forwarded holds each sender's last message for forwardWindow, in
+	// memory only, so that "这是诈骗吗？" sent right after a forwarded
+	// message checks that message: people forward first, then ask.
+	forwarded map[string]heldText
+}
 
-func asksQuestion(c *bot.Context) bool {
-	t := c.Args()
+// heldText is a message kept for a question that may follow it.
+type heldText struct {
+	text string
+	at   time.Time
+}
+
+// A forwarded message waits this long for its question, and at most
+// maxHeld senders' messages are held at once.
+const (
+	forwardWindow = 3 * time.Minute
+	maxHeld       = 10000
+)
+
+func senderKey(m *bot.Message) string { return m.Channel + "\x00" + m.GroupID + "\x00" + m.SenderID }
+
+// remember holds every message long enough to check that is not itself a
+// question, replacing the sender's previous one.
+func (h *handler) remember(next bot.HandlerFunc) bot.HandlerFunc {
+	return func(c *bot.Context) error {
+		m := c.Message()
+		if t := strings.TrimSpace(m.Text); utf8.RuneCountInString(t) >= minCheckRunes && !hasQuestion(t) {
+			now := h.Now()
+			h.mu.Lock()
+			if len(h.forwarded) >= maxHeld {
+				for k, held := range h.forwarded {
+					if now.Sub(held.at) > forwardWindow {
+						delete(h.forwarded, k)
+					}
+				}
+				if len(h.forwarded) >= maxHeld {
+					clear(h.forwarded) // a flood: forget rather than grow
+				}
+			}
+			h.forwarded[senderKey(m)] = heldText{text: t, at: now}
+			h.mu.Unlock()
+		}
+		return next(c)
+	}
+}
+
+// takeForwarded returns and forgets the sender's message held for a
+// question, if it is recent enough.
+func (h *handler) takeForwarded(m *bot.Message) (string, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	held, ok := h.forwarded[senderKey(m)]
+	delete(h.forwarded, senderKey(m))
+	if !ok || h.Now().Sub(held.at) > forwardWindow {
+		return "", false
+	}
+	return held.text, true
+}
+
+func asksQuestion(c *bot.Context) bool { return hasQuestion(c.Args()) }
+
+func hasQuestion(t string) bool {
 	for _, q := range questions {
 		if strings.Contains(t, q) {
 			return true
@@ -96,6 +159,12 @@ func stripQuestion(t string) string {
 
 func (h *handler) check(c *bot.Context, text string) error {
 	text = strings.TrimSpace(text)
+	// Any check settles what the sender sent before: a held message is
+	// checked now or never.
+	prev, held := h.takeForwarded(c.Message())
+	if held && utf8.RuneCountInString(text) < minCheckRunes {
+		text = prev // forwarded first, asked after
+	}
 	if utf8.RuneCountInString(text) < minCheckRunes {
 		return bot.Errorf(bot.EINVALID, "请把收到的可疑内容一起发给我，例如：这是诈骗吗 恭喜您中奖，请先交税……")
 	}
