@@ -42,7 +42,14 @@ type Server struct {
 
 // Handler returns every route.
 func (s *Server) Handler() http.Handler {
-	s.tmpl = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))
+	loc := s.Loc
+	if loc == nil {
+		loc = time.UTC
+	}
+	// Times are shown in the campaign's time zone: a post at 21:43 Beijing
+	// time reads 21:43, not 13:43.
+	clock := template.FuncMap{"clock": func(t time.Time) string { return t.In(loc).Format("01-02 15:04") }}
+	s.tmpl = template.Must(template.New("").Funcs(funcs).Funcs(clock).ParseFS(templateFS, "templates/*.html"))
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /login", s.loginPage)

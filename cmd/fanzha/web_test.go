@@ -305,3 +305,23 @@ func TestStatsInChat(t *testing.T) {
 		t.Fatalf("本群排行: %q", r)
 	}
 }
+
+// TestAdminTimesInCampaignZone: a post due at 21:43 Beijing time reads
+// 21:43 on the group page, not the UTC 13:43.
+func TestAdminTimesInCampaignZone(t *testing.T) {
+	f := newWebFixture(t)
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	// This week's Monday, 21:43 Beijing time: 13:43 UTC.
+	due := bot.WeekStart(f.m.Now(), loc).Add(21*time.Hour + 43*time.Minute)
+	want, utc := due.In(loc).Format("01-02 15:04"), due.UTC().Format("01-02 15:04")
+	if _, err := f.m.DB.Outbox().EnqueuePosts(context.Background(), []*bot.OutboxPost{
+		{GroupID: f.mine, Kind: "tip", Ref: "t001", Key: "zone-test", Text: "时区测试", DueAt: due},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	admin, _ := f.client(t, "town", f.adminPW)
+	code, body := get(t, admin, fmt.Sprintf("%s/admin/groups/%d", f.base, f.mine))
+	if code != http.StatusOK || !strings.Contains(body, want) || strings.Contains(body, utc) {
+		t.Fatalf("group page (%d) does not show the post at %s Beijing time (not %s UTC)", code, want, utc)
+	}
+}
