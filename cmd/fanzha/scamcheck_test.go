@@ -201,3 +201,26 @@ func TestForwardThenAsk(t *testing.T) {
 		t.Fatalf("asked twice: %q; the forwarded text must not be kept", replies)
 	}
 }
+
+// TestQuestionForPeopleIsNotACheck: an @-question neighbours would ask each
+// other gets a kind pointer to what the bot does, and is not counted as a
+// scam check; a forwarded scam after @ still is.
+func TestQuestionForPeopleIsNotACheck(t *testing.T) {
+	dir := t.TempDir()
+	_, base, _ := runMain(t, dir)
+	createGroup(t, base, "g1", "幸福社区居民群")
+	say(t, base, "g1", "wang", "b", "绑定 幸福社区")
+	_, replies, _ := say(t, base, "g1", "zhang", "q1", "@bot 明天社区打疫苗几点开始？")
+	if len(replies) != 1 || !strings.Contains(replies[0], "这是诈骗吗 + 消息内容") || strings.Contains(replies[0], "96110") {
+		t.Fatalf("a question for people: %q; want a pointer to what the bot does, not a verdict", replies)
+	}
+	_, replies, _ = say(t, base, "g1", "zhang", "q2", "@bot "+scamText)
+	if len(replies) != 1 || !strings.Contains(replies[0], "高风险") {
+		t.Fatalf("@ with a scam: %q", replies)
+	}
+	var checks int
+	openRaw(t, dir).QueryRow(`SELECT count(*) FROM events WHERE kind = 'scam_check'`).Scan(&checks)
+	if checks != 1 {
+		t.Errorf("scam_check events = %d; want 1 (the question is not a check)", checks)
+	}
+}

@@ -187,15 +187,29 @@ func (h *handler) check(c *bot.Context, text string) error {
 // more likely chat ("今天天气怎么样") than a message to check.
 const chatRunes = 12
 
-// mentioned handles "@bot + text": a check, unless the text is plainly chat.
+// mentioned handles "@bot + text": a check, unless the text is plainly chat
+// or a question for people ("明天社区打疫苗几点开始？"), which is answered
+// kindly with what the bot does and not counted as a scam check.
 func (h *handler) mentioned(c *bot.Context) error {
 	text := c.Args()
-	if utf8.RuneCountInString(text) < chatRunes {
-		if v := h.KB.Check(text); v.Level == knowledge.LevelNone && len(v.Entities) == 0 {
-			return c.Reply("抱歉，我没看懂这句话。想查一条消息，请发“这是诈骗吗 + 消息内容”；发送“帮助”可以看到我能做的事。")
-		}
+	v := h.KB.Check(text)
+	plain := v.Level == knowledge.LevelNone && len(v.Entities) == 0
+	if plain && (utf8.RuneCountInString(text) < chatRunes || asksPeople(text)) {
+		return c.Reply("这个问题我答不了，请问问群里的老师或网格员。我能帮你看看收到的消息是不是诈骗：发“这是诈骗吗 + 消息内容”；发送“帮助”可以看到我能做的事。")
 	}
 	return h.check(c, text)
+}
+
+// asksPeople reports whether text is a question, the kind neighbours ask
+// each other rather than a message forwarded to be checked.
+func asksPeople(text string) bool {
+	t := strings.TrimSpace(text)
+	for _, end := range []string{"？", "?", "吗", "呢", "么"} {
+		if strings.HasSuffix(t, end) {
+			return true
+		}
+	}
+	return false
 }
 
 // lookup checks a link or a number.
