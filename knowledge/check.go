@@ -465,9 +465,9 @@ var (
 // type a pattern names.
 func (ix *Index) adviceEntry(t TypeScore) *Entry {
 	if t.Pattern {
-		for _, p := range ix.patterns {
-			if p.ID == t.ID {
-				return ix.byID(p.Type)
+		for i := range ix.patterns {
+			if ix.patterns[i].ID == t.ID {
+				return ix.patterns[i].advice
 			}
 		}
 	}

@@ -177,6 +177,7 @@ type compiledPattern struct {
 	need   []uint64
 	unless uint64
 	level  Level
+	advice *Entry // the entry Type names
 }
 
 // PartHit is one part found in a message.
@@ -196,14 +197,14 @@ type PatternMatch struct {
 
 // structure is the part of an Index built from parts and patterns.
 type structure struct {
-	partBit     []int8  // by entry: bit of a non-frame part, -1 otherwise
+	partBit     []int8  // by entry: bit of a non-frame part, frameBit for a frame part, -1 otherwise
 	partEntry   []int32 // by bit
 	roleMask    map[string]uint64
 	entityParts map[string]uint64 // entity kind → parts it makes present
-	negatable   []bool            // by pattern ID: a demand, lure or channel phrase
+	negatable   []bool            // by pattern ID: a demand, lure, channel or pressure phrase
 	doneable    []bool            // by pattern ID: a demand phrase, which "已" reports as done
 	patterns    []compiledPattern
-	live        uint64  // parts that make a message's demand live: links, accounts, numbers, code, screen
+	live        uint64  // parts no notice has (the code, the screen, a sex video, cures, paid tasks); links and accounts are live by entity
 	official    uint64  // the part that points to an official channel
 	notice      uint64  // the part for the furniture of a notice
 	keepQuoted  []bool  // by entry: counts inside quotation marks too (frame and safe parts)
@@ -288,7 +289,7 @@ func (ix *Index) buildStructure(patterns []*Pattern) error {
 			}
 			cp.unless |= m
 		}
-		if ix.byID(p.Type) == nil {
+		if cp.advice = ix.byID(p.Type); cp.advice == nil {
 			return &LoadError{File: p.file, Line: p.line, Msg: fmt.Sprintf("pattern %q: type %q is not an entry", p.ID, p.Type)}
 		}
 		st.patterns = append(st.patterns, cp)
@@ -352,8 +353,8 @@ var negators = [][]byte{[]byte("不要"), []byte("不能"), []byte("不会"), []
 // than asks for one: "已转入", "于11月25日转入", "成功支付".
 var done = [][]byte{[]byte("已"), []byte("已经"), []byte("于"), []byte("日"), []byte("成功"), []byte("将")}
 
-// doneAfter: a demand followed by 了 or 过 is a report ("交了话费",
-// "已经申请退货退款了" reads "申请…退款了"), not a request.
+// doneAfter: a demand followed by 了, 过, 完 or 成功 is a report ("交了话费",
+// "已经申请退货退款了" reads "申请…退款了", "转你了"), not a request.
 var doneAfter = [][]byte{[]byte("了"), []byte("过"), []byte("完"), []byte("成功"), []byte("你了"), []byte("给你了"), []byte("过去了")}
 
 // secrecy follows a negator that asks for silence rather than advises.
@@ -472,7 +473,7 @@ func startsWithAny(b []byte, list [][]byte) bool {
 	return false
 }
 
-// liveKinds are entities that make a demand live: somewhere to click,
+// liveEntity reports entities that make a demand live: somewhere to click,
 // someone to add, an account to pay. Phone numbers are not among them: an
 // education post names its grid worker's mobile to call.
 func liveEntity(kind string) bool {
