@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"unicode/utf8"
 )
@@ -287,7 +288,7 @@ func (ix *Index) Check(text string) Verdict {
 	}
 	s.held = s.held[:0]
 	ix.ac.find(s.norm, func(id int32, end int) {
-		if ix.negatable[id] && s.negated(end-ix.plen[id], end, ix.doneable[id]) {
+		if ix.negatable[id] && s.negated(end-ix.plen[id], end, ix.doneable[id], ix.paid[id]) {
 			s.neg++ // "不要转账" is advice, not a demand
 			return
 		}
@@ -355,7 +356,7 @@ func (ix *Index) Check(text string) Verdict {
 			typeLevel = LevelSuspicious
 		}
 	}
-	cands = ix.judgeStructure(s, &v, typeLevel, cands, textCues(text), headed(text, noticeHeaders))
+	cands = ix.judgeStructure(s, &v, typeLevel, cands, textCues(text), headed(text, noticeHeaders), strings.HasPrefix(text, "【"))
 	if len(cands) > maxTypes {
 		cands = cands[:maxTypes]
 	}

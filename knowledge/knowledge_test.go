@@ -434,6 +434,14 @@ func TestFrameAndStructure(t *testing.T) {
 		{"a report, not a demand", "刚刚在营业厅交了话费，顺便换了个套餐", LevelNone, FrameOrdinary, false},
 		{"transcript typed out", "“喂，我是京东客服，您买的商品有质量问题，给您三倍赔偿，请下载会议软件开启屏幕共享”", LevelHigh, FrameScam, true},
 		{"quiz question", "接到自称客服的电话说要退款，让你开启屏幕共享，应该？\nA. 照做\nB. 挂断并核实\nC. 先共享一会儿", LevelNone, FrameEducation, false},
+		// Round 7: a slogan, a clause that reports a payment as done, a
+		// signed notice that gives nowhere to go, a relative's emergency.
+		{"slogan", "屏幕共享别乱开，钱包大门敞开来。", LevelNone, FrameEducation, false},
+		{"paid back, reported", "舅舅，上次借你的两万块我凑齐了，今天转到你卡上了，你查一下。", LevelNone, FrameOrdinary, false},
+		{"signed notice without a route", "【水务集团】您家本期水费42.60元，请于月底前到营业厅缴纳。", LevelNone, FrameOrdinary, false},
+		{"signed scam with a route", "【水务集团】您家水费逾期未缴将停水，请点击 http://sw-pay.top 补缴", LevelHigh, FrameScam, true},
+		{"hospital, not an emergency demand", "医院公告：急诊24小时开放，请就诊患者佩戴口罩。", LevelNone, FrameOrdinary, false},
+		{"emergency money", "阿姨您好，我是小明的班主任，小明在学校摔伤了正在抢救，手术费急需两万，请马上转到这个账户 6222021234567890123", LevelHigh, FrameScam, true},
 	}
 	for _, tt := range tests {
 		v := ix.Check(tt.text)

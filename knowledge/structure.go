@@ -25,6 +25,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -77,6 +78,10 @@ const (
 	optionsWeight = 4
 	// headerWeight: a notice headed 【反诈提醒】, 【财务人员注意】.
 	headerWeight = 3
+	// sloganWeight: a campaign slogan, two clauses of one length.
+	sloganWeight = 2
+	// Clause and total lengths of a slogan, in characters.
+	minSloganClause, maxSloganClause, maxSloganRunes = 5, 10, 40
 )
 
 // textCues is the frame weight of what normalising removes: quotation
@@ -99,7 +104,56 @@ func textCues(text string) float64 {
 			break
 		}
 	}
+	if slogan(text) {
+		w += sloganWeight
+	}
 	return w
+}
+
+// slogan reports a message shaped like a campaign slogan: two or four
+// short clauses in matching pairs ("屏幕共享一开，钱包大门敞开。"), or
+// three of one length, with no digits or Latin letters. Scams name a sum,
+// a number or a link, and rarely rhyme in pairs.
+func slogan(text string) bool {
+	var lens [4]int
+	n, cur := 0, 0
+	for _, r := range text {
+		switch {
+		case r < utf8.RuneSelf && (unicode.IsDigit(r) || unicode.IsLetter(r)):
+			return false
+		case strings.ContainsRune("，,；;。！!？?、 \n", r):
+			if cur > 0 {
+				if n == len(lens) {
+					return false
+				}
+				lens[n], n, cur = cur, n+1, 0
+			}
+		default:
+			cur++
+		}
+	}
+	if cur > 0 {
+		if n == len(lens) {
+			return false
+		}
+		lens[n], n = cur, n+1
+	}
+	total := 0
+	for _, l := range lens[:n] {
+		if l < minSloganClause || l > maxSloganClause {
+			return false
+		}
+		total += l
+	}
+	switch {
+	case n < 2 || total > maxSloganRunes:
+		return false
+	case n == 3:
+		return lens[0] == lens[1] && lens[1] == lens[2]
+	case n == 4:
+		return lens[0] == lens[1] && lens[2] == lens[3]
+	}
+	return lens[0] == lens[1]
 }
 
 // noticeHeaders in a leading 【…】 mark an announcement: 【物业公告】,
@@ -203,10 +257,12 @@ type structure struct {
 	entityParts map[string]uint64 // entity kind → parts it makes present
 	negatable   []bool            // by pattern ID: a demand, lure, channel or pressure phrase
 	doneable    []bool            // by pattern ID: a demand phrase, which "已" reports as done
+	paid        []bool            // by pattern ID: a demand for money, which a clause ending in 了 reports as done
 	patterns    []compiledPattern
 	live        uint64  // parts no notice has (the code, the screen, a sex video, cures, paid tasks); links and accounts are live by entity
 	official    uint64  // the part that points to an official channel
 	notice      uint64  // the part for the furniture of a notice
+	route       uint64  // parts that give the reader somewhere to go: channels, contacts, calls, codes, QR codes, apps, screens
 	keepQuoted  []bool  // by entry: counts inside quotation marks too (frame and safe parts)
 	frames      []int32 // frame parts
 }
@@ -242,12 +298,14 @@ func (ix *Index) buildStructure(patterns []*Pattern) error {
 	}
 	st.negatable = make([]bool, len(ix.refs))
 	st.doneable = make([]bool, len(ix.refs))
+	st.paid = make([]bool, len(ix.refs))
 	for id, refs := range ix.refs {
 		for _, r := range refs {
 			if r.entry >= 0 && !r.benign {
 				if e := ix.Entries[r.entry]; e.Kind == "part" && (e.Role == RoleDemand || e.Role == RoleLure || e.Role == RoleChannel || e.Role == RolePressure) {
 					st.negatable[id] = true
 					st.doneable[id] = st.doneable[id] || e.Role == RoleDemand
+					st.paid[id] = st.paid[id] || e.ID == "d_transfer" || e.ID == "d_fee"
 				}
 			}
 		}
@@ -270,6 +328,8 @@ func (ix *Index) buildStructure(patterns []*Pattern) error {
 	st.live = byID["d_code"] | byID["d_screen"] | byID["p_shame"] | byID["lure_cure"] | byID["lure_task"]
 	st.official = byID["safe_official"]
 	st.notice = byID["safe_notice"]
+	st.route = st.roleMask[RoleChannel] | byID["d_contact"] | byID["d_call"] | byID["d_scan"] | byID["d_app"] | byID["d_code"] | byID["d_screen"] |
+		byID["lure_cure"] | byID["lure_freebie"] | byID["id_new_number"]
 	for _, p := range patterns {
 		cp := compiledPattern{Pattern: p, level: LevelSuspicious}
 		if p.Level == "high" {
@@ -357,6 +417,40 @@ var done = [][]byte{[]byte("已"), []byte("已经"), []byte("于"), []byte("日"
 // "已经申请退货退款了" reads "申请…退款了", "转你了"), not a request.
 var doneAfter = [][]byte{[]byte("了"), []byte("过"), []byte("完"), []byte("成功"), []byte("你了"), []byte("给你了"), []byte("过去了")}
 
+// doneInClause reports a demand whose clause ends in 了 a little later
+// ("今天转到你卡上了", "我已经垫付了"): a report of what was done. Not when
+// the clause makes it a condition ("再交一笔就能提现了").
+func (s *scratch) doneInClause(end int) bool {
+	stop := len(s.norm)
+	for _, b := range s.breaks {
+		if int(b) >= end {
+			stop = int(b)
+			break
+		}
+	}
+	rest := s.norm[end:stop]
+	for _, p := range clauseParticles {
+		rest = bytes.TrimSuffix(rest, p)
+	}
+	if !bytes.HasSuffix(rest, []byte("了")) || utf8.RuneCount(rest) > doneClauseRunes {
+		return false
+	}
+	for _, w := range conditionWords {
+		if bytes.Contains(rest, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// doneClauseRunes: how far after a demand its clause's 了 still reports it.
+const doneClauseRunes = 10
+
+var (
+	clauseParticles = [][]byte{[]byte("啊"), []byte("哈"), []byte("呢"), []byte("呀"), []byte("哦"), []byte("啦")}
+	conditionWords  = [][]byte{[]byte("就"), []byte("才"), []byte("能"), []byte("可以"), []byte("会"), []byte("要"), []byte("否则"), []byte("不然"), []byte("再"), []byte("吗")}
+)
+
 // secrecy follows a negator that asks for silence rather than advises.
 var secrecy = [][]byte{[]byte("告诉"), []byte("声张"), []byte("挂"), []byte("跟别人"), []byte("外传"), []byte("让家人"), []byte("和家人"), []byte("跟家人"), []byte("惊动")}
 
@@ -427,8 +521,8 @@ type negHit struct {
 
 // negated reports whether the phrase at norm[start:end] is negated, from
 // the negators the automaton found before it.
-func (s *scratch) negated(start, end int, demand bool) bool {
-	if demand && startsWithAny(s.norm[end:], doneAfter) {
+func (s *scratch) negated(start, end int, demand, paid bool) bool {
+	if demand && startsWithAny(s.norm[end:], doneAfter) || paid && s.doneInClause(end) {
 		return true
 	}
 	from := 0 // the clause starts at the last break before start
@@ -487,7 +581,7 @@ func liveEntity(kind string) bool {
 // judgeStructure finds the parts and the best pattern, decides the frame,
 // and sets the verdict's level, frame and warning. typeLevel is the level
 // the scam types gave.
-func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands []TypeScore, cues float64, notice bool) []TypeScore {
+func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands []TypeScore, cues float64, notice, signed bool) []TypeScore {
 	st := &ix.structure
 	parts := s.parts
 	if notice {
@@ -529,11 +623,21 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 	case safe == 1 && typeLevel > LevelNone:
 		typeLevel--
 	}
+	// A signed SMS (【…】) that gives its reader nowhere to go (no link,
+	// number, account, QR code, contact or app) is a notice: scams need a
+	// way to reach the money. Only a high pattern can flag it.
+	floor := LevelNone
+	if signed && len(v.Entities) == 0 && parts&st.route == 0 {
+		floor = LevelSuspicious
+		if typeLevel <= floor {
+			typeLevel = LevelNone
+		}
+	}
 	level := typeLevel
 	var best *compiledPattern
 	for i := range st.patterns {
 		p := &st.patterns[i]
-		if parts&p.unless != 0 || (best != nil && p.level <= best.level) {
+		if parts&p.unless != 0 || (best != nil && p.level <= best.level) || p.level <= floor {
 			continue
 		}
 		ok := true
