@@ -82,6 +82,8 @@ const (
 	sloganWeight = 2
 	// Clause and total lengths of a slogan, in characters.
 	minSloganClause, maxSloganClause, maxSloganRunes = 5, 10, 40
+	// maxSloganBytes: no slogan is longer, in UTF-8 with its punctuation.
+	maxSloganBytes = 3 * (maxSloganRunes + 8)
 )
 
 // textCues is the frame weight of what normalising removes: quotation
@@ -115,13 +117,14 @@ func textCues(text string) float64 {
 // three of one length, with no digits or Latin letters. Scams name a sum,
 // a number or a link, and rarely rhyme in pairs.
 func slogan(text string) bool {
+	if len(text) > maxSloganBytes {
+		return false
+	}
 	var lens [4]int
 	n, cur := 0, 0
 	for _, r := range text {
-		switch {
-		case r < utf8.RuneSelf && (unicode.IsDigit(r) || unicode.IsLetter(r)):
-			return false
-		case strings.ContainsRune("，,；;。！!？?、 \n", r):
+		switch r {
+		case '，', ',', '；', ';', '。', '！', '!', '？', '?', '、', ' ', '\n':
 			if cur > 0 {
 				if n == len(lens) {
 					return false
@@ -129,6 +132,9 @@ func slogan(text string) bool {
 				lens[n], n, cur = cur, n+1, 0
 			}
 		default:
+			if r < utf8.RuneSelf && (unicode.IsDigit(r) || unicode.IsLetter(r)) {
+				return false
+			}
 			cur++
 		}
 	}
