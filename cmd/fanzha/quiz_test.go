@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -257,5 +258,51 @@ func TestScheduledQuizStartsOncePerSlot(t *testing.T) {
 	m.Tick(ctx, next)
 	if n := count(t, db, `SELECT count(*) FROM quiz_rounds WHERE slot IS NOT NULL`); n != 1 {
 		t.Fatalf("a round started after 关闭定时答题")
+	}
+}
+
+// TestQuizTellsHowToAnswer: residents can ask how to answer; "对" on a
+// choice question gets one hint instead of silence; nobody gets a medal for
+// answering nothing right.
+func TestQuizTellsHowToAnswer(t *testing.T) {
+	dir := t.TempDir()
+	c := &clock{now: time.Date(2026, 11, 24, 15, 0, 0, 0, shanghai)}
+	m, base := runClocked(t, dir, c)
+	createGroup(t, base, "h1", "幸福社区居民群")
+	sayAs(t, base, "h1", "wang", "王老师", "b1", "绑定 幸福社区")
+	if r := sayAs(t, base, "h1", "zhang", "张阿姨", "h0", "怎么答题？"); len(r) != 1 || !strings.Contains(r[0], "判断题回“对”或“错”") {
+		t.Fatalf("怎么答题: %q", r)
+	}
+	if r := sayAs(t, base, "h1", "zhang", "张阿姨", "h00", "帮助"); len(r) != 1 || !strings.Contains(r[0], "答题时直接回复选项") {
+		t.Fatalf("the resident help does not say how to answer: %q", r)
+	}
+	sayAs(t, base, "h1", "wang", "王老师", "s1", "开始答题 10")
+	m.Tick(context.Background(), c.Now())
+	hinted := false
+	for i := 0; i < 10; i++ {
+		_, q := quizState(t, m, "h1")
+		id := fmt.Sprint("q", i)
+		if !q.TF && !hinted {
+			r := sayAs(t, base, "h1", "li", "李大爷", id+"a", "对")
+			if len(r) != 1 || !strings.Contains(r[0], "是选择题，请回复选项字母") {
+				t.Fatalf("对 on a choice question: %q", r)
+			}
+			if r := sayAs(t, base, "h1", "zhou", "周师傅", id+"b", "对"); len(r) != 0 {
+				t.Fatalf("the hint came twice for one question: %q", r)
+			}
+			hinted = true
+		}
+		sayAs(t, base, "h1", "zhang", "张阿姨", id+"c", answerText(q, true, i))
+		sayAs(t, base, "h1", "li", "李大爷", id+"d", answerText(q, false, i))
+		c.Add(time.Minute)
+		m.Tick(context.Background(), c.Now())
+	}
+	if !hinted {
+		t.Fatal("ten questions and not one choice question")
+	}
+	ranking := botPosts(t, base, "h1", "quiz_ranking")
+	if len(ranking) != 1 || !strings.Contains(ranking[0], "🥇 张阿姨 全部答对") || !strings.Contains(ranking[0], "另有 1 人参与了答题") ||
+		strings.Contains(ranking[0], "李大爷") || strings.Contains(ranking[0], "🥈") {
+		t.Fatalf("ranking with one who got nothing right: %q", ranking)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -45,12 +46,16 @@ type Quiz struct {
 	Stale time.Duration
 	// Quiet hours: no scheduled round may be set in them.
 	Quiet tips.Quiet
+
+	mu     sync.Mutex
+	hinted map[[2]int64]bool // (round, question) already told that it is a choice question
 }
 
 const (
 	maxQuestions  = 10
 	avoidRounds   = 10 // questions of the group's last rounds are not repeated
 	maxNamesShown = 10
+	maxHints      = 1000 // remembered hints; forgotten all at once beyond
 )
 
 // Register adds 开始答题, 结束答题, 排行榜 and the answer matcher. Register it
@@ -60,6 +65,7 @@ func Register(r *bot.Router, q *Quiz) {
 	r.Handle(q.stop, "结束答题")
 	r.Handle(q.leaderboard, "排行榜", "本群排行榜")
 	r.Handle(q.setSchedule, "设置答题")
+	r.Handle(q.howTo, "怎么答题", "如何答题", "怎么答")
 	r.Handle(q.clearSchedule, "关闭定时答题")
 	r.HandleMatch("quiz-answer", func(c *bot.Context) bool {
 		if c.Group == nil {
@@ -76,6 +82,15 @@ func Register(r *bot.Router, q *Quiz) {
 	r.Describe(bot.Usage{Say: "开始答题", Does: "在本群开一轮有奖问答（默认 5 题）", Counsellor: true})
 	r.Describe(bot.Usage{Say: "设置答题 周三 20:00", Does: "每周按时自动开一轮答题（“关闭定时答题”取消）", Counsellor: true})
 	r.Describe(bot.Usage{Say: "排行榜", Does: "看看本月本群答题排名"})
+	r.Describe(bot.Usage{Say: "A / B / C / D（判断题回 对 / 错）", Does: "答题时直接回复选项，每题只算第一次回答"})
+}
+
+// howToText explains answering to residents.
+const howToText = "答题时，每道题发出后直接在群里回复选项：选择题回 A、B、C 或 D，判断题回“对”或“错”（也可以回 A / B）。" +
+	"每题只算第一次回答，时间到了会公布答案和答对的人，整轮结束后公布排名。发送“排行榜”看本月排名。"
+
+func (q *Quiz) howTo(c *bot.Context) error {
+	return c.Reply(howToText)
 }
 
 // ParseAnswer reads an answer: "A", "a", "选B", "Ｃ", "答案是D", or for
@@ -292,6 +307,9 @@ func (q *Quiz) answer(c *bot.Context) error {
 		return nil // too late for this question; its result is on the way
 	}
 	choice, ok := ParseAnswer(c.Args(), qu.TF)
+	if !ok && !qu.TF && isTrueFalse(c.Args()) && q.hintOnce(round.ID, round.Current) {
+		return c.Reply(fmt.Sprintf("第%d题是选择题，请回复选项字母 A、B、C 或 D。", round.Current+1))
+	}
 	if !ok || choice >= len(qu.Choices()) {
 		return nil // not an answer to this question: just chat
 	}
@@ -424,11 +442,19 @@ func (q *Quiz) rankingText(ctx context.Context, r *bot.QuizRound, why string) (s
 	return strings.Join(lines, "\n"), nil
 }
 
+// scoreLines ranks those who answered at least one question right; a
+// medal for answering nothing right would mock, so they are only counted.
+// Scores come best first.
 func scoreLines(scores []bot.QuizScore, total int) []string {
 	var lines []string
+	none := 0
 	for i, s := range scores {
-		if i == maxNamesShown {
-			break
+		if s.Correct == 0 {
+			none++
+			continue
+		}
+		if i >= maxNamesShown {
+			continue
 		}
 		rank := strconv.Itoa(i+1) + "."
 		if i < len(medals) {
@@ -439,6 +465,9 @@ func scoreLines(scores []bot.QuizScore, total int) []string {
 			what = "全部答对"
 		}
 		lines = append(lines, rank+" "+s.Name+" "+what)
+	}
+	if none > 0 {
+		lines = append(lines, fmt.Sprintf("另有 %d 人参与了答题，下次加油！", none))
 	}
 	return lines
 }
@@ -477,4 +506,32 @@ func (q *Quiz) leaderboard(c *bot.Context) error {
 	}
 	lines := append([]string{fmt.Sprintf("【%d月答题排行榜】", since.Month())}, scoreLines(scores, 0)...)
 	return c.Reply(strings.Join(lines, "\n"))
+}
+
+// isTrueFalse reports a reply that answers a true/false question ("对",
+// "错", "√") and so not a choice question.
+func isTrueFalse(text string) bool {
+	_, ok := ParseAnswer(text, true)
+	if !ok {
+		return false
+	}
+	_, choice := ParseAnswer(text, false)
+	return !choice // "A" and "B" answer both
+}
+
+// hintOnce reports whether the choice-question hint is still due for this
+// question of this round: once, so that a chat of "对对对" is not answered
+// again and again.
+func (q *Quiz) hintOnce(round int64, index int) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	key := [2]int64{round, int64(index)}
+	if q.hinted[key] {
+		return false
+	}
+	if q.hinted == nil || len(q.hinted) > maxHints {
+		q.hinted = map[[2]int64]bool{}
+	}
+	q.hinted[key] = true
+	return true
 }
