@@ -219,8 +219,8 @@ func TestTipCommandsAndQuietHours(t *testing.T) {
 	if r := sayAs(t, base, "k1", "parent", "家长", "p2", "来一条提示"); len(r) != 1 || !strings.Contains(r[0], "只有") {
 		t.Fatalf("a parent asked for a tip: %q", r)
 	}
-	if r := sayAs(t, base, "k1", "li", "李老师", "p3", "来一条提示"); len(r) != 1 || !strings.Contains(r[0], "这就发") {
-		t.Fatalf("来一条提示: %q", r)
+	if r := sayAs(t, base, "k1", "li", "李老师", "p3", "来一条提示"); len(r) != 1 || !strings.Contains(r[0], "免打扰时段（22:00-07:00），这条提示会在明天 07:00 发出") {
+		t.Fatalf("来一条提示 in quiet hours must say when it goes: %q", r)
 	}
 	m.Tick(context.Background(), c.Now())
 	if tips := botPosts(t, base, "k1", "tip_extra"); len(tips) != 0 {

@@ -190,6 +190,19 @@ func (q Quiet) Contains(m int) bool {
 // At reports whether t (already in the campaign's zone) is quiet.
 func (q Quiet) At(t time.Time) bool { return q.Contains(t.Hour()*60 + t.Minute()) }
 
+// Next is the first instant at or after t (in the campaign's zone) that is
+// not quiet.
+func (q Quiet) Next(t time.Time) time.Time {
+	if !q.At(t) {
+		return t
+	}
+	end := time.Date(t.Year(), t.Month(), t.Day(), q.End/60, q.End%60, 0, 0, t.Location())
+	if !end.After(t) {
+		end = end.AddDate(0, 0, 1)
+	}
+	return end
+}
+
 func (q Quiet) String() string {
 	return fmt.Sprintf("%02d:%02d-%02d:%02d", q.Start/60, q.Start%60, q.End/60, q.End%60)
 }

@@ -83,3 +83,22 @@ func TestQuiet(t *testing.T) {
 		t.Error("bad quiet hours accepted")
 	}
 }
+
+func TestQuietNext(t *testing.T) {
+	loc := time.FixedZone("CST", 8*3600)
+	q, err := ParseQuiet("22:00-07:00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, loc) }
+	for _, tt := range []struct{ in, want time.Time }{
+		{at(24, 23, 0), at(25, 7, 0)},  // evening: tomorrow morning
+		{at(25, 3, 30), at(25, 7, 0)},  // small hours: this morning
+		{at(25, 12, 0), at(25, 12, 0)}, // daytime: now
+		{at(25, 7, 0), at(25, 7, 0)},   // the end of quiet hours is not quiet
+	} {
+		if got := q.Next(tt.in); !got.Equal(tt.want) {
+			t.Errorf("Next(%s) = %s; want %s", tt.in.Format("01-02 15:04"), got.Format("01-02 15:04"), tt.want.Format("01-02 15:04"))
+		}
+	}
+}

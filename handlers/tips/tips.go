@@ -172,10 +172,19 @@ func (c *Commands) tipNow(ctx *bot.Context) error {
 	if err != nil {
 		return err
 	}
+	local := now.In(c.Planner.Loc)
+	due := c.Planner.Quiet.Next(local)
 	post := &bot.OutboxPost{GroupID: ctx.Group.ID, Kind: KindTipExtra, Ref: tip.ID,
-		Key: "tip-extra:" + ctx.Message().Key(), Text: tip.Text, DueAt: now}
+		Key: "tip-extra:" + ctx.Message().Key(), Text: tip.Text, DueAt: due}
 	if _, err := c.Planner.Outbox.EnqueuePosts(ctx.Context(), []*bot.OutboxPost{post}); err != nil {
 		return err
+	}
+	if due.After(local) {
+		day := "今天"
+		if due.YearDay() != local.YearDay() {
+			day = "明天"
+		}
+		return ctx.Reply(fmt.Sprintf("现在是免打扰时段（%s），这条提示会在%s %s 发出。", c.Planner.Quiet, day, due.Format("15:04")))
 	}
 	return ctx.Reply("好的，这就发一条反诈提示。")
 }
