@@ -1,110 +1,148 @@
 package knowledge
 
-// automaton is an Aho-Corasick automaton over bytes: all phrases are found
-// in one pass over the text, whatever their number. Phrases are valid UTF-8,
-// and UTF-8 is self-synchronising, so byte matches always fall on character
-// boundaries.
-//
-// Transitions are a full DFA over byte classes: bytes that occur in no
-// phrase share class 0, which always leads back to the root.
-type automaton struct {
-	class   [256]uint8
-	classes int
-	next    []int32  // state*classes + class → state, while building
-	table   []uint16 // the same, packed, with outputBit on states that have output
-	out     [][]int32
-}
-
-const (
-	outputBit = 1 << 15
-	maxStates = outputBit - 1
+import (
+	"slices"
+	"unicode/utf8"
 )
 
-// buildAutomaton returns the automaton for phrases, or nil if they need
-// more than maxStates states.
+// automaton is an Aho-Corasick automaton over runes: all phrases are found
+// in one pass over the text, whatever their number.
+//
+// It steps one character at a time, not one byte: Chinese takes three bytes
+// a character, so a byte automaton has three times the states and steps,
+// and its full transition table (2.9 MB for the built-in knowledge) misses
+// the cache on most steps. Here each state keeps only its own edges, sorted,
+// and a failure link; the root keeps a dense edge per character class. The
+// whole automaton fits in a few hundred kilobytes.
+type automaton struct {
+	class []uint16 // rune → class; runes in no phrase (and beyond the table) are class 0
+	root  []int32  // class → state after the root
+	first []int32  // state → its edges are edges[first[s]:first[s+1]]
+	edges []edge
+	fail  []int32
+	out   [][]int32 // state → IDs of the phrases ending there, its own and its failure states'
+}
+
+type edge struct {
+	class uint16
+	to    int32
+}
+
+// maxClasses bounds the distinct characters of all phrases.
+const maxClasses = 1<<16 - 1
+
+// buildAutomaton returns the automaton for phrases, or nil if they hold
+// more than maxClasses distinct characters.
 func buildAutomaton(phrases []string) *automaton {
 	a := &automaton{}
+	maxRune := rune(0)
 	for _, p := range phrases {
-		for i := 0; i < len(p); i++ {
-			if a.class[p[i]] == 0 {
-				a.classes++
-				a.class[p[i]] = uint8(a.classes)
+		for _, r := range p {
+			maxRune = max(maxRune, r)
+		}
+	}
+	a.class = make([]uint16, maxRune+1)
+	classes := 1
+	for _, p := range phrases {
+		for _, r := range p {
+			if a.class[r] == 0 {
+				if classes > maxClasses {
+					return nil
+				}
+				a.class[r] = uint16(classes)
+				classes++
 			}
 		}
 	}
-	a.classes++ // class 0
-	if a.classes > 256 {
-		panic("knowledge: byte classes overflow") // impossible: at most 255 non-zero classes + 1
-	}
-	// Trie.
-	a.next = make([]int32, a.classes)
+	// Trie, with a map of edges per state while building.
+	children := []map[uint16]int32{{}}
 	a.out = [][]int32{nil}
 	for id, p := range phrases {
 		s := int32(0)
-		for i := 0; i < len(p); i++ {
-			c := int32(a.class[p[i]])
-			if a.next[s*int32(a.classes)+c] == 0 {
-				a.next = append(a.next, make([]int32, a.classes)...)
+		for _, r := range p {
+			c := a.class[r]
+			t, ok := children[s][c]
+			if !ok {
+				t = int32(len(children))
+				children = append(children, map[uint16]int32{})
 				a.out = append(a.out, nil)
-				a.next[s*int32(a.classes)+c] = int32(len(a.out) - 1)
+				children[s][c] = t
 			}
-			s = a.next[s*int32(a.classes)+c]
+			s = t
 		}
 		a.out[s] = append(a.out[s], int32(id))
 	}
-	// Failure links by breadth-first search, turning the trie into a DFA.
-	fail := make([]int32, len(a.out))
-	queue := make([]int32, 0, len(a.out))
-	for c := 1; c < a.classes; c++ {
-		if s := a.next[c]; s != 0 {
-			queue = append(queue, s)
+	// Edges in order of state, each state's sorted by class.
+	a.first = make([]int32, len(children)+1)
+	for s, ch := range children {
+		a.first[s] = int32(len(a.edges))
+		for c, t := range ch {
+			a.edges = append(a.edges, edge{class: c, to: t})
 		}
+		slices.SortFunc(a.edges[a.first[s]:], func(x, y edge) int { return int(x.class) - int(y.class) })
+	}
+	a.first[len(children)] = int32(len(a.edges))
+	a.root = make([]int32, classes)
+	for c, t := range children[0] {
+		a.root[c] = t
+	}
+	// Failure links by breadth-first search; outputs of the failure state
+	// are appended after a state's own, as the byte automaton did.
+	a.fail = make([]int32, len(children))
+	queue := make([]int32, 0, len(children))
+	for _, e := range a.edges[a.first[0]:a.first[1]] {
+		queue = append(queue, e.to)
 	}
 	for len(queue) > 0 {
 		s := queue[0]
 		queue = queue[1:]
-		a.out[s] = append(a.out[s], a.out[fail[s]]...)
-		for c := 1; c < a.classes; c++ {
-			t := a.next[s*int32(a.classes)+int32(c)]
-			f := a.next[fail[s]*int32(a.classes)+int32(c)]
-			if t != 0 {
-				fail[t] = f
-				queue = append(queue, t)
-			} else {
-				a.next[s*int32(a.classes)+int32(c)] = f
-			}
+		a.out[s] = append(a.out[s], a.out[a.fail[s]]...)
+		for _, e := range a.edges[a.first[s]:a.first[s+1]] {
+			a.fail[e.to] = a.step(a.fail[s], e.class)
+			queue = append(queue, e.to)
 		}
 	}
-	// Pack the table into 16 bits a cell, the top bit marking states with
-	// output: half the memory keeps more of it in cache, which is what
-	// bounds the hot loop.
-	if len(a.out) > maxStates {
-		return nil
-	}
-	a.table = make([]uint16, len(a.next))
-	for i, t := range a.next {
-		v := uint16(t)
-		if len(a.out[t]) > 0 {
-			v |= outputBit
-		}
-		a.table[i] = v
-	}
-	a.next = nil
 	return a
 }
+
+// step is the state after s on a character of class c (c > 0).
+func (a *automaton) step(s int32, c uint16) int32 {
+	for s != 0 {
+		es := a.edges[a.first[s]:a.first[s+1]]
+		if len(es) <= linearEdges {
+			for _, e := range es {
+				if e.class == c {
+					return e.to
+				}
+			}
+		} else if i, ok := slices.BinarySearchFunc(es, c, func(e edge, c uint16) int { return int(e.class) - int(c) }); ok {
+			return es[i].to
+		}
+		s = a.fail[s]
+	}
+	return a.root[c]
+}
+
+// linearEdges: up to this many edges are scanned, beyond it searched.
+const linearEdges = 8
 
 // find calls hit with the ID of every phrase occurring in text and the
 // offset just past its end, once per occurrence.
 func (a *automaton) find(text []byte, hit func(id int32, end int)) {
-	s := 0
-	n := a.classes
-	for i, b := range text {
-		v := a.table[s*n+int(a.class[b])]
-		s = int(v &^ outputBit)
-		if v&outputBit != 0 {
-			for _, id := range a.out[s] {
-				hit(id, i+1)
-			}
+	s := int32(0)
+	for i := 0; i < len(text); {
+		r, size := rune(text[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRune(text[i:])
+		}
+		i += size
+		if int(r) >= len(a.class) || a.class[r] == 0 {
+			s = 0 // in no phrase: back to the root
+			continue
+		}
+		s = a.step(s, a.class[r])
+		for _, id := range a.out[s] {
+			hit(id, i)
 		}
 	}
 }
