@@ -24,6 +24,51 @@ const (
 	PostUnconfirmed PostStatus = "unconfirmed"
 )
 
+// Kinds of post. The features own what they post; the names live here so
+// that the store, reports and admin pages speak of them without importing
+// the features.
+const (
+	PostTip          = "tip"       // a scheduled tip; counts for the twice-a-week rule
+	PostTipExtra     = "tip_extra" // asked for with 来一条提示
+	PostQuizQuestion = "quiz_question"
+	PostQuizResult   = "quiz_result"
+	PostQuizRanking  = "quiz_ranking"
+)
+
+// PostKindLabel is a kind of post as admins read it.
+func PostKindLabel(kind string) string {
+	switch kind {
+	case PostTip:
+		return "每周提示"
+	case PostTipExtra:
+		return "加发提示"
+	case PostQuizQuestion:
+		return "答题题目"
+	case PostQuizResult:
+		return "答题结果"
+	case PostQuizRanking:
+		return "答题排名"
+	}
+	return kind
+}
+
+// Label is the status as admins read it.
+func (s PostStatus) Label() string {
+	switch s {
+	case PostPending:
+		return "待发送"
+	case PostSending:
+		return "发送中"
+	case PostSent:
+		return "已发送"
+	case PostFailed:
+		return "发送失败"
+	case PostUnconfirmed:
+		return "未确认送达"
+	}
+	return string(s)
+}
+
 // OutboxPost is a post the bot owes a group: recorded before it is sent,
 // marked after.
 type OutboxPost struct {

@@ -17,13 +17,6 @@ var groupHeader = []string{"群名", "所属", "类型", "群人数", "本周活
 
 var kindNames = map[string]string{"community": "社区群", "class": "班级群", "other": "其他"}
 
-func yes(b bool) string {
-	if b {
-		return "✓"
-	}
-	return "✗"
-}
-
 // unitRecords is the report in the shape a town office submits: one row
 // per village, community or school.
 func unitRecords(r *Report) [][]string {
@@ -59,7 +52,7 @@ func groupRecords(r *Report) [][]string {
 			rate = Percent(CorrectRate(g.F))
 		}
 		out = append(out, []string{g.Group.Name, g.Unit, kindNames[string(g.Group.Kind)], size, strconv.Itoa(g.F.Members), active,
-			fmt.Sprintf("%d/%d", g.F.TipsSent, RequiredTips), yes(g.Compliant), strconv.Itoa(g.F.QuizRounds),
+			fmt.Sprintf("%d/%d", g.F.TipsSent, RequiredTips), g.Status.Mark(), strconv.Itoa(g.F.QuizRounds),
 			strconv.Itoa(g.F.QuizParticipants), rate, strconv.Itoa(g.F.ScamChecks), strconv.Itoa(g.F.ChecksHigh),
 			strconv.Itoa(g.F.ChecksSuspicious), strconv.Itoa(g.F.Warnings)})
 	}

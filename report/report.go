@@ -82,6 +82,59 @@ func ScopeFor(units []bot.OrgUnit, role string, unit, member int64) Scope {
 type Campaign struct {
 	Start   time.Time
 	Targets map[string]float64
+	// Now is the clock that tells a week in progress from one that is
+	// over; nil means time.Now.
+	Now func() time.Time
+}
+
+// Status is a group's week against the rule of RequiredTips tips a week.
+type Status int
+
+const (
+	StatusMet    Status = iota // enough tips
+	StatusMissed               // the week is over with too few
+	StatusOpen                 // this week, not there yet
+	StatusFuture               // a week that has not begun
+)
+
+// Mark is the status in a table cell.
+func (s Status) Mark() string {
+	return [...]string{"✓", "✗", "进行中", "–"}[s]
+}
+
+// Class is the status's style on the admin pages.
+func (s Status) Class() string {
+	return [...]string{"good", "bad", "muted", "muted"}[s]
+}
+
+// Say is the status in a chat line, after the tips counted so far.
+func (s Status) Say(sent int) string {
+	switch s {
+	case StatusMet:
+		return " ✓"
+	case StatusMissed:
+		return " ✗ 未达标"
+	case StatusOpen:
+		return fmt.Sprintf("，本周还差 %d 条", RequiredTips-sent)
+	}
+	return ""
+}
+
+// WeekStatus is the status of the week starting at ws with sent tips, at
+// now.
+func WeekStatus(ws, now time.Time, sent int) Status { return status(ws, ws.AddDate(0, 0, 7), now, sent) }
+
+// status of a week [ws, we) with sent tips, at now.
+func status(ws, we, now time.Time, sent int) Status {
+	switch {
+	case sent >= RequiredTips:
+		return StatusMet
+	case !now.Before(we):
+		return StatusMissed
+	case now.Before(ws):
+		return StatusFuture
+	}
+	return StatusOpen
 }
 
 // GroupRow is one group's week.
@@ -89,7 +142,8 @@ type GroupRow struct {
 	Group      *bot.Group
 	Unit       string
 	F          store.GroupFigures
-	Compliant  bool
+	Compliant  bool // Status == StatusMet
+	Status     Status
 	ActiveRate float64 // members seen / group size, if the size is known
 }
 
@@ -115,6 +169,7 @@ type UnitRow struct {
 // Report is a week as one viewer may see it.
 type Report struct {
 	WeekStart, WeekEnd time.Time
+	Current, Future    bool // the week is in progress, or has not begun
 	Groups             []GroupRow
 	Units              []UnitRow
 	Total              store.GroupFigures
@@ -127,7 +182,11 @@ var reportingKinds = map[bot.OrgKind]bool{bot.OrgVillage: true, bot.OrgCommunity
 // Week builds the report of the week starting at ws (a Monday 00:00).
 func Week(ctx context.Context, src Source, scope Scope, ws time.Time, c Campaign) (*Report, error) {
 	we := ws.AddDate(0, 0, 7)
-	r := &Report{WeekStart: ws, WeekEnd: we}
+	now := time.Now()
+	if c.Now != nil {
+		now = c.Now()
+	}
+	r := &Report{WeekStart: ws, WeekEnd: we, Current: !now.Before(ws) && now.Before(we), Future: now.Before(ws)}
 	groups, err := src.Groups().FindGroups(ctx, bot.GroupFilter{})
 	if err != nil {
 		return nil, err
@@ -193,14 +252,15 @@ func Week(ctx context.Context, src Source, scope Scope, ws time.Time, c Campaign
 		return nil, err
 	}
 	for _, g := range groups {
-		if !scope.Group(g) || !g.Bound() {
-			continue
+		if !scope.Group(g) || !g.Bound() || g.BoundAt != nil && !g.BoundAt.Before(we) {
+			continue // not bound in this week: nothing was due
 		}
 		f := store.GroupFigures{}
 		if p := figs[g.ID]; p != nil {
 			f = *p
 		}
-		gr := GroupRow{Group: g, Unit: g.OrgUnit.Name, F: f, Compliant: f.TipsSent >= RequiredTips}
+		st := status(ws, we, now, f.TipsSent)
+		gr := GroupRow{Group: g, Unit: g.OrgUnit.Name, F: f, Compliant: st == StatusMet, Status: st}
 		if g.Size > 0 {
 			gr.ActiveRate = 100 * float64(f.Members) / float64(g.Size)
 		}
@@ -293,6 +353,15 @@ func CorrectRate(f store.GroupFigures) float64 {
 		return 0
 	}
 	return 100 * float64(f.QuizCorrect) / float64(f.QuizAnswers)
+}
+
+// CorrectText is the share of right quiz answers for people: "–" when
+// nobody answered.
+func CorrectText(f store.GroupFigures) string {
+	if f.QuizAnswers == 0 {
+		return "–"
+	}
+	return Percent(CorrectRate(f))
 }
 
 // Percent formats a percentage for people.

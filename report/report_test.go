@@ -133,7 +133,50 @@ func seed(t testing.TB) *seeded {
 	return s
 }
 
-var campaign = report.Campaign{Start: at(1, 0, 0, 0), Targets: map[string]float64{"2026-11": 8, "2026-12": 25}}
+var campaign = report.Campaign{Start: at(1, 0, 0, 0), Targets: map[string]float64{"2026-11": 8, "2026-12": 25},
+	Now: func() time.Time { return at(25, 12, 0, 0) }}
+
+// TestWeekStatus: a group short of tips is 进行中 while its week runs and
+// 未达标 only after; a week before a group was bound does not list it; a
+// week to come is marked as such, not as missed.
+func TestWeekStatus(t *testing.T) {
+	s := seed(t)
+	ctx := context.Background()
+	week := func(ws, now time.Time) *report.Report {
+		c := campaign
+		c.Now = func() time.Time { return now }
+		r, err := report.Week(ctx, s.db, report.Scope{All: true}, bot.WeekStart(ws, cst), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	statuses := func(r *report.Report) map[string]report.Status {
+		m := map[string]report.Status{}
+		for _, g := range r.Groups {
+			m[g.Group.Name] = g.Status
+		}
+		return m
+	}
+	mid := week(at(16, 0, 0, 0), at(19, 12, 0, 0))
+	if st := statuses(mid); !mid.Current || st["东风村一组"] != report.StatusMet || st["东风村二组"] != report.StatusOpen || mid.Compliant != 2 {
+		t.Errorf("mid-week: current %v, statuses %v, %d compliant", mid.Current, st, mid.Compliant)
+	}
+	if got := report.StatusOpen.Say(1); got != "，本周还差 1 条" {
+		t.Errorf("an open week in chat: %q", got)
+	}
+	after := week(at(16, 0, 0, 0), at(23, 0, 0, 0))
+	if st := statuses(after); after.Current || st["东风村二组"] != report.StatusMissed || st["东风村二组"].Mark() != "✗" {
+		t.Errorf("after the week: current %v, statuses %v", after.Current, st)
+	}
+	if before := week(at(1, 0, 0, 0).AddDate(0, 0, -14), at(25, 12, 0, 0)); len(before.Groups) != 0 {
+		t.Errorf("a week before any group was bound lists %d groups", len(before.Groups))
+	}
+	future := week(at(30, 0, 0, 0), at(25, 12, 0, 0))
+	if st := statuses(future); !future.Future || st["东风村二组"] != report.StatusFuture || st["东风村二组"].Mark() != "–" {
+		t.Errorf("a week to come: future %v, statuses %v", future.Future, st)
+	}
+}
 
 func TestWeekGolden(t *testing.T) {
 	s := seed(t)

@@ -17,15 +17,10 @@ import (
 )
 
 var funcs = template.FuncMap{
-	"pct":  report.Percent,
-	"rate": report.CorrectRate,
-	"date": func(t time.Time) string { return t.Format("01-02") },
-	"yes": func(b bool) string {
-		if b {
-			return "✓"
-		}
-		return "✗"
-	},
+	"pct":      report.Percent,
+	"correct":  report.CorrectText,
+	"date":     func(t time.Time) string { return t.Format("01-02") },
+	"postKind": bot.PostKindLabel,
 	"kind": func(k bot.GroupKind) string {
 		return map[bot.GroupKind]string{bot.GroupCommunity: "社区群", bot.GroupClass: "班级群", bot.GroupOther: "其他"}[k]
 	},
@@ -232,7 +227,8 @@ func (s *Server) groupPage(w http.ResponseWriter, r *http.Request) {
 	}
 	last := points[len(points)-1]
 	s.render(w, r, "group.html", map[string]any{"G": g, "Points": points, "Last": last, "Chart": trendSVG(points),
-		"Posts": posts, "Schedule": tips.For(g).Human(), "Compliant": last.Tips >= report.RequiredTips, "Week": ws.Format("2006-01-02")})
+		"Posts": posts, "Schedule": tips.For(g).Human(), "Status": report.WeekStatus(ws, s.Now(), last.Tips), "Week": ws.Format("2006-01-02"),
+		"Current": !s.Now().Before(ws) && s.Now().Before(ws.AddDate(0, 0, 7)), "Unbound": g.BoundAt == nil || !g.BoundAt.Before(ws.AddDate(0, 0, 7))})
 }
 
 // trendSVG draws members reached and tips posted per week as a small

@@ -389,7 +389,7 @@ func (m *Main) markRemoved(channel string) func(ctx context.Context, groupID str
 
 // campaign is the coverage plan of the configuration.
 func (m *Main) campaign() report.Campaign {
-	c := report.Campaign{Targets: m.Config.Campaign.Targets}
+	c := report.Campaign{Targets: m.Config.Campaign.Targets, Now: m.Now}
 	if m.Config.Campaign.Start != "" {
 		c.Start, _ = time.ParseInLocation("2006-01-02", m.Config.Campaign.Start, m.Config.Location()) // validated
 	}

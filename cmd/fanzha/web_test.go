@@ -325,3 +325,35 @@ func TestAdminTimesInCampaignZone(t *testing.T) {
 		t.Fatalf("group page (%d) does not show the post at %s Beijing time (not %s UTC)", code, want, utc)
 	}
 }
+
+// TestAdminWeekStatusAndLabels: this week's groups short of tips are
+// 进行中, not ✗; a week before the groups were bound lists none; nobody
+// answering shows 答对率 –; posts show their kind and status in Chinese.
+func TestAdminWeekStatusAndLabels(t *testing.T) {
+	f := newWebFixture(t)
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	due := f.m.Now().Add(time.Hour)
+	if _, err := f.m.DB.Outbox().EnqueuePosts(context.Background(), []*bot.OutboxPost{
+		{GroupID: f.mine, Kind: bot.PostTipExtra, Ref: "t001", Key: "label-test", Text: "标签测试", DueAt: due},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	admin, _ := f.client(t, "town", f.adminPW)
+	_, body := get(t, admin, f.base+"/admin/")
+	if !strings.Contains(body, "本周概览") || !strings.Contains(body, "进行中") || strings.Contains(body, "✗") || !strings.Contains(body, "答对率 –") {
+		t.Fatalf("this week's overview marks groups short of tips as missed, or shows a rate nobody earned:\n%s", body)
+	}
+	old := bot.WeekStart(f.m.Now(), loc).AddDate(0, 0, -14).Format("2006-01-02")
+	_, body = get(t, admin, f.base+"/admin/?week="+old)
+	if !strings.Contains(body, "周概览") || strings.Contains(body, "本周概览 ") || strings.Contains(body, "幸福社区居民群") {
+		t.Fatalf("a week before the groups were bound:\n%s", body)
+	}
+	_, body = get(t, admin, fmt.Sprintf("%s/admin/groups/%d", f.base, f.mine))
+	if !strings.Contains(body, "加发提示") || !strings.Contains(body, "待发送") || strings.Contains(body, "tip_extra") || strings.Contains(body, ">pending<") {
+		t.Fatalf("group page shows internal labels:\n%s", body)
+	}
+	_, body = get(t, admin, fmt.Sprintf("%s/admin/groups/%d?week=%s", f.base, f.mine, old))
+	if !strings.Contains(body, "这一周本群还没有绑定") {
+		t.Fatalf("group page of a week before binding:\n%s", body)
+	}
+}

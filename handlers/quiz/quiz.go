@@ -25,9 +25,9 @@ import (
 
 // Post kinds of this feature.
 const (
-	KindQuestion = "quiz_question"
-	KindResult   = "quiz_result"
-	KindRanking  = "quiz_ranking"
+	KindQuestion = bot.PostQuizQuestion
+	KindResult   = bot.PostQuizResult
+	KindRanking  = bot.PostQuizRanking
 )
 
 // Quiz is the feature: its commands, the answer matcher and Tick.

@@ -62,14 +62,14 @@ func (s *Stats) week(c *bot.Context) error {
 	f := row.F
 	lines := []string{
 		fmt.Sprintf("【本周统计 %s 起】%s", ws.Format("01-02"), c.Group.Name),
-		fmt.Sprintf("反诈推送：%d 条（要求 ≥%d）%s", f.TipsSent, report.RequiredTips, map[bool]string{true: " ✓", false: " ✗ 未达标"}[row.Compliant]),
+		fmt.Sprintf("反诈推送：%d 条（要求 ≥%d）%s", f.TipsSent, report.RequiredTips, row.Status.Say(f.TipsSent)),
 		fmt.Sprintf("参与人数：%d 人", f.Members),
 	}
 	if c.Group.Size > 0 {
 		lines[2] += "，活跃率 " + report.Percent(row.ActiveRate)
 	}
 	lines = append(lines,
-		fmt.Sprintf("答题：%d 轮，%d 人参与，答对率 %s", f.QuizRounds, f.QuizParticipants, report.Percent(report.CorrectRate(f))),
+		fmt.Sprintf("答题：%d 轮，%d 人参与，答对率 %s", f.QuizRounds, f.QuizParticipants, report.CorrectText(f)),
 		fmt.Sprintf("诈骗查询：%d 次（高风险 %d，可疑 %d）；主动预警 %d 次", f.ScamChecks, f.ChecksHigh, f.ChecksSuspicious, f.Warnings))
 	return c.Reply(strings.Join(lines, "\n"))
 }

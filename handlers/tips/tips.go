@@ -17,8 +17,8 @@ import (
 
 // Post kinds of this feature.
 const (
-	KindTip      = "tip"       // a scheduled tip; counts for the twice-a-week rule
-	KindTipExtra = "tip_extra" // asked for with 来一条提示
+	KindTip      = bot.PostTip      // a scheduled tip; counts for the twice-a-week rule
+	KindTipExtra = bot.PostTipExtra // asked for with 来一条提示
 )
 
 // Planner puts each bound group's due tips into the outbox.
