@@ -122,7 +122,9 @@ func (s Status) Say(sent int) string {
 
 // WeekStatus is the status of the week starting at ws with sent tips, at
 // now.
-func WeekStatus(ws, now time.Time, sent int) Status { return status(ws, ws.AddDate(0, 0, 7), now, sent) }
+func WeekStatus(ws, now time.Time, sent int) Status {
+	return status(ws, ws.AddDate(0, 0, 7), now, sent)
+}
 
 // status of a week [ws, we) with sent tips, at now.
 func status(ws, we, now time.Time, sent int) Status {

@@ -65,15 +65,21 @@ type Channel struct {
 	// Now is the clock messages are stamped with; tests replace it.
 	Now func() time.Time
 
-	mu      sync.RWMutex
-	handler bot.Handler
-	ctx     context.Context
+	ready     chan struct{}
+	readyOnce sync.Once
+	mu        sync.RWMutex
+	handler   bot.Handler
+	ctx       context.Context
 }
 
 // New returns a playground channel keeping its chats in t.
 func New(t Transcript, groups bot.GroupStore, logger *slog.Logger) *Channel {
-	return &Channel{transcript: t, groups: groups, logger: logger, Now: time.Now}
+	return &Channel{transcript: t, groups: groups, logger: logger, Now: time.Now, ready: make(chan struct{})}
 }
+
+// Ready is closed once Start has taken its handler: messages posted from
+// then on are handled.
+func (c *Channel) Ready() <-chan struct{} { return c.ready }
 
 // Name implements bot.Channel.
 func (c *Channel) Name() string { return Name }
@@ -84,6 +90,7 @@ func (c *Channel) Start(ctx context.Context, h bot.Handler) error {
 	c.mu.Lock()
 	c.handler, c.ctx = h, ctx
 	c.mu.Unlock()
+	c.readyOnce.Do(func() { close(c.ready) })
 	<-ctx.Done()
 	c.mu.Lock()
 	c.handler = nil

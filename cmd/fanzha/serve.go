@@ -318,6 +318,14 @@ func (m *Main) startChannel(ctx context.Context, ch bot.Channel, channels map[st
 			m.Logger.Error("channel stopped", "channel", ch.Name(), "err", err)
 		}
 	}()
+	// A channel that can tell when it takes messages (the playground) is
+	// waited for, so that Run returns with it answering.
+	if r, ok := ch.(interface{ Ready() <-chan struct{} }); ok {
+		select {
+		case <-r.Ready():
+		case <-ctx.Done():
+		}
+	}
 	return nil
 }
 
