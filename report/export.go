@@ -33,7 +33,11 @@ func unitRecords(r *Report) [][]string {
 		if u.Bottom {
 			bottom = "是"
 		}
-		out = append(out, []string{strconv.Itoa(u.Rank), u.Unit.Name, u.Parent, pop, strconv.Itoa(u.ReachedWeek),
+		rank := "未填人口"
+		if u.Rank > 0 {
+			rank = strconv.Itoa(u.Rank)
+		}
+		out = append(out, []string{rank, u.Unit.Name, u.Parent, pop, strconv.Itoa(u.ReachedWeek),
 			strconv.Itoa(u.ReachedTotal), cov, target, people, strconv.Itoa(u.Groups), strconv.Itoa(u.Compliant),
 			strconv.Itoa(u.TipsSent), strconv.Itoa(u.QuizPeople), strconv.Itoa(u.ScamChecks), bottom})
 	}

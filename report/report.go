@@ -321,16 +321,24 @@ func rank(us []UnitRow) {
 		}
 		return a.Unit.Name < b.Unit.Name
 	})
+	// Units with a population share a rank when their coverage is equal
+	// (1, 2, 2, 4); units without one are not ranked (Rank 0) and are
+	// listed apart as 未填人口, never among the bottom three.
 	withPop := 0
 	for i := range us {
+		if us[i].Unit.Population == 0 {
+			continue
+		}
+		withPop++
 		us[i].Rank = i + 1
-		if us[i].Unit.Population > 0 {
-			withPop++
+		if i > 0 && us[i].Coverage == us[i-1].Coverage {
+			us[i].Rank = us[i-1].Rank
 		}
 	}
 	if withPop > 3 {
-		for i := withPop - 3; i < withPop; i++ {
-			us[i].Bottom = true
+		// The last three, and whoever ties with the third from last.
+		for i, cut := 0, us[withPop-3].Rank; i < withPop; i++ {
+			us[i].Bottom = us[i].Rank >= cut
 		}
 	}
 }
@@ -366,5 +374,11 @@ func CorrectText(f store.GroupFigures) string {
 	return Percent(CorrectRate(f))
 }
 
-// Percent formats a percentage for people.
-func Percent(v float64) string { return fmt.Sprintf("%.1f%%", v) }
+// Percent formats a percentage for people: one decimal, or two below 1 %
+// so that 2 of 1,500 (0.13 %) and 4 of 3,200 (0.12 %) do not look equal.
+func Percent(v float64) string {
+	if v > 0 && v < 1 {
+		return fmt.Sprintf("%.2f%%", v)
+	}
+	return fmt.Sprintf("%.1f%%", v)
+}

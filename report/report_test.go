@@ -247,3 +247,13 @@ func TestScope(t *testing.T) {
 		}
 	}
 }
+
+func TestPercentTellsSmallSharesApart(t *testing.T) {
+	a, b := report.Percent(100*2.0/1500), report.Percent(100*4.0/3200)
+	if a == b || a != "0.13%" || b != "0.12%" {
+		t.Errorf("2 of 1,500 is %s and 4 of 3,200 is %s", a, b)
+	}
+	if got := report.Percent(28.571); got != "28.6%" {
+		t.Errorf("Percent(28.571) = %s", got)
+	}
+}

@@ -76,14 +76,17 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	var bottom []report.UnitRow
+	var bottom, unranked []report.UnitRow
 	for _, u := range rep.Units {
 		if u.Bottom {
 			bottom = append(bottom, u)
 		}
+		if u.Rank == 0 {
+			unranked = append(unranked, u)
+		}
 	}
 	s.render(w, r, "overview.html", map[string]any{
-		"R": rep, "Bottom": bottom, "Counsellor": scope.Member != 0,
+		"R": rep, "Bottom": bottom, "Unranked": unranked, "Counsellor": scope.Member != 0,
 		"Week": rep.WeekStart.Format("2006-01-02"),
 		"Prev": rep.WeekStart.AddDate(0, 0, -7).Format("2006-01-02"), "Next": rep.WeekStart.AddDate(0, 0, 7).Format("2006-01-02"),
 	})

@@ -343,6 +343,10 @@ func TestAdminWeekStatusAndLabels(t *testing.T) {
 	if !strings.Contains(body, "本周概览") || !strings.Contains(body, "进行中") || strings.Contains(body, "✗") || !strings.Contains(body, "答对率 –") {
 		t.Fatalf("this week's overview marks groups short of tips as missed, or shows a rate nobody earned:\n%s", body)
 	}
+	// No unit has a population yet: none is ranked, all are listed apart.
+	if !strings.Contains(body, `id="unranked"`) || !strings.Contains(body, "未填人口（不参与排名") {
+		t.Fatalf("units without population are not listed apart:\n%s", body)
+	}
 	old := bot.WeekStart(f.m.Now(), loc).AddDate(0, 0, -14).Format("2006-01-02")
 	_, body = get(t, admin, f.base+"/admin/?week="+old)
 	if !strings.Contains(body, "周概览") || strings.Contains(body, "本周概览 ") || strings.Contains(body, "幸福社区居民群") {
