@@ -56,24 +56,33 @@ func (s *Server) weekReport(r *http.Request) (*report.Report, report.Scope, erro
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data map[string]any) {
+	if err := s.renderStatus(w, r, http.StatusOK, name, data); err != nil {
+		s.fail(w, r, fmt.Errorf("rendering %s: %w", name, err))
+	}
+}
+
+// renderStatus writes template name with status; on an error nothing is
+// written.
+func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, status int, name string, data map[string]any) error {
 	if ses := session(r); ses != nil {
 		data["User"], data["Role"], data["CSRF"] = ses.Account.Username, ses.Account.Role, ses.CSRF
 	}
 	var buf bytes.Buffer
 	if err := s.tmpl.ExecuteTemplate(&buf, name, data); err != nil {
-		s.fail(w, fmt.Errorf("rendering %s: %w", name, err))
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'")
+	w.WriteHeader(status)
 	buf.WriteTo(w)
+	return nil
 }
 
 func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 	rep, scope, err := s.weekReport(r)
 	if err != nil {
-		s.fail(w, err)
+		s.fail(w, r, err)
 		return
 	}
 	var bottom, unranked []report.UnitRow
@@ -99,13 +108,13 @@ func pathID(r *http.Request) int64 {
 
 func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, what string) {
 	s.Logger.Warn("out-of-scope page refused", "user", session(r).Account.Username, "path", r.URL.Path)
-	http.Error(w, "无权查看"+what+"：它不在您负责的范围内。", http.StatusForbidden)
+	s.errorPage(w, r, http.StatusForbidden, "无权查看"+what+"：它不在您负责的范围内。")
 }
 
 func (s *Server) unitPage(w http.ResponseWriter, r *http.Request) {
 	rep, scope, err := s.weekReport(r)
 	if err != nil {
-		s.fail(w, err)
+		s.fail(w, r, err)
 		return
 	}
 	id := pathID(r)
@@ -120,12 +129,12 @@ func (s *Server) unitPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if unit == nil {
-		http.Error(w, "这个单位本周没有绑定的群。", http.StatusNotFound)
+		s.errorPage(w, r, http.StatusNotFound, "这个单位本周没有绑定的群。")
 		return
 	}
 	units, err := s.DB.Stats().OrgUnits(r.Context())
 	if err != nil {
-		s.fail(w, err)
+		s.fail(w, r, err)
 		return
 	}
 	below := report.ScopeFor(units, "admin", id, 0)
@@ -142,7 +151,7 @@ func (s *Server) updateUnit(w http.ResponseWriter, r *http.Request) {
 	ses := session(r)
 	scope, err := s.scope(r.Context(), ses)
 	if err != nil {
-		s.fail(w, err)
+		s.fail(w, r, err)
 		return
 	}
 	id := pathID(r)
@@ -152,7 +161,7 @@ func (s *Server) updateUnit(w http.ResponseWriter, r *http.Request) {
 	}
 	pop, err := strconv.Atoi(r.PostFormValue("population"))
 	if err != nil {
-		http.Error(w, "人口数请填写整数。", http.StatusBadRequest)
+		s.errorPage(w, r, http.StatusBadRequest, "人口数请填写整数。")
 		return
 	}
 	// A village bound from chat without its town sits at the top; a
@@ -164,18 +173,18 @@ func (s *Server) updateUnit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !strings.HasSuffix(town, "镇") && !strings.HasSuffix(town, "乡") && !strings.HasSuffix(town, "街道") {
-			http.Error(w, "上级单位请填写镇、乡或街道的全称，例如 城关镇。", http.StatusBadRequest)
+			s.errorPage(w, r, http.StatusBadRequest, "上级单位请填写镇、乡或街道的全称，例如 城关镇。")
 			return
 		}
 		u := &bot.OrgUnit{Kind: bot.OrgTown, Name: town}
 		if err := s.DB.Stats().CreateOrgUnit(r.Context(), u); err != nil {
-			s.fail(w, err)
+			s.fail(w, r, err)
 			return
 		}
 		parent = u.ID
 	}
 	if err := s.DB.Stats().UpdateOrgUnit(r.Context(), id, pop, parent); err != nil {
-		s.fail(w, err)
+		s.fail(w, r, err)
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/admin/units/%d", id), http.StatusSeeOther)
@@ -195,12 +204,12 @@ type trendPoint struct {
 func (s *Server) groupPage(w http.ResponseWriter, r *http.Request) {
 	scope, err := s.scope(r.Context(), session(r))
 	if err != nil {
-		s.fail(w, err)
+		s.fail(w, r, err)
 		return
 	}
 	gs, err := s.DB.Groups().FindGroups(r.Context(), bot.GroupFilter{ID: pathID(r)})
 	if err != nil {
-		s.fail(w, err)
+		s.fail(w, r, err)
 		return
 	}
 	if len(gs) == 0 || !scope.Group(gs[0]) {
@@ -214,7 +223,7 @@ func (s *Server) groupPage(w http.ResponseWriter, r *http.Request) {
 		from := ws.AddDate(0, 0, -7*i)
 		figs, err := s.DB.Stats().GroupFigures(r.Context(), from, from.AddDate(0, 0, 7), g.ID)
 		if err != nil {
-			s.fail(w, err)
+			s.fail(w, r, err)
 			return
 		}
 		p := trendPoint{Week: from}
@@ -225,7 +234,7 @@ func (s *Server) groupPage(w http.ResponseWriter, r *http.Request) {
 	}
 	posts, err := s.DB.Outbox().FindPosts(r.Context(), bot.PostFilter{GroupID: g.ID, DueSince: ws, DueUntil: ws.AddDate(0, 0, 7)})
 	if err != nil {
-		s.fail(w, err)
+		s.fail(w, r, err)
 		return
 	}
 	last := points[len(points)-1]
@@ -292,19 +301,19 @@ type scheduleRow struct {
 func (s *Server) schedulePage(w http.ResponseWriter, r *http.Request) {
 	scope, err := s.scope(r.Context(), session(r))
 	if err != nil {
-		s.fail(w, err)
+		s.fail(w, r, err)
 		return
 	}
 	ws := bot.WeekStart(s.Now(), s.Loc)
 	bound := true
 	gs, err := s.DB.Groups().FindGroups(r.Context(), bot.GroupFilter{Bound: &bound})
 	if err != nil {
-		s.fail(w, err)
+		s.fail(w, r, err)
 		return
 	}
 	week, err := s.DB.Outbox().FindPosts(r.Context(), bot.PostFilter{Kind: tips.KindTip, DueSince: ws})
 	if err != nil {
-		s.fail(w, err)
+		s.fail(w, r, err)
 		return
 	}
 	sent := map[int64]int{}
@@ -326,7 +335,7 @@ func (s *Server) schedulePage(w http.ResponseWriter, r *http.Request) {
 	for _, st := range []bot.PostStatus{bot.PostFailed, bot.PostUnconfirmed} {
 		ps, err := s.DB.Outbox().FindPosts(r.Context(), bot.PostFilter{Status: st})
 		if err != nil {
-			s.fail(w, err)
+			s.fail(w, r, err)
 			return
 		}
 		for _, p := range ps {
@@ -341,12 +350,12 @@ func (s *Server) schedulePage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) export(w http.ResponseWriter, r *http.Request, ext, mime string, write func(*bytes.Buffer, *report.Report) error) {
 	rep, _, err := s.weekReport(r)
 	if err != nil {
-		s.fail(w, err)
+		s.fail(w, r, err)
 		return
 	}
 	var buf bytes.Buffer
 	if err := write(&buf, rep); err != nil {
-		s.fail(w, err)
+		s.fail(w, r, err)
 		return
 	}
 	name := "fanzha-weekly-" + rep.WeekStart.Format("2006-01-02") + "." + ext

@@ -70,7 +70,7 @@ func (s *Server) requireLogin(h http.HandlerFunc) http.HandlerFunc {
 		}
 		if r.Method == http.MethodPost && !sameToken(r.PostFormValue("csrf"), ses.CSRF) {
 			s.Logger.Warn("form post without a valid CSRF token", "path", r.URL.Path, "user", ses.Account.Username)
-			http.Error(w, "表单已过期，请刷新页面后重试。", http.StatusForbidden)
+			s.errorPage(w, r, http.StatusForbidden, "表单已过期，请刷新页面后重试。")
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, ses)))
@@ -110,7 +110,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	token, csrf := randomToken(), randomToken()
 	if err := s.DB.Accounts().CreateSession(r.Context(), token, csrf, acct.ID, s.Now().Add(sessionTTL)); err != nil {
-		s.fail(w, err)
+		s.fail(w, r, err)
 		return
 	}
 	http.SetCookie(w, s.cookie(sessionCookie, token, int(sessionTTL/time.Second)))

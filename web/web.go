@@ -9,6 +9,8 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"fanzha/bot"
@@ -101,13 +103,13 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 		}
 		var err error
 		if scope, err = s.scope(r.Context(), ses); err != nil {
-			s.fail(w, err)
+			s.fail(w, r, err)
 			return
 		}
 	}
 	gs, err := s.DB.Groups().FindGroups(r.Context(), bot.GroupFilter{})
 	if err != nil {
-		s.fail(w, err)
+		s.fail(w, r, err)
 		return
 	}
 	out := []groupView{}
@@ -125,17 +127,40 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]any{"groups": out})
 }
 
-func (s *Server) fail(w http.ResponseWriter, err error) {
+// fail answers a failed request: with the error's own words for what the
+// user can fix, with a general apology (and a log line) for the rest.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := http.StatusInternalServerError, "服务器出错了，请稍后再试。"
 	switch bot.ErrorCode(err) {
 	case bot.EINVALID:
-		http.Error(w, bot.ErrorMessage(err), http.StatusBadRequest)
+		status, msg = http.StatusBadRequest, bot.ErrorMessage(err)
 	case bot.ENOTFOUND:
-		http.Error(w, bot.ErrorMessage(err), http.StatusNotFound)
+		status, msg = http.StatusNotFound, bot.ErrorMessage(err)
 	case bot.EFORBIDDEN:
-		http.Error(w, bot.ErrorMessage(err), http.StatusForbidden)
+		status, msg = http.StatusForbidden, bot.ErrorMessage(err)
 	default:
 		s.Logger.Error("web request failed", "err", err)
-		http.Error(w, "服务器出错了，请稍后再试。", http.StatusInternalServerError)
+	}
+	s.errorPage(w, r, status, msg)
+}
+
+// errorPage shows msg in the admin layout with a way back: the page the
+// user came from on this site (the form, after a bad post), and the
+// overview. The API answers in plain
+// text.
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		http.Error(w, msg, status)
+		return
+	}
+	back := "/admin/"
+	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host && (ref.Path != r.URL.Path || r.Method == http.MethodPost) {
+		back = ref.RequestURI()
+	}
+	data := map[string]any{"Status": status, "Message": msg, "Back": back}
+	if err := s.renderStatus(w, r, status, "error.html", data); err != nil {
+		s.Logger.Error("rendering the error page", "err", err)
+		http.Error(w, msg, status)
 	}
 }
 

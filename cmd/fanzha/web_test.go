@@ -155,8 +155,23 @@ func TestAdminScopeAndForms(t *testing.T) {
 	if code != 200 || !strings.Contains(body, "幸福社区居民群") || strings.Contains(body, "东风村") {
 		t.Fatalf("counsellor overview shows other groups or units: %d", code)
 	}
-	if code, body := get(t, wang, fmt.Sprintf("%s/admin/groups/%d", f.base, f.theirs)); code != http.StatusForbidden || !strings.Contains(body, "无权查看") {
-		t.Fatalf("counsellor opened another counsellor's group: %d", code)
+	if code, body := get(t, wang, fmt.Sprintf("%s/admin/groups/%d", f.base, f.theirs)); code != http.StatusForbidden || !strings.Contains(body, "无权查看") ||
+		!strings.Contains(body, `id="back" href="/admin/"`) || !strings.Contains(body, "退出") {
+		t.Fatalf("counsellor opened another counsellor's group, or the refusal has no way back: %d\n%s", code, body)
+	}
+	// A form error sends the user back to the form they came from.
+	unitURL := fmt.Sprintf("%s/admin/units/%d", f.base, xingfu)
+	req, _ := http.NewRequest("POST", unitURL, strings.NewReader(url.Values{"population": {"三千"}, "csrf": {csrf}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Referer", unitURL)
+	if resp, err := town.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "人口数请填写整数") || !strings.Contains(string(b), fmt.Sprintf(`href="/admin/units/%d"`, xingfu)) {
+			t.Fatalf("a bad population: %d\n%s", resp.StatusCode, b)
+		}
 	}
 	if code, _ := get(t, wang, fmt.Sprintf("%s/admin/units/%d", f.base, xingfu)); code != http.StatusForbidden {
 		t.Fatalf("counsellor opened a village page: %d", code)
