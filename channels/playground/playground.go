@@ -237,6 +237,18 @@ func (c *Channel) createGroup(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, http.StatusBadRequest, bot.EINVALID, "群名称不能为空，且不超过 40 个字。")
 		return
 	}
+	existing, err := c.groups.FindGroups(r.Context(), bot.GroupFilter{Channel: Name})
+	if err != nil {
+		c.logger.Error("listing playground groups", "err", err)
+		c.fail(w, r, http.StatusInternalServerError, bot.EINTERNAL, "创建群失败。")
+		return
+	}
+	for _, g := range existing {
+		if g.Name == req.Name && g.PlatformID != req.ID {
+			c.fail(w, r, http.StatusConflict, bot.ECONFLICT, "已经有一个叫“"+req.Name+"”的群了，换个名字吧。")
+			return
+		}
+	}
 	if req.ID == "" {
 		req.ID = "pg-" + randomID()
 	}

@@ -255,3 +255,24 @@ func TestWeChatMountedWhenConfigured(t *testing.T) {
 		t.Fatalf("start-up does not say which channels are on:\n%s", logs.String())
 	}
 }
+
+// TestPlaygroundRefusesADuplicateGroupName: two groups of one name cannot
+// be told apart in the playground or on the admin pages; the page links to
+// the admin pages.
+func TestPlaygroundRefusesADuplicateGroupName(t *testing.T) {
+	_, base, _ := runMain(t, t.TempDir())
+	createGroup(t, base, "d1", "幸福社区居民群")
+	status, out := call(t, "POST", base+"/playground/groups", mustJSON(map[string]string{"id": "d2", "name": " 幸福社区居民群 "}))
+	if status != http.StatusConflict || !strings.Contains(fmt.Sprint(out["error"]), "已经有一个叫“幸福社区居民群”的群了") {
+		t.Fatalf("a second group of the same name: %d %v", status, out)
+	}
+	resp, err := http.Get(base + "/playground/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), `href="/admin/"`) {
+		t.Fatal("the playground does not link to the admin pages")
+	}
+}
