@@ -76,7 +76,7 @@ func runAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err := m.DB.Accounts().CreateAccount(ctx, a); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "已创建账号 %s（%s）。\n", a.Username, map[string]string{"admin": "管理员", "counsellor": "辅导员/网格员"}[a.Role])
+	fmt.Fprintf(stdout, "已创建账号 %s（%s）。\n", a.Username, map[string]string{"admin": "管理员", "counsellor": "老师/网格员"}[a.Role])
 	if a.LinkCode != "" {
 		fmt.Fprintf(stdout, "请本人在自己绑定的群里发送：关联账号 %s\n关联后，登录即可看到其绑定的群。\n", a.LinkCode)
 	}

@@ -155,6 +155,10 @@ func TestAdminScopeAndForms(t *testing.T) {
 	if code != 200 || !strings.Contains(body, "幸福社区居民群") || strings.Contains(body, "东风村") {
 		t.Fatalf("counsellor overview shows other groups or units: %d", code)
 	}
+	// One term for the role everywhere: 老师/网格员 (辅导员 is a university word).
+	if !strings.Contains(body, "wang（老师/网格员）") {
+		t.Fatal("the counsellor's role is not shown as 老师/网格员")
+	}
 	if code, body := get(t, wang, fmt.Sprintf("%s/admin/groups/%d", f.base, f.theirs)); code != http.StatusForbidden || !strings.Contains(body, "无权查看") ||
 		!strings.Contains(body, `id="back" href="/admin/"`) || !strings.Contains(body, "退出") {
 		t.Fatalf("counsellor opened another counsellor's group, or the refusal has no way back: %d\n%s", code, body)
