@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 
+	"fanzha/bot"
 	"fanzha/store"
 	"fanzha/web"
 )
@@ -33,19 +34,19 @@ func runAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	if *username == "" {
-		return fmt.Errorf("admin create: -username is required")
+		return bot.Errorf(bot.EINVALID, "请用 -username 指定登录名。")
 	}
 	if *role != "admin" && *role != "counsellor" {
-		return fmt.Errorf("admin create: -role must be admin or counsellor, not %q", *role)
+		return bot.Errorf(bot.EINVALID, "-role 只能是 admin（管理员）或 counsellor（老师/网格员），不能是 %q。", *role)
 	}
 	fmt.Fprintln(stderr, "请输入密码（至少 10 位）：")
 	line, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && line == "" {
-		return fmt.Errorf("admin create: reading the password from stdin: %w", err)
+		return bot.Errorf(bot.EINVALID, "没有读到密码：请在提示后输入密码并回车，或用 < 文件 传入（%v）", err)
 	}
 	pw := strings.TrimRight(line, "\r\n")
 	if len([]rune(pw)) < minPassword {
-		return fmt.Errorf("admin create: the password must have at least %d characters", minPassword)
+		return bot.Errorf(bot.EINVALID, "密码至少要 %d 位。", minPassword)
 	}
 	m := NewMain(io.Discard)
 	if err := m.ParseFlags([]string{"-config", *cfgPath}, stderr); err != nil {

@@ -10,7 +10,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +17,8 @@ import (
 	"os/signal"
 	"syscall"
 	_ "time/tzdata" // Asia/Shanghai must resolve on machines without zoneinfo
+
+	"fanzha/bot"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -27,11 +28,19 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "fanzha:", err)
-		}
+		fmt.Fprintln(os.Stderr, "fanzha:", exitMessage(err))
 		os.Exit(1)
 	}
+}
+
+// exitMessage is what the command line says about err: the user-facing
+// words of a bot error (not "fanzha: conflict: …"), the error otherwise.
+func exitMessage(err error) string {
+	var e *bot.Error
+	if errors.As(err, &e) && e.Code != bot.EINTERNAL {
+		return e.Message
+	}
+	return err.Error()
 }
 
 // run dispatches a subcommand; it is main without the process around it.
@@ -39,6 +48,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cmd := "serve"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
+	}
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			fmt.Fprintln(stdout, usage)
+			return nil
+		}
 	}
 	switch cmd {
 	case "serve":
@@ -75,24 +90,24 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "version":
 		fmt.Fprintln(stdout, "fanzha", version)
 		return nil
-	case "help", "-h", "--help":
+	case "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	return fmt.Errorf("没有 %q 这个命令\n%s", cmd, usage)
 }
 
-const usage = `usage: fanzha [command] [flags]
+const usage = `用法：fanzha [命令] [参数]
 
-commands:
-  serve     run the bot (default)
-  migrate   bring the database schema up to date
-  check     check "text", or --json < messages.txt (one message per line)
-  admin     admin create -username NAME [-role admin|counsellor] [-org UNIT] < password
-  version   print the version
+命令：
+  serve     运行机器人（默认）：所有已配置的渠道、体验场和管理后台
+  migrate   把数据库升级到最新版本后退出
+  check     判断一条消息："fanzha check 文本"，或 fanzha check --json < 每行一条的文件
+  admin     创建后台账号：fanzha admin create -username 登录名 [-role admin|counsellor] [-org 单位] < 密码
+  version   显示版本
 
-flags of serve and migrate:
-  -config path   YAML configuration file (optional)`
+serve 和 migrate 的参数：
+  -config 路径   YAML 配置文件（可选；也可用环境变量 FANZHA_CONFIG）`
 
 // newLogger returns a JSON slog logger at the configured level.
 func newLogger(w io.Writer, level string) *slog.Logger {

@@ -276,3 +276,25 @@ func TestPlaygroundRefusesADuplicateGroupName(t *testing.T) {
 		t.Fatal("the playground does not link to the admin pages")
 	}
 }
+
+// TestCommandLineSpeaksPlainly: -h and --help print the whole usage and
+// succeed; a bot error is said in its own words, once; an empty password
+// is explained in Chinese.
+func TestCommandLineSpeaksPlainly(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"serve", "-h"}, {"help"}} {
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), args, strings.NewReader(""), &out, &errOut); err != nil {
+			t.Errorf("%v: %v", args, err)
+		}
+		if !strings.Contains(out.String(), "命令：") || !strings.Contains(out.String(), "admin create") {
+			t.Errorf("%v printed %q", args, out.String())
+		}
+	}
+	if got := exitMessage(bot.Errorf(bot.ECONFLICT, "用户名已存在。")); got != "用户名已存在。" {
+		t.Errorf("a bot error on the command line: %q", got)
+	}
+	err := run(context.Background(), []string{"admin", "create", "-username", "nopw"}, strings.NewReader(""), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(exitMessage(err), "没有读到密码") || strings.Contains(exitMessage(err), "fanzha:") {
+		t.Errorf("an empty password: %v", err)
+	}
+}

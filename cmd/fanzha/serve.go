@@ -75,6 +75,7 @@ func NewMain(logOut io.Writer) *Main {
 func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fanzha", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprintln(stderr, usage) }
 	fs.StringVar(&m.ConfigPath, "config", os.Getenv("FANZHA_CONFIG"), "YAML configuration file (optional)")
 	if err := fs.Parse(args); err != nil {
 		return err
