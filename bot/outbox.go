@@ -35,6 +35,19 @@ const (
 	PostQuizRanking  = "quiz_ranking"
 )
 
+// TipSentIn reports whether p is anti-fraud content delivered in [from,
+// to): a scheduled or an asked-for tip, sent in that span. It is the one
+// definition of "tips this week" for the twice-a-week rule, in chat, on
+// the admin pages and in reports (the store counts the same in SQL).
+func (p *OutboxPost) TipSentIn(from, to time.Time) bool {
+	return (p.Kind == PostTip || p.Kind == PostTipExtra) && p.Status == PostSent &&
+		p.SentAt != nil && !p.SentAt.Before(from) && p.SentAt.Before(to)
+}
+
+// LateSend bounds how long before its week a post sent in the week may
+// have been due (a post held by quiet hours or an outage).
+const LateSend = 24 * time.Hour
+
 // PostKindLabel is a kind of post as admins read it.
 func PostKindLabel(kind string) string {
 	switch kind {

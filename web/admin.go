@@ -311,14 +311,14 @@ func (s *Server) schedulePage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	week, err := s.DB.Outbox().FindPosts(r.Context(), bot.PostFilter{Kind: tips.KindTip, DueSince: ws})
+	week, err := s.DB.Outbox().FindPosts(r.Context(), bot.PostFilter{DueSince: ws.Add(-bot.LateSend)})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	sent := map[int64]int{}
 	for _, p := range week {
-		if p.Status == bot.PostSent {
+		if p.TipSentIn(ws, ws.AddDate(0, 0, 7)) {
 			sent[p.GroupID]++
 		}
 	}

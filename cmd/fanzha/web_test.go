@@ -380,3 +380,34 @@ func TestAdminWeekStatusAndLabels(t *testing.T) {
 		t.Fatalf("group page of a week before binding:\n%s", body)
 	}
 }
+
+// TestTipCountsAgree: an asked-for tip counts the same everywhere: in
+// 推送计划 and 本周统计 in chat, and on the admin schedule page.
+func TestTipCountsAgree(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("FANZHA_DATA_DIR", dir)
+	c := &clock{now: time.Date(2026, 11, 24, 15, 0, 0, 0, shanghai)} // Tuesday afternoon
+	m, base := runClocked(t, dir, c)
+	createGroup(t, base, "t1", "幸福社区居民群")
+	sayAs(t, base, "t1", "wang", "王老师", "b1", "绑定 城关镇 幸福社区")
+	if r := sayAs(t, base, "t1", "wang", "王老师", "x1", "来一条提示"); len(r) != 1 || !strings.Contains(r[0], "这就发") {
+		t.Fatalf("来一条提示: %q", r)
+	}
+	m.Tick(context.Background(), c.Now())
+	c.Add(time.Minute)
+	if r := sayAs(t, base, "t1", "wang", "王老师", "x2", "推送计划"); len(r) != 1 || !strings.Contains(r[0], "本周已推送 1 条") {
+		t.Fatalf("推送计划 after one asked-for tip: %q", r)
+	}
+	if r := sayAs(t, base, "t1", "wang", "王老师", "x3", "本周统计"); len(r) != 1 || !strings.Contains(r[0], "反诈推送：1 条") {
+		t.Fatalf("本周统计 after one asked-for tip: %q", r)
+	}
+	f := &webFixture{m: m, base: base, adminPW: "town-admin-secret"}
+	if err := run(context.Background(), []string{"admin", "create", "-username", "town"}, strings.NewReader(f.adminPW+"\n"), io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	admin, _ := f.client(t, "town", f.adminPW)
+	_, body := get(t, admin, base+"/admin/schedule")
+	if !regexp.MustCompile(`幸福社区居民群</a></td><td>[^<]*</td><td>[^<]*</td>\s*<td[^>]*>1/2<`).MatchString(body) {
+		t.Fatalf("the schedule page does not count the asked-for tip:\n%s", body)
+	}
+}

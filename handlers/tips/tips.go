@@ -197,19 +197,18 @@ func (c *Commands) plan(ctx *bot.Context) error {
 	now := c.Now().In(c.Planner.Loc)
 	ws := bot.WeekStart(now, c.Planner.Loc)
 	s := For(g)
-	week, err := c.Planner.Outbox.FindPosts(ctx.Context(), bot.PostFilter{GroupID: g.ID, Kind: KindTip, DueSince: ws})
+	all, err := c.Planner.Outbox.FindPosts(ctx.Context(), bot.PostFilter{GroupID: g.ID})
 	if err != nil {
 		return err
 	}
-	sent := 0
-	for _, p := range week {
-		if p.Status == bot.PostSent {
+	sent, total := 0, 0
+	for _, p := range all {
+		if p.TipSentIn(ws, ws.AddDate(0, 0, 7)) {
 			sent++
 		}
-	}
-	all, err := c.Planner.Outbox.FindPosts(ctx.Context(), bot.PostFilter{GroupID: g.ID, Kind: KindTip})
-	if err != nil {
-		return err
+		if p.Kind == KindTip || p.Kind == KindTipExtra {
+			total++
+		}
 	}
 	var next []string
 	for _, slot := range s.Slots(ws) {
@@ -228,7 +227,7 @@ func (c *Commands) plan(ctx *bot.Context) error {
 	if len(next) > 0 {
 		lines = append(lines, "本周还有："+strings.Join(next, "、"))
 	}
-	lines = append(lines, fmt.Sprintf("提示库共 %d 条，本群累计推送 %d 条，用完之前不会重复。", len(c.Planner.Content().Tips), len(all)))
+	lines = append(lines, fmt.Sprintf("提示库共 %d 条，本群累计推送 %d 条，用完之前不会重复。", len(c.Planner.Content().Tips), total))
 	if c.Planner.Quiet != (Quiet{}) {
 		lines = append(lines, "免打扰时段："+c.Planner.Quiet.String())
 	}
