@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,8 @@ import (
 	"fanzha/report"
 	"fanzha/store"
 	"fanzha/store/storetest"
+
+	"github.com/xuri/excelize/v2"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -255,5 +258,72 @@ func TestPercentTellsSmallSharesApart(t *testing.T) {
 	}
 	if got := report.Percent(28.571); got != "28.6%" {
 		t.Errorf("Percent(28.571) = %s", got)
+	}
+}
+
+// TestXLSXHasNumbersOfferCanSum: counts are numbers and shares are
+// percentages (not text like "28.6%" or "1/2"), empty figures are blank,
+// the header row is frozen and filtered; a counsellor's workbook has only
+// the groups sheet.
+func TestXLSXHasNumbersOfficesCanSum(t *testing.T) {
+	s := seed(t)
+	ctx := context.Background()
+	ws := bot.WeekStart(at(19, 12, 0, 0), cst)
+	r, err := report.Week(ctx, s.db, report.Scope{All: true}, ws, campaign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := report.WriteXLSX(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	book, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 东风村 is ranked first: row 3. 覆盖率 (G) 10 %, 本周推送条数 (L) 3.
+	isText := func(typ excelize.CellType) bool {
+		return typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString
+	}
+	if typ, _ := book.GetCellType("村社学校", "G3"); isText(typ) {
+		t.Errorf("覆盖率 is stored as %v, not a number", typ)
+	}
+	if v, _ := book.GetCellValue("村社学校", "G3", excelize.Options{RawCellValue: true}); v != "0.1" {
+		t.Errorf("覆盖率 of 东风村 = %q; want 0.1 (10 %%)", v)
+	}
+	if v, _ := book.GetCellValue("村社学校", "G3"); v != "10.0%" {
+		t.Errorf("覆盖率 of 东风村 shows %q; want 10.0%%", v)
+	}
+	rows, _ := book.GetRows("群")
+	if rows[1][6] != "本周推送" || rows[1][7] != "每周要求" {
+		t.Errorf("group header: %v", rows[1])
+	}
+	for i, row := range rows[2:] {
+		if row[0] == "东风村二组" {
+			if typ, _ := book.GetCellType("群", fmt.Sprintf("G%d", i+3)); isText(typ) {
+				t.Errorf("本周推送 is stored as %v", typ)
+			}
+			if v, _ := book.GetCellValue("群", fmt.Sprintf("L%d", i+3)); v != "" {
+				t.Errorf("答对率 of a group where nobody answered is %q, not blank", v)
+			}
+		}
+	}
+	panes, err := book.GetPanes("群")
+	if err != nil || !panes.Freeze || panes.YSplit != 2 {
+		t.Errorf("header not frozen: %+v %v", panes, err)
+	}
+
+	units, _ := s.db.Stats().OrgUnits(ctx)
+	mine, err := report.Week(ctx, s.db, report.ScopeFor(units, "counsellor", 0, s.counsel), ws, campaign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	if err := report.WriteXLSX(&buf, mine); err != nil {
+		t.Fatal(err)
+	}
+	book, _ = excelize.OpenReader(&buf)
+	if names := book.GetSheetList(); len(names) != 1 || names[0] != "群" {
+		t.Errorf("a counsellor's workbook has sheets %v; want only 群", names)
 	}
 }
