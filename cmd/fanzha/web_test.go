@@ -411,3 +411,48 @@ func TestTipCountsAgree(t *testing.T) {
 		t.Fatalf("the schedule page does not count the asked-for tip:\n%s", body)
 	}
 }
+
+// TestPagesOnAPhone: at 390 px no table cell is narrower than two
+// characters (tables scroll sideways instead), the export buttons keep to
+// one line, and the playground gives the chat the screen's width.
+func TestPagesOnAPhone(t *testing.T) {
+	exe := chromium(t)
+	f := newWebFixture(t)
+	ctx := newBrowser(t, exe)
+	// narrowest: the narrowest cell's width in characters of its font.
+	const narrowest = `(() => { let m = 1e9, what = "";
+		for (const c of document.querySelectorAll("th, td")) {
+			const w = c.getBoundingClientRect().width / parseFloat(getComputedStyle(c).fontSize);
+			if (w < m) { m = w; what = c.textContent; } }
+		return [m, what]; })()`
+	const buttons = `Math.max(...[...document.querySelectorAll(".btn")].map(b => b.getBoundingClientRect().height / parseFloat(getComputedStyle(b).fontSize)))`
+	var overview, group []any
+	var btnLines float64
+	var chatWidth float64
+	err := chromedp.Run(ctx,
+		chromedp.EmulateViewport(390, 844),
+		loginSteps(f.base, "town", f.adminPW),
+		chromedp.Evaluate(narrowest, &overview),
+		chromedp.Evaluate(buttons, &btnLines),
+		chromedp.Navigate(fmt.Sprintf("%s/admin/groups/%d", f.base, f.mine)),
+		chromedp.WaitVisible("#group-name", chromedp.ByID),
+		chromedp.Evaluate(narrowest, &group),
+		chromedp.Navigate(f.base+"/playground/"),
+		chromedp.WaitVisible("#chat", chromedp.ByID),
+		chromedp.Evaluate(`document.querySelector("#chat").getBoundingClientRect().width`, &chatWidth),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string][]any{"overview": overview, "group page": group} {
+		if w := got[0].(float64); w < 2 {
+			t.Errorf("%s at 390 px: a cell is %.1f characters wide (%q)", name, w, got[1])
+		}
+	}
+	if btnLines > 2.5 {
+		t.Errorf("export buttons wrap: %.1f lines of text high", btnLines)
+	}
+	if chatWidth < 350 {
+		t.Errorf("the playground leaves %.0f px for the chat at 390 px", chatWidth)
+	}
+}
