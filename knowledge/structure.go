@@ -46,6 +46,49 @@ var roles = map[string]string{
 	RoleChannel: "渠道", RoleSafe: "正规渠道", RoleFrame: "宣传口吻", RoleAddress: "对你说话",
 }
 
+// RoleName is a role as people read it: 身份, 诱饵, 要求…
+func RoleName(role string) string {
+	if n, ok := roles[role]; ok {
+		return n
+	}
+	return role
+}
+
+// PatternSummary is a pattern as people read it: its name, its level and
+// the parts it combines ("自称银行或支付平台或任一渠道").
+type PatternSummary struct {
+	Name  string
+	Level Level
+	Parts []string
+}
+
+// PatternSummaries lists the patterns in the order they are tried.
+func (ix *Index) PatternSummaries() []PatternSummary {
+	byID := map[string]string{}
+	for _, e := range ix.Entries {
+		if e.Kind == "part" {
+			byID[e.ID] = e.Name
+		}
+	}
+	out := make([]PatternSummary, 0, len(ix.structure.patterns))
+	for _, p := range ix.structure.patterns {
+		ps := PatternSummary{Name: p.Name, Level: p.level}
+		for _, tok := range p.Parts {
+			var alts []string
+			for _, alt := range strings.Split(tok, "|") {
+				if n, ok := roles[alt]; ok {
+					alts = append(alts, "任一"+n)
+				} else {
+					alts = append(alts, byID[alt])
+				}
+			}
+			ps.Parts = append(ps.Parts, strings.Join(alts, "或"))
+		}
+		out = append(out, ps)
+	}
+	return out
+}
+
 func roleNames() string {
 	names := make([]string, 0, len(roles))
 	for r := range roles {

@@ -12,6 +12,7 @@ import (
 
 	"fanzha/bot"
 	"fanzha/handlers/tips"
+	"fanzha/knowledge"
 	"fanzha/report"
 	"fanzha/store"
 )
@@ -21,6 +22,7 @@ var funcs = template.FuncMap{
 	"correct":  report.CorrectText,
 	"date":     func(t time.Time) string { return t.Format("01-02") },
 	"postKind": bot.PostKindLabel,
+	"role":     knowledge.RoleName,
 	"kind": func(k bot.GroupKind) string {
 		return map[bot.GroupKind]string{bot.GroupCommunity: "社区群", bot.GroupClass: "班级群", bot.GroupOther: "其他"}[k]
 	},
@@ -276,7 +278,18 @@ func trendSVG(ps []trendPoint) template.HTML {
 
 func (s *Server) knowledgePage(w http.ResponseWriter, r *http.Request) {
 	ix, con := s.Knowledge.Index(), s.Knowledge.Content()
-	s.render(w, r, "knowledge.html", map[string]any{"Entries": ix.Entries, "Tips": len(con.Tips), "Questions": len(con.Questions),
+	var types, parts []*knowledge.Entry
+	for _, e := range ix.Entries {
+		switch e.Kind {
+		case "part":
+			parts = append(parts, e)
+		case "context":
+		default:
+			types = append(types, e)
+		}
+	}
+	s.render(w, r, "knowledge.html", map[string]any{"Entries": types, "Parts": parts, "Patterns": ix.PatternSummaries(),
+		"Tips": len(con.Tips), "Questions": len(con.Questions),
 		"Error": r.URL.Query().Get("error"), "Reloaded": r.URL.Query().Get("reloaded") != ""})
 }
 

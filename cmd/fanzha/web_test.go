@@ -456,3 +456,22 @@ func TestPagesOnAPhone(t *testing.T) {
 		t.Errorf("the playground leaves %.0f px for the chat at 390 px", chatWidth)
 	}
 }
+
+// TestKnowledgePageSpeaksChinese: the knowledge page names types, parts
+// and patterns in words, never shows internal ids as text, and does not
+// list the parts of a scam as scam types.
+func TestKnowledgePageSpeaksChinese(t *testing.T) {
+	f := newWebFixture(t)
+	admin, _ := f.client(t, "town", f.adminPW)
+	code, body := get(t, admin, f.base+"/admin/knowledge")
+	if code != http.StatusOK || !strings.Contains(body, "钓鱼短信") || !strings.Contains(body, "自称银行或支付平台") || !strings.Contains(body, "组合判断") {
+		t.Fatalf("knowledge page (%d) lacks the patterns and parts:\n%s", code, body)
+	}
+	if m := regexp.MustCompile(`>[a-z]+_[a-z_]+<`).FindString(body); m != "" {
+		t.Fatalf("knowledge page shows an internal id: %s", m)
+	}
+	types := body[strings.Index(body, `id="types"`):strings.Index(body, `id="patterns"`)]
+	if strings.Contains(types, "自称银行或支付平台") {
+		t.Fatal("a part is listed among the scam types")
+	}
+}
