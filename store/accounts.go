@@ -22,6 +22,7 @@ type Account struct {
 	OrgUnitID    int64  // admins: the unit they oversee, 0 for everything
 	MemberID     int64  // counsellors: their chat identity, once linked
 	LinkCode     string // counsellors: the one-time code to link it
+	Disabled     bool   // cannot log in
 }
 
 // Session is a logged-in browser.
@@ -58,17 +59,67 @@ func (s *Accounts) CreateAccount(ctx context.Context, a *Account) error {
 	return err
 }
 
-const accountColumns = `id, username, password_hash, role, org_unit_id, member_id, link_code`
+const accountColumns = `id, username, password_hash, role, org_unit_id, member_id, link_code, disabled_at`
 
 func scanAccount(row scanner) (*Account, error) {
 	var a Account
 	var org, member sql.NullInt64
-	var link sql.NullString
-	if err := row.Scan(&a.ID, &a.Username, &a.PasswordHash, &a.Role, &org, &member, &link); err != nil {
+	var link, disabled sql.NullString
+	if err := row.Scan(&a.ID, &a.Username, &a.PasswordHash, &a.Role, &org, &member, &link, &disabled); err != nil {
 		return nil, err
 	}
-	a.OrgUnitID, a.MemberID, a.LinkCode = org.Int64, member.Int64, link.String
+	a.OrgUnitID, a.MemberID, a.LinkCode, a.Disabled = org.Int64, member.Int64, link.String, disabled.Valid
 	return &a, nil
+}
+
+// ListAccounts returns every account by username.
+func (s *Accounts) ListAccounts(ctx context.Context) ([]*Account, error) {
+	rows, err := s.db.r.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts ORDER BY username`)
+	if err != nil {
+		return nil, fmt.Errorf("store: listing accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []*Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: listing accounts: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// SetPassword replaces username's password hash and logs out its browsers.
+func (s *Accounts) SetPassword(ctx context.Context, username, hash string) error {
+	return s.update(ctx, username, `password_hash = ?`, hash)
+}
+
+// SetDisabled disables or enables username; disabling logs out its
+// browsers.
+func (s *Accounts) SetDisabled(ctx context.Context, username string, disabled bool) error {
+	if disabled {
+		return s.update(ctx, username, `disabled_at = ?`, s.db.now())
+	}
+	return s.update(ctx, username, `disabled_at = ?`, nil)
+}
+
+// update sets one column of username's account and ends its sessions.
+func (s *Accounts) update(ctx context.Context, username, set string, v any) error {
+	return s.db.withTx(ctx, func(tx *sql.Tx) error {
+		var id int64
+		err := tx.QueryRowContext(ctx, `UPDATE accounts SET `+set+` WHERE username = ? RETURNING id`, v, username).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return bot.Errorf(bot.ENOTFOUND, "没有 %s 这个账号。", username)
+		}
+		if err != nil {
+			return fmt.Errorf("store: updating account %s: %w", username, err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE account_id = ?`, id); err != nil {
+			return fmt.Errorf("store: ending sessions of %s: %w", username, err)
+		}
+		return nil
+	})
 }
 
 // FindAccount returns the account with username, or ENOTFOUND.
@@ -120,9 +171,9 @@ func (s *Accounts) FindSession(ctx context.Context, token string) (*Session, err
 	var exp string
 	var a Account
 	var org, member sql.NullInt64
-	var link sql.NullString
-	err := row.Scan(&ses.CSRF, &exp, &a.ID, &a.Username, &a.PasswordHash, &a.Role, &org, &member, &link)
-	if errors.Is(err, sql.ErrNoRows) {
+	var link, disabled sql.NullString
+	err := row.Scan(&ses.CSRF, &exp, &a.ID, &a.Username, &a.PasswordHash, &a.Role, &org, &member, &link, &disabled)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && disabled.Valid {
 		return nil, bot.Errorf(bot.ENOTFOUND, "请重新登录。")
 	}
 	if err != nil {

@@ -108,6 +108,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login?error=wrong", http.StatusSeeOther)
 		return
 	}
+	if acct.Disabled { // said only to whoever knows the password
+		s.Logger.Warn("login to a disabled account", "user", user, "remote", r.RemoteAddr)
+		http.Redirect(w, r, "/login?error=disabled", http.StatusSeeOther)
+		return
+	}
 	token, csrf := randomToken(), randomToken()
 	if err := s.DB.Accounts().CreateSession(r.Context(), token, csrf, acct.ID, s.Now().Add(sessionTTL)); err != nil {
 		s.fail(w, r, err)

@@ -475,3 +475,66 @@ func TestKnowledgePageSpeaksChinese(t *testing.T) {
 		t.Fatal("a part is listed among the scam types")
 	}
 }
+
+// TestAccountsFromTheCommandLine: list, reset a password (the old one and
+// its browsers stop working), disable (no login, sessions end) and enable.
+func TestAccountsFromTheCommandLine(t *testing.T) {
+	f := newWebFixture(t)
+	admin := func(args string, stdin string) (string, error) {
+		var out bytes.Buffer
+		err := run(context.Background(), append([]string{"admin"}, strings.Fields(args)...), strings.NewReader(stdin), &out, io.Discard)
+		return out.String(), err
+	}
+	out, err := admin("list", "")
+	if err != nil || !strings.Contains(out, "town\t管理员\t全部范围") || !strings.Contains(out, "wang\t老师/网格员\t已关联") {
+		t.Fatalf("admin list: %v\n%s", err, out)
+	}
+	browser, _ := f.client(t, "wang", f.couPW)
+	if _, err := admin("passwd -username wang", "a-new-password-2026\n"); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(t, browser, f.base+"/admin/"); code != http.StatusOK || !strings.Contains(body, `id="username"`) {
+		t.Fatalf("a browser logged in before the reset still sees the admin pages: %d", code)
+	}
+	if _, err := admin("passwd -username nobody", "a-new-password-2026\n"); bot.ErrorCode(err) != bot.ENOTFOUND {
+		t.Fatalf("passwd of an unknown account: %v", err)
+	}
+	browser, _ = f.client(t, "wang", "a-new-password-2026")
+	if _, err := admin("disable -username wang", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := get(t, browser, f.base+"/admin/"); !strings.Contains(body, `id="username"`) {
+		t.Fatal("a disabled account's browser still sees the admin pages")
+	}
+	if out, _ := admin("list", ""); !strings.Contains(out, "wang\t老师/网格员\t已关联\t已停用") {
+		t.Fatalf("list after disable:\n%s", out)
+	}
+	if _, body := login(t, f.base, "wang", "a-new-password-2026"); !strings.Contains(body, "这个账号已停用") {
+		t.Fatalf("login to a disabled account:\n%s", body)
+	}
+	if _, err := admin("enable -username wang", ""); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := login(t, f.base, "wang", "a-new-password-2026"); code != http.StatusOK || !strings.Contains(body, "幸福社区居民群") {
+		t.Fatalf("login after enable: %d", code)
+	}
+}
+
+// login posts the login form in a fresh client and returns where it ends.
+func login(t *testing.T, base, user, pw string) (int, string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	_, page := get(t, c, base+"/login")
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF field on the login page:\n%s", page)
+	}
+	resp, err := c.PostForm(base+"/login", url.Values{"username": {user}, "password": {pw}, "csrf": {m[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
