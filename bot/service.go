@@ -15,6 +15,28 @@ const (
 	GroupOther     GroupKind = "other"     // not yet bound, or neither
 )
 
+// Audiences a tip or a quiz question is written for (the audiences: field
+// of the knowledge files).
+const (
+	AudienceEveryone = "everyone"
+	AudienceElderly  = "elderly"
+	AudienceFinance  = "finance"
+	AudienceStudents = "students"
+	AudienceParents  = "parents"
+)
+
+// AudiencesFor are the audiences whose tips and questions suit a kind of
+// group.
+func AudiencesFor(kind GroupKind) map[string]bool {
+	switch kind {
+	case GroupCommunity:
+		return map[string]bool{AudienceEveryone: true, AudienceElderly: true, AudienceFinance: true}
+	case GroupClass:
+		return map[string]bool{AudienceEveryone: true, AudienceStudents: true, AudienceParents: true}
+	}
+	return map[string]bool{AudienceEveryone: true}
+}
+
 // OrgKind is the level of an org unit: district → town → village/community/school → class.
 type OrgKind string
 

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"fanzha/schedule"
 )
 
 // Config is everything fanzha can be told.
@@ -225,11 +227,8 @@ func (c Config) Validate() error {
 	if c.Limits.PostsPerGroupPerMinute < 1 || c.Limits.PostsPerGroupPerMinute > 20 {
 		return fmt.Errorf("config: limits.posts_per_group_per_minute: %d must be between 1 and 20 (the platforms allow 20)", c.Limits.PostsPerGroupPerMinute)
 	}
-	if c.Schedule.QuietHours != "" {
-		var h1, m1, h2, m2 int
-		if _, err := fmt.Sscanf(c.Schedule.QuietHours, "%d:%d-%d:%d", &h1, &m1, &h2, &m2); err != nil || h1 > 23 || h2 > 23 || m1 > 59 || m2 > 59 {
-			return fmt.Errorf("config: schedule.quiet_hours: %q must look like 22:00-07:00", c.Schedule.QuietHours)
-		}
+	if _, err := schedule.ParseQuiet(c.Schedule.QuietHours); err != nil {
+		return fmt.Errorf("config: schedule.quiet_hours: %q must look like 22:00-07:00", c.Schedule.QuietHours)
 	}
 	if c.Quiz.WindowSeconds < 10 || c.Quiz.WindowSeconds > 600 {
 		return fmt.Errorf("config: quiz.window_seconds: %d must be between 10 and 600", c.Quiz.WindowSeconds)

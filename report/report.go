@@ -13,16 +13,16 @@ import (
 	"time"
 
 	"fanzha/bot"
-	"fanzha/store"
 )
 
 // RequiredTips is how many tips a group must get a week.
 const RequiredTips = 2
 
-// Source is what reports are computed from; *store.DB provides it.
-type Source interface {
-	Groups() *store.Groups
-	Stats() *store.Stats
+// Source is what reports are computed from: the groups and the read-only
+// statistics (the store provides both).
+type Source struct {
+	Groups bot.GroupStore
+	Stats  bot.StatsStore
 }
 
 // Scope is what a viewer may see.
@@ -143,7 +143,7 @@ func status(ws, we, now time.Time, sent int) Status {
 type GroupRow struct {
 	Group      *bot.Group
 	Unit       string
-	F          store.GroupFigures
+	F          bot.GroupFigures
 	Compliant  bool // Status == StatusMet
 	Status     Status
 	ActiveRate float64 // members seen / group size, if the size is known
@@ -174,7 +174,7 @@ type Report struct {
 	Current, Future    bool // the week is in progress, or has not begun
 	Groups             []GroupRow
 	Units              []UnitRow
-	Total              store.GroupFigures
+	Total              bot.GroupFigures
 	Compliant          int
 }
 
@@ -189,11 +189,11 @@ func Week(ctx context.Context, src Source, scope Scope, ws time.Time, c Campaign
 		now = c.Now()
 	}
 	r := &Report{WeekStart: ws, WeekEnd: we, Current: !now.Before(ws) && now.Before(we), Future: now.Before(ws)}
-	groups, err := src.Groups().FindGroups(ctx, bot.GroupFilter{})
+	groups, err := src.Groups.FindGroups(ctx, bot.GroupFilter{})
 	if err != nil {
 		return nil, err
 	}
-	units, err := src.Stats().OrgUnits(ctx)
+	units, err := src.Stats.OrgUnits(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func Week(ctx context.Context, src Source, scope Scope, ws time.Time, c Campaign
 	// week, reached since the campaign started, and quiz players this week.
 	var (
 		wg      sync.WaitGroup
-		figs    map[int64]*store.GroupFigures
+		figs    map[int64]*bot.GroupFigures
 		figsErr error
 		reach   [3]map[int64]int
 		errs    [3]error
@@ -241,12 +241,12 @@ func Week(ctx context.Context, src Source, scope Scope, ws time.Time, c Campaign
 	wg.Add(4)
 	go func() {
 		defer wg.Done()
-		figs, figsErr = src.Stats().GroupFigures(ctx, ws, we, 0)
+		figs, figsErr = src.Stats.GroupFigures(ctx, ws, we, 0)
 	}()
 	for i, sp := range spans {
 		go func() {
 			defer wg.Done()
-			reach[i], errs[i] = src.Stats().UnitReach(ctx, sp.from, we, sp.kind, reportsTo)
+			reach[i], errs[i] = src.Stats.UnitReach(ctx, sp.from, we, sp.kind, reportsTo)
 		}()
 	}
 	wg.Wait()
@@ -257,7 +257,7 @@ func Week(ctx context.Context, src Source, scope Scope, ws time.Time, c Campaign
 		if !scope.Group(g) || !g.Bound() || g.BoundAt != nil && !g.BoundAt.Before(we) {
 			continue // not bound in this week: nothing was due
 		}
-		f := store.GroupFigures{}
+		f := bot.GroupFigures{}
 		if p := figs[g.ID]; p != nil {
 			f = *p
 		}
@@ -343,7 +343,7 @@ func rank(us []UnitRow) {
 	}
 }
 
-func add(t *store.GroupFigures, f store.GroupFigures) {
+func add(t *bot.GroupFigures, f bot.GroupFigures) {
 	t.Members += f.Members
 	t.ScamChecks += f.ScamChecks
 	t.ChecksHigh += f.ChecksHigh
@@ -358,7 +358,7 @@ func add(t *store.GroupFigures, f store.GroupFigures) {
 }
 
 // CorrectRate is the share of quiz answers that were right, in percent.
-func CorrectRate(f store.GroupFigures) float64 {
+func CorrectRate(f bot.GroupFigures) float64 {
 	if f.QuizAnswers == 0 {
 		return 0
 	}
@@ -367,7 +367,7 @@ func CorrectRate(f store.GroupFigures) float64 {
 
 // CorrectText is the share of right quiz answers for people: "–" when
 // nobody answered.
-func CorrectText(f store.GroupFigures) string {
+func CorrectText(f bot.GroupFigures) string {
 	if f.QuizAnswers == 0 {
 		return "–"
 	}

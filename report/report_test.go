@@ -34,6 +34,9 @@ type seeded struct {
 	dongfeng, counsel int64
 }
 
+// src is what reports read: the seeded store.
+func (s *seeded) src() report.Source { return report.Source{Groups: s.db.Groups(), Stats: s.db.Stats()} }
+
 func seed(t testing.TB) *seeded {
 	t.Helper()
 	ctx := context.Background()
@@ -148,7 +151,7 @@ func TestWeekStatus(t *testing.T) {
 	week := func(ws, now time.Time) *report.Report {
 		c := campaign
 		c.Now = func() time.Time { return now }
-		r, err := report.Week(ctx, s.db, report.Scope{All: true}, bot.WeekStart(ws, cst), c)
+		r, err := report.Week(ctx, s.src(), report.Scope{All: true}, bot.WeekStart(ws, cst), c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,7 +186,7 @@ func TestWeekStatus(t *testing.T) {
 
 func TestWeekGolden(t *testing.T) {
 	s := seed(t)
-	r, err := report.Week(context.Background(), s.db, report.Scope{All: true}, bot.WeekStart(at(19, 12, 0, 0), cst), campaign)
+	r, err := report.Week(context.Background(), s.src(), report.Scope{All: true}, bot.WeekStart(at(19, 12, 0, 0), cst), campaign)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +244,7 @@ func TestScope(t *testing.T) {
 		{"counsellor not linked", report.ScopeFor(units, "counsellor", 0, 0), " | "},
 	}
 	for _, tt := range tests {
-		r, err := report.Week(ctx, s.db, tt.scope, ws, campaign)
+		r, err := report.Week(ctx, s.src(), tt.scope, ws, campaign)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -269,7 +272,7 @@ func TestXLSXHasNumbersOfficesCanSum(t *testing.T) {
 	s := seed(t)
 	ctx := context.Background()
 	ws := bot.WeekStart(at(19, 12, 0, 0), cst)
-	r, err := report.Week(ctx, s.db, report.Scope{All: true}, ws, campaign)
+	r, err := report.Week(ctx, s.src(), report.Scope{All: true}, ws, campaign)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +317,7 @@ func TestXLSXHasNumbersOfficesCanSum(t *testing.T) {
 	}
 
 	units, _ := s.db.Stats().OrgUnits(ctx)
-	mine, err := report.Week(ctx, s.db, report.ScopeFor(units, "counsellor", 0, s.counsel), ws, campaign)
+	mine, err := report.Week(ctx, s.src(), report.ScopeFor(units, "counsellor", 0, s.counsel), ws, campaign)
 	if err != nil {
 		t.Fatal(err)
 	}

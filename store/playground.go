@@ -5,21 +5,21 @@ import (
 	"database/sql"
 	"fmt"
 
-	"fanzha/channels/playground"
+	"fanzha/bot"
 )
 
-// Transcript implements playground.Transcript: the simulated chat history of
+// Transcript implements bot.Transcript: the simulated chat history of
 // the playground channel.
 type Transcript struct{ db *DB }
 
 // Transcript returns the playground transcript of db.
 func (db *DB) Transcript() *Transcript { return &Transcript{db} }
 
-var _ playground.Transcript = (*Transcript)(nil)
+var _ bot.Transcript = (*Transcript)(nil)
 
 // AppendLine stores l and sets its ID and time. A line with a message ID
 // already in the group is not stored again; AppendLine then reports false.
-func (s *Transcript) AppendLine(ctx context.Context, l *playground.Line) (bool, error) {
+func (s *Transcript) AppendLine(ctx context.Context, l *bot.TranscriptLine) (bool, error) {
 	l.Time = s.db.Now()
 	var added bool
 	err := s.db.withTx(ctx, func(tx *sql.Tx) error {
@@ -44,16 +44,16 @@ func (s *Transcript) AppendLine(ctx context.Context, l *playground.Line) (bool, 
 }
 
 // Lines returns up to limit lines of a group with ID greater than after.
-func (s *Transcript) Lines(ctx context.Context, groupID string, after int64, limit int) ([]playground.Line, error) {
+func (s *Transcript) Lines(ctx context.Context, groupID string, after int64, limit int) ([]bot.TranscriptLine, error) {
 	rows, err := s.db.r.QueryContext(ctx, `SELECT id, group_id, group_name, sender_id, sender_name, from_bot, msg_id, mentions, kind, text, created_at
 		FROM playground_messages WHERE group_id = ? AND id > ? ORDER BY id LIMIT ?`, groupID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: playground lines: %w", err)
 	}
 	defer rows.Close()
-	out := []playground.Line{}
+	out := []bot.TranscriptLine{}
 	for rows.Next() {
-		var l playground.Line
+		var l bot.TranscriptLine
 		var at string
 		if err := rows.Scan(&l.ID, &l.GroupID, &l.GroupName, &l.SenderID, &l.SenderName, &l.FromBot, &l.MsgID, &l.Mentions,
 			&l.Kind, &l.Text, &at); err != nil {

@@ -24,7 +24,7 @@ func BenchmarkWeekReport(b *testing.B) {
 	c := report.Campaign{Start: start, Targets: map[string]float64{"2026-11": 25}}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		r, err := report.Week(ctx, db, report.Scope{All: true}, week, c)
+		r, err := report.Week(ctx, report.Source{Groups: db.Groups(), Stats: db.Stats()}, report.Scope{All: true}, week, c)
 		if err != nil {
 			b.Fatal(err)
 		}

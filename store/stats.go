@@ -10,22 +10,12 @@ import (
 )
 
 // GroupFigures are one group's counts over a period.
-type GroupFigures struct {
-	Members          int // distinct members who did anything
-	ScamChecks       int
-	ChecksHigh       int
-	ChecksSuspicious int
-	ChecksNone       int
-	Warnings         int
-	QuizAnswers      int
-	QuizCorrect      int
-	QuizParticipants int
-	QuizRounds       int
-	TipsSent         int // scheduled and asked-for tips delivered
-}
+type GroupFigures = bot.GroupFigures
 
-// Stats answers the questions reports ask.
+// Stats answers the questions reports ask (bot.StatsStore).
 type Stats struct{ db *DB }
+
+var _ bot.StatsStore = (*Stats)(nil)
 
 // Stats returns the report queries of db.
 func (db *DB) Stats() *Stats { return &Stats{db} }

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"fanzha/bot"
-	"fanzha/handlers/tips"
 	"fanzha/knowledge"
 	"fanzha/report"
+	"fanzha/schedule"
 	"fanzha/store"
 )
 
@@ -53,7 +53,7 @@ func (s *Server) weekReport(r *http.Request) (*report.Report, report.Scope, erro
 	if err != nil {
 		return nil, scope, err
 	}
-	rep, err := report.Week(r.Context(), s.DB, scope, s.week(r), s.Campaign)
+	rep, err := report.Week(r.Context(), report.Source{Groups: s.DB.Groups(), Stats: s.DB.Stats()}, scope, s.week(r), s.Campaign)
 	return rep, scope, err
 }
 
@@ -241,7 +241,7 @@ func (s *Server) groupPage(w http.ResponseWriter, r *http.Request) {
 	}
 	last := points[len(points)-1]
 	s.render(w, r, "group.html", map[string]any{"G": g, "Points": points, "Last": last, "Chart": trendSVG(points),
-		"Posts": posts, "Schedule": tips.For(g).Human(), "Status": report.WeekStatus(ws, s.Now(), last.Tips), "Week": ws.Format("2006-01-02"),
+		"Posts": posts, "Schedule": schedule.For(g).Human(), "Status": report.WeekStatus(ws, s.Now(), last.Tips), "Week": ws.Format("2006-01-02"),
 		"Current": !s.Now().Before(ws) && s.Now().Before(ws.AddDate(0, 0, 7)), "Unbound": g.BoundAt == nil || !g.BoundAt.Before(ws.AddDate(0, 0, 7))})
 }
 
@@ -340,7 +340,7 @@ func (s *Server) schedulePage(w http.ResponseWriter, r *http.Request) {
 	for _, g := range gs {
 		if scope.Group(g) {
 			inScope[g.ID] = true
-			rows = append(rows, scheduleRow{G: g, Schedule: tips.For(g).Human(), Sent: sent[g.ID]})
+			rows = append(rows, scheduleRow{G: g, Schedule: schedule.For(g).Human(), Sent: sent[g.ID]})
 		}
 	}
 	// Posts that did not go out are shown, never silently dropped.

@@ -34,27 +34,10 @@ const maxBody = 1 << 20
 var page embed.FS
 
 // Line is one line of a simulated group's chat.
-type Line struct {
-	ID         int64     `json:"id"`
-	GroupID    string    `json:"group_id"`
-	GroupName  string    `json:"group_name,omitempty"`
-	SenderID   string    `json:"sender_id,omitempty"`
-	SenderName string    `json:"sender_name,omitempty"`
-	FromBot    bool      `json:"from_bot"`
-	MsgID      string    `json:"msg_id,omitempty"`
-	Mentions   bool      `json:"mentions_bot,omitempty"`
-	Kind       string    `json:"kind,omitempty"` // for bot posts: "tip", "quiz", ...
-	Text       string    `json:"text"`
-	Time       time.Time `json:"time"`
-}
+type Line = bot.TranscriptLine
 
 // Transcript stores the simulated chats.
-type Transcript interface {
-	// AppendLine stores l, setting its ID and Time, and reports false if a
-	// line with the same non-empty MsgID is already in the group.
-	AppendLine(ctx context.Context, l *Line) (bool, error)
-	Lines(ctx context.Context, groupID string, after int64, limit int) ([]Line, error)
-}
+type Transcript = bot.Transcript
 
 // Channel is the playground channel. Its HTTP side is Handler.
 type Channel struct {

@@ -32,6 +32,7 @@ import (
 	"fanzha/handlers/tips"
 	"fanzha/knowledge"
 	"fanzha/report"
+	"fanzha/schedule"
 	"fanzha/store"
 	"fanzha/web"
 )
@@ -142,7 +143,7 @@ func installSecret(path string) ([]byte, error) {
 // buildRouter registers every feature and the middleware all messages pass.
 func (m *Main) buildRouter() (*bot.Router, error) {
 	loc := m.Config.Location()
-	quiet, err := tips.ParseQuiet(m.Config.Schedule.QuietHours)
+	quiet, err := schedule.ParseQuiet(m.Config.Schedule.QuietHours)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +158,7 @@ func (m *Main) buildRouter() (*bot.Router, error) {
 	tips.Register(r, &tips.Commands{Planner: m.Planner, Now: m.Now})
 	stats.Register(r, &stats.Stats{Groups: m.DB.Groups(), Accounts: m.DB.Accounts(), Now: m.Now, Loc: loc,
 		Week: func(ctx context.Context, scope report.Scope, ws time.Time) (*report.Report, error) {
-			return report.Week(ctx, m.DB, scope, ws, m.campaign())
+			return report.Week(ctx, report.Source{Groups: m.DB.Groups(), Stats: m.DB.Stats()}, scope, ws, m.campaign())
 		}})
 	help.Register(r) // last: its help text lists everything registered before
 	return r, nil

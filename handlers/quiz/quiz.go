@@ -19,7 +19,7 @@ import (
 	"unicode/utf8"
 
 	"fanzha/bot"
-	"fanzha/handlers/tips"
+	"fanzha/schedule"
 	"fanzha/knowledge"
 )
 
@@ -45,7 +45,7 @@ type Quiz struct {
 	// bot was down) is ended rather than resumed.
 	Stale time.Duration
 	// Quiet hours: no scheduled round may be set in them.
-	Quiet tips.Quiet
+	Quiet schedule.Quiet
 
 	mu     sync.Mutex
 	hinted map[[2]int64]bool // (round, question) already told that it is a choice question
@@ -183,7 +183,7 @@ func (q *Quiz) TickSchedule(ctx context.Context, now time.Time, groups bot.Group
 		if g.QuizSchedule == "" {
 			continue
 		}
-		s, err := tips.ParseStored(g.QuizSchedule)
+		s, err := schedule.ParseStored(g.QuizSchedule)
 		if err != nil {
 			continue
 		}
@@ -207,7 +207,7 @@ func (q *Quiz) setSchedule(c *bot.Context) error {
 	if err := c.RequireCounsellor(); err != nil {
 		return err
 	}
-	s, err := tips.ParseDays(c.Args(), q.Quiet, 1)
+	s, err := schedule.ParseDays(c.Args(), q.Quiet, 1)
 	if err != nil {
 		return err
 	}
@@ -240,7 +240,7 @@ func (q *Quiz) choose(ctx context.Context, g *bot.Group, n int) ([]string, error
 	for _, id := range recent {
 		used[id] = true
 	}
-	aud := tips.AudiencesFor(g.Kind)
+	aud := bot.AudiencesFor(g.Kind)
 	var fresh, old []string
 	for _, qu := range q.Content().Questions {
 		fits := false

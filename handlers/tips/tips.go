@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"fanzha/bot"
+	"fanzha/schedule"
 	"fanzha/knowledge"
 )
 
@@ -27,18 +28,7 @@ type Planner struct {
 	Outbox  bot.Outbox
 	Content func() *knowledge.Content
 	Loc     *time.Location
-	Quiet   Quiet
-}
-
-// AudiencesFor are the audiences whose tips suit a kind of group.
-func AudiencesFor(kind bot.GroupKind) map[string]bool {
-	switch kind {
-	case bot.GroupCommunity:
-		return map[string]bool{"everyone": true, "elderly": true, "finance": true}
-	case bot.GroupClass:
-		return map[string]bool{"everyone": true, "students": true, "parents": true}
-	}
-	return map[string]bool{"everyone": true}
+	Quiet   schedule.Quiet
 }
 
 // slotKey names the k-th post of a week. Keys by position rather than by
@@ -68,7 +58,7 @@ func (p *Planner) Tick(ctx context.Context, now time.Time) (int, error) {
 	var posts []*bot.OutboxPost
 	for _, g := range groups {
 		var picked []string
-		for k, slot := range For(g).Slots(ws) {
+		for k, slot := range schedule.For(g).Slots(ws) {
 			if slot.After(now) {
 				break
 			}
@@ -110,7 +100,7 @@ func (p *Planner) pick(ctx context.Context, g *bot.Group, now time.Time, alsoUse
 	for _, id := range alsoUsed {
 		uses[id]++
 	}
-	aud := AudiencesFor(g.Kind)
+	aud := bot.AudiencesFor(g.Kind)
 	local := now.In(p.Loc)
 	var cands []*knowledge.Tip
 	for _, t := range p.Content().Tips {
@@ -196,7 +186,7 @@ func (c *Commands) plan(ctx *bot.Context) error {
 	g := ctx.Group
 	now := c.Now().In(c.Planner.Loc)
 	ws := bot.WeekStart(now, c.Planner.Loc)
-	s := For(g)
+	s := schedule.For(g)
 	all, err := c.Planner.Outbox.FindPosts(ctx.Context(), bot.PostFilter{GroupID: g.ID})
 	if err != nil {
 		return err
@@ -213,7 +203,7 @@ func (c *Commands) plan(ctx *bot.Context) error {
 	var next []string
 	for _, slot := range s.Slots(ws) {
 		if slot.After(now) {
-			next = append(next, dayNames[slot.Weekday()]+slot.Format(" 15:04"))
+			next = append(next, schedule.DayName(slot.Weekday())+slot.Format(" 15:04"))
 		}
 	}
 	origin := "（" + map[bot.GroupKind]string{bot.GroupCommunity: "社区群", bot.GroupClass: "班级群"}[g.Kind] + "默认）"
@@ -222,13 +212,13 @@ func (c *Commands) plan(ctx *bot.Context) error {
 	}
 	lines := []string{
 		"本群推送计划：" + s.Human() + origin,
-		fmt.Sprintf("本周已推送 %d 条（要求每周不少于 %d 条）。", sent, minDays),
+		fmt.Sprintf("本周已推送 %d 条（要求每周不少于 %d 条）。", sent, schedule.MinDays),
 	}
 	if len(next) > 0 {
 		lines = append(lines, "本周还有："+strings.Join(next, "、"))
 	}
 	lines = append(lines, fmt.Sprintf("提示库共 %d 条，本群累计推送 %d 条，用完之前不会重复。", len(c.Planner.Content().Tips), total))
-	if c.Planner.Quiet != (Quiet{}) {
+	if c.Planner.Quiet != (schedule.Quiet{}) {
 		lines = append(lines, "免打扰时段："+c.Planner.Quiet.String())
 	}
 	return ctx.Reply(strings.Join(lines, "\n"))
@@ -238,7 +228,7 @@ func (c *Commands) setSchedule(ctx *bot.Context) error {
 	if err := ctx.RequireCounsellor(); err != nil {
 		return err
 	}
-	s, err := Parse(ctx.Args(), c.Planner.Quiet)
+	s, err := schedule.Parse(ctx.Args(), c.Planner.Quiet)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,7 @@
-package tips
+// Package schedule is when things happen each week: a group's tip days and
+// time, quiz times, and the quiet hours nothing is posted in. Tips, quizzes,
+// the configuration and the admin pages all read schedules through it.
+package schedule
 
 import (
 	"fmt"
@@ -19,7 +22,7 @@ type Schedule struct {
 }
 
 // The campaign asks for anti-fraud content at least twice a week.
-const minDays = 2
+const MinDays = 2
 
 // Default is the schedule of a group that has none of its own: community
 // groups in the morning when the elderly read, class groups in the evening
@@ -55,6 +58,9 @@ func (s Schedule) String() string {
 }
 
 var dayNames = []string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}
+
+// DayName is a weekday as people write it: 周一.
+func DayName(d time.Weekday) string { return dayNames[d] }
 
 // Human is the schedule as people say it: "每周二、周五 10:00".
 func (s Schedule) Human() string {
@@ -103,7 +109,7 @@ var dayChars = map[string]time.Weekday{
 
 // Parse reads what a counsellor types after 设置推送: "周二 周五 10:00",
 // "星期一、星期四 19:30", "周三 周六 下午3点". Tips need at least two days.
-func Parse(text string, quiet Quiet) (Schedule, error) { return ParseDays(text, quiet, minDays) }
+func Parse(text string, quiet Quiet) (Schedule, error) { return ParseDays(text, quiet, MinDays) }
 
 // ParseDays is Parse with another minimum number of days (a weekly quiz
 // needs only one).
