@@ -35,7 +35,9 @@ type seeded struct {
 }
 
 // src is what reports read: the seeded store.
-func (s *seeded) src() report.Source { return report.Source{Groups: s.db.Groups(), Stats: s.db.Stats()} }
+func (s *seeded) src() report.Source {
+	return report.Source{Groups: s.db.Groups(), Stats: s.db.Stats()}
+}
 
 func seed(t testing.TB) *seeded {
 	t.Helper()

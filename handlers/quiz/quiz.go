@@ -19,8 +19,8 @@ import (
 	"unicode/utf8"
 
 	"fanzha/bot"
-	"fanzha/schedule"
 	"fanzha/knowledge"
+	"fanzha/schedule"
 )
 
 // Post kinds of this feature.

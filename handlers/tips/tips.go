@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"fanzha/bot"
-	"fanzha/schedule"
 	"fanzha/knowledge"
+	"fanzha/schedule"
 )
 
 // Post kinds of this feature.
