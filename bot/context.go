@@ -55,7 +55,7 @@ func (c *Context) Replied() bool { return c.replies > 0 }
 
 // Tally records that the sender took part, with kind such as "scam_check" or
 // "quiz_answer". The event is written once the handler succeeds.
-func (c *Context) Tally(kind, detail string) {
+func (c *Context) Tally(kind EventKind, detail string) {
 	c.events = append(c.events, Event{Kind: kind, Detail: detail, At: c.msg.Time})
 }
 

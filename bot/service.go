@@ -123,12 +123,25 @@ type Member struct {
 	DisplayName string
 }
 
+// EventKind is what a participation event records.
+type EventKind string
+
+// Kinds of event. The store counts them for reports; the details are
+// short codes, never message text.
+const (
+	EventScamCheck  EventKind = "scam_check"  // detail: "high:<type>", "suspicious:<type>", "none", "lookup:<entity>"
+	EventWarning    EventKind = "warning"     // an unrequested group warning; detail: the scam type
+	EventQuizAnswer EventKind = "quiz_answer" // detail: "correct" or "wrong"
+	EventHelp       EventKind = "help"
+	EventBind       EventKind = "bind" // detail: the kind of unit bound to
+)
+
 // Event is one act of participation: a scam check asked, a quiz answer, a
 // help request. Reports count these.
 type Event struct {
 	GroupID  int64 // 0 for 1:1 chats
 	MemberID int64
-	Kind     string
+	Kind     EventKind
 	Detail   string // short, never message text
 	At       time.Time
 }
@@ -179,7 +192,7 @@ type Inbox interface {
 // EventFilter selects events. Zero fields match everything.
 type EventFilter struct {
 	GroupID int64
-	Kind    string
+	Kind    EventKind
 	Detail  string
 	Since   time.Time
 }

@@ -29,7 +29,7 @@ type StatsStore interface {
 	// UnitReach counts distinct members per reporting unit in [from, to)
 	// (of one event kind if kind is not empty); reportsTo maps every unit
 	// to its reporting unit.
-	UnitReach(ctx context.Context, from, to time.Time, kind string, reportsTo map[int64]int64) (map[int64]int, error)
+	UnitReach(ctx context.Context, from, to time.Time, kind EventKind, reportsTo map[int64]int64) (map[int64]int, error)
 	// OrgUnits lists every org unit.
 	OrgUnits(ctx context.Context) ([]OrgUnit, error)
 }

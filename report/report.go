@@ -236,8 +236,8 @@ func Week(ctx context.Context, src Source, scope Scope, ws time.Time, c Campaign
 	)
 	spans := [3]struct {
 		from time.Time
-		kind string
-	}{{ws, ""}, {c.Start, ""}, {ws, "quiz_answer"}}
+		kind bot.EventKind
+	}{{ws, ""}, {c.Start, ""}, {ws, bot.EventQuizAnswer}}
 	wg.Add(4)
 	go func() {
 		defer wg.Done()

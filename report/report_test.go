@@ -93,7 +93,7 @@ func seed(t testing.TB) *seeded {
 	}
 	s.counsel = member("wang").ID
 
-	ev := func(g, m, kind, detail string, when time.Time) {
+	ev := func(g, m string, kind bot.EventKind, detail string, when time.Time) {
 		if err := db.Events().CreateEvent(ctx, &bot.Event{GroupID: s.groups[g].ID, MemberID: member(m).ID, Kind: kind, Detail: detail, At: when}); err != nil {
 			t.Fatal(err)
 		}

@@ -99,7 +99,7 @@ func (s *Stats) countInto(ctx context.Context, q, from, to string, set func(id i
 // kind ("" for any). reportsTo maps each org unit to its reporting unit (a
 // class to its school), so a person in two groups of one village, or two
 // classes of one school, counts once.
-func (s *Stats) UnitReach(ctx context.Context, from, to time.Time, kind string, reportsTo map[int64]int64) (map[int64]int, error) {
+func (s *Stats) UnitReach(ctx context.Context, from, to time.Time, kind bot.EventKind, reportsTo map[int64]int64) (map[int64]int, error) {
 	if len(reportsTo) == 0 {
 		return map[int64]int{}, nil // a counsellor's report has no units
 	}

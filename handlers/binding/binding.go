@@ -125,7 +125,7 @@ func bind(c *bot.Context, groups bot.GroupStore) error {
 		return err
 	}
 	c.Group = g
-	c.Tally("bind", string(g.OrgUnit.Kind))
+	c.Tally(bot.EventBind, string(g.OrgUnit.Kind))
 	names := make([]string, len(path))
 	for i, u := range path {
 		names[i] = u.Name

@@ -12,7 +12,7 @@ import (
 // Call it after every other feature, so the help lists all of them.
 func Register(r *bot.Router) {
 	r.Handle(func(c *bot.Context) error {
-		c.Tally("help", "")
+		c.Tally(bot.EventHelp, "")
 		// Residents get their own commands; counsellor commands only to the
 		// counsellor, where binding is the next step, or when asked for.
 		staff := c.IsCounsellor() || c.Group == nil || !c.Group.Bound() || strings.Contains(c.Args(), "管理")

@@ -323,7 +323,7 @@ func (q *Quiz) answer(c *bot.Context) error {
 	if a.Correct {
 		detail = "correct"
 	}
-	c.Tally("quiz_answer", detail)
+	c.Tally(bot.EventQuizAnswer, detail)
 	return nil
 }
 

@@ -174,7 +174,7 @@ func (h *handler) check(c *bot.Context, text string) error {
 		detail += ":" + v.Types[0].ID
 	}
 	// The verdict is counted; the text is kept only where the group agreed.
-	c.Tally("scam_check", detail)
+	c.Tally(bot.EventScamCheck, detail)
 	if c.Group != nil && c.Group.ShareSamples && h.Samples != nil {
 		if err := h.Samples.CreateSample(c.Context(), c.Group.ID, v.Level.Code(), text); err != nil {
 			c.Logger().Error("keeping sample", "err", err)
@@ -219,7 +219,7 @@ func (h *handler) lookup(c *bot.Context) error {
 		return bot.Errorf(bot.EINVALID, "请在“查询”后面写上网址或电话号码，例如：查询 https://t.cn/xxxx")
 	}
 	if what, ok := knowledge.OfficialNumbers[strings.NewReplacer(" ", "", "-", "").Replace(arg)]; ok {
-		c.Tally("scam_check", "none:official")
+		c.Tally(bot.EventScamCheck, "none:official")
 		return c.Reply(arg + " 是" + what + "。\n" + knowledge.Hotline)
 	}
 	v := h.KB.Check(arg)
@@ -231,7 +231,7 @@ func (h *handler) lookup(c *bot.Context) error {
 		lines = append(lines, knowledge.EntityLabel(e.Kind)+"："+e.Value+"。"+entityAdvice(e.Kind))
 	}
 	lines = append(lines, "号码和链接本身查不出真假：不要用对方给的号码和链接核实，请自己查官方电话。", knowledge.Hotline)
-	c.Tally("scam_check", "lookup:"+v.Entities[0].Kind)
+	c.Tally(bot.EventScamCheck, "lookup:"+v.Entities[0].Kind)
 	return c.Reply(strings.Join(lines, "\n"))
 }
 
@@ -271,8 +271,8 @@ func (h *handler) warn(c *bot.Context) error {
 	top := v.Types[0]
 	now := h.Now()
 	for _, f := range []bot.EventFilter{
-		{GroupID: c.Group.ID, Kind: "warning", Since: now.Add(-warnAnyEvery)},
-		{GroupID: c.Group.ID, Kind: "warning", Detail: top.ID, Since: now.Add(-warnSameTypeEvery)},
+		{GroupID: c.Group.ID, Kind: bot.EventWarning, Since: now.Add(-warnAnyEvery)},
+		{GroupID: c.Group.ID, Kind: bot.EventWarning, Detail: top.ID, Since: now.Add(-warnSameTypeEvery)},
 	} {
 		n, err := h.Events.CountEvents(c.Context(), f)
 		if err != nil {
@@ -282,7 +282,7 @@ func (h *handler) warn(c *bot.Context) error {
 			return nil // warned recently enough
 		}
 	}
-	c.Tally("warning", top.ID)
+	c.Tally(bot.EventWarning, top.ID)
 	msg := "⚠️ 温馨提醒：刚才这条消息很像“" + top.Name + "”。"
 	if v.Pattern != nil {
 		msg += "\n判断依据：" + v.Pattern.Because + " → " + v.Pattern.Name
