@@ -206,3 +206,14 @@ type Stores struct {
 func (r *Router) UseStandard(s Stores) {
 	r.Use(Recover(), Validate(MaxTextBytes), Dedupe(s.Inbox), Resolve(s.Groups, s.Members), Tally(s.Events), ReplyErrors())
 }
+
+// CounsellorOnly lets only the counsellor who bound the group use h; others
+// are told who may (Context.RequireCounsellor).
+func CounsellorOnly(h HandlerFunc) HandlerFunc {
+	return func(c *Context) error {
+		if err := c.RequireCounsellor(); err != nil {
+			return err
+		}
+		return h(c)
+	}
+}

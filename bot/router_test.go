@@ -192,3 +192,19 @@ func TestDedupeAndReplay(t *testing.T) {
 		t.Fatalf("flaky not replayed to completion: calls %v done %v", calls, in.done)
 	}
 }
+
+// TestCounsellorOnly: a counsellor-only command is not run for someone who
+// did not bind the group; they are told who may use it.
+func TestCounsellorOnly(t *testing.T) {
+	r := bot.NewRouter(nil)
+	ran := false
+	r.Handle(bot.CounsellorOnly(func(c *bot.Context) error { ran = true; return nil }), "开始答题")
+	rec := &recorder{}
+	err := r.Dispatch(context.Background(), rec, msg("开始答题"))
+	if ran {
+		t.Fatal("a counsellor-only command ran for someone in an unbound group")
+	}
+	if bot.ErrorCode(err) != bot.ECONFLICT && !strings.Contains(strings.Join(rec.replies, ""), "绑定") {
+		t.Fatalf("no explanation: err %v, replies %q", err, rec.replies)
+	}
+}

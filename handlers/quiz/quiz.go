@@ -61,12 +61,12 @@ const (
 // Register adds 开始答题, 结束答题, 排行榜 and the answer matcher. Register it
 // before features that match free text, so "A" is an answer.
 func Register(r *bot.Router, q *Quiz) {
-	r.Handle(q.start, "开始答题", "开始问答")
-	r.Handle(q.stop, "结束答题")
+	r.Handle(bot.CounsellorOnly(q.start), "开始答题", "开始问答")
+	r.Handle(bot.CounsellorOnly(q.stop), "结束答题")
 	r.Handle(q.leaderboard, "排行榜", "本群排行榜")
-	r.Handle(q.setSchedule, "设置答题")
+	r.Handle(bot.CounsellorOnly(q.setSchedule), "设置答题")
 	r.Handle(q.howTo, "怎么答题", "如何答题", "怎么答")
-	r.Handle(q.clearSchedule, "关闭定时答题")
+	r.Handle(bot.CounsellorOnly(q.clearSchedule), "关闭定时答题")
 	r.HandleMatch("quiz-answer", func(c *bot.Context) bool {
 		if c.Group == nil {
 			return false
@@ -133,9 +133,6 @@ func ParseAnswer(text string, tf bool) (int, bool) {
 }
 
 func (q *Quiz) start(c *bot.Context) error {
-	if err := c.RequireCounsellor(); err != nil {
-		return err
-	}
 	n := q.Questions
 	if a := strings.TrimSuffix(strings.TrimSpace(c.Args()), "题"); a != "" {
 		v, err := strconv.Atoi(a)
@@ -204,9 +201,6 @@ func (q *Quiz) TickSchedule(ctx context.Context, now time.Time, groups bot.Group
 }
 
 func (q *Quiz) setSchedule(c *bot.Context) error {
-	if err := c.RequireCounsellor(); err != nil {
-		return err
-	}
 	s, err := schedule.ParseDays(c.Args(), q.Quiet, 1)
 	if err != nil {
 		return err
@@ -219,9 +213,6 @@ func (q *Quiz) setSchedule(c *bot.Context) error {
 }
 
 func (q *Quiz) clearSchedule(c *bot.Context) error {
-	if err := c.RequireCounsellor(); err != nil {
-		return err
-	}
 	empty := ""
 	if _, err := q.Groups.UpdateGroup(c.Context(), c.Group.ID, bot.GroupUpdate{QuizSchedule: &empty}); err != nil {
 		return err
@@ -473,9 +464,6 @@ func scoreLines(scores []bot.QuizScore, total int) []string {
 }
 
 func (q *Quiz) stop(c *bot.Context) error {
-	if err := c.RequireCounsellor(); err != nil {
-		return err
-	}
 	r, err := q.Store.ActiveRound(c.Context(), c.Group.ID)
 	if err != nil {
 		return err

@@ -58,10 +58,10 @@ func Register(r *bot.Router, d Deps) {
 	r.Use(h.remember)
 	r.Handle(func(c *bot.Context) error { return h.check(c, c.Args()) }, "这是诈骗吗", "是诈骗吗", "是不是诈骗", "鉴定")
 	r.Handle(h.lookup, "查询")
-	r.Handle(func(c *bot.Context) error { return h.setWarn(c, true) }, "开启预警")
-	r.Handle(func(c *bot.Context) error { return h.setWarn(c, false) }, "关闭预警")
-	r.Handle(func(c *bot.Context) error { return h.setSamples(c, true) }, "开启样本收集")
-	r.Handle(func(c *bot.Context) error { return h.setSamples(c, false) }, "关闭样本收集")
+	r.Handle(bot.CounsellorOnly(func(c *bot.Context) error { return h.setWarn(c, true) }), "开启预警")
+	r.Handle(bot.CounsellorOnly(func(c *bot.Context) error { return h.setWarn(c, false) }), "关闭预警")
+	r.Handle(bot.CounsellorOnly(func(c *bot.Context) error { return h.setSamples(c, true) }), "开启样本收集")
+	r.Handle(bot.CounsellorOnly(func(c *bot.Context) error { return h.setSamples(c, false) }), "关闭样本收集")
 	r.HandleMatch("scam-question", asksQuestion, func(c *bot.Context) error { return h.check(c, stripQuestion(c.Args())) })
 	r.HandleMatch("scam-mention", func(c *bot.Context) bool {
 		return c.Mentioned() && utf8.RuneCountInString(c.Args()) >= 6
@@ -297,10 +297,8 @@ func (h *handler) warn(c *bot.Context) error {
 	return c.Reply(msg)
 }
 
+// setWarn and setSamples are registered CounsellorOnly.
 func (h *handler) setWarn(c *bot.Context, on bool) error {
-	if err := c.RequireCounsellor(); err != nil {
-		return err
-	}
 	if _, err := h.Groups.UpdateGroup(c.Context(), c.Group.ID, bot.GroupUpdate{WarnScams: &on}); err != nil {
 		return err
 	}
@@ -311,9 +309,6 @@ func (h *handler) setWarn(c *bot.Context, on bool) error {
 }
 
 func (h *handler) setSamples(c *bot.Context, on bool) error {
-	if err := c.RequireCounsellor(); err != nil {
-		return err
-	}
 	if _, err := h.Groups.UpdateGroup(c.Context(), c.Group.ID, bot.GroupUpdate{ShareSamples: &on}); err != nil {
 		return err
 	}

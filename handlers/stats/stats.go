@@ -31,10 +31,10 @@ type Stats struct {
 
 // Register adds the commands.
 func Register(r *bot.Router, s *Stats) {
-	r.Handle(s.week, "本周统计")
+	r.Handle(bot.CounsellorOnly(s.week), "本周统计")
 	r.Handle(s.rank, "本群排行")
-	r.Handle(s.size, "群人数")
-	r.Handle(s.link, "关联账号")
+	r.Handle(bot.CounsellorOnly(s.size), "群人数")
+	r.Handle(bot.CounsellorOnly(s.link), "关联账号")
 	r.Describe(bot.Usage{Say: "本群排行", Does: "看看本群本周在同一镇街/学校的群里排第几"})
 	r.Describe(bot.Usage{Say: "本周统计", Does: "本群本周的推送、参与和答题情况", Counsellor: true})
 	r.Describe(bot.Usage{Say: "群人数 320", Does: "登记群人数，用来算活跃率", Counsellor: true})
@@ -42,9 +42,6 @@ func Register(r *bot.Router, s *Stats) {
 }
 
 func (s *Stats) week(c *bot.Context) error {
-	if err := c.RequireCounsellor(); err != nil {
-		return err
-	}
 	ws := bot.WeekStart(s.Now(), s.Loc)
 	rep, err := s.Week(c.Context(), report.Scope{Member: c.Member.ID}, ws)
 	if err != nil {
@@ -104,9 +101,6 @@ func (s *Stats) rank(c *bot.Context) error {
 }
 
 func (s *Stats) size(c *bot.Context) error {
-	if err := c.RequireCounsellor(); err != nil {
-		return err
-	}
 	n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(c.Args()), "人"))
 	if err != nil || n < 1 || n > 100000 {
 		return bot.Errorf(bot.EINVALID, "请写上群人数，例如：群人数 320")
@@ -118,9 +112,6 @@ func (s *Stats) size(c *bot.Context) error {
 }
 
 func (s *Stats) link(c *bot.Context) error {
-	if err := c.RequireCounsellor(); err != nil {
-		return err
-	}
 	code := strings.TrimSpace(c.Args())
 	if code == "" {
 		return bot.Errorf(bot.EINVALID, "请写上管理员给您的关联码，例如：关联账号 AB12CD34")

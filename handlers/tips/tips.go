@@ -145,18 +145,15 @@ type Commands struct {
 
 // Register adds 来一条提示, 推送计划 and 设置推送.
 func Register(r *bot.Router, c *Commands) {
-	r.Handle(c.tipNow, "来一条提示", "来条提示")
+	r.Handle(bot.CounsellorOnly(c.tipNow), "来一条提示", "来条提示")
 	r.Handle(c.plan, "推送计划")
-	r.Handle(c.setSchedule, "设置推送")
+	r.Handle(bot.CounsellorOnly(c.setSchedule), "设置推送")
 	r.Describe(bot.Usage{Say: "来一条提示", Does: "马上在本群发一条反诈提示", Counsellor: true})
 	r.Describe(bot.Usage{Say: "推送计划", Does: "查看本群每周的提示推送安排", Counsellor: true})
 	r.Describe(bot.Usage{Say: "设置推送 周二 周五 10:00", Does: "修改本群每周推送的日子和时间", Counsellor: true})
 }
 
 func (c *Commands) tipNow(ctx *bot.Context) error {
-	if err := ctx.RequireCounsellor(); err != nil {
-		return err
-	}
 	now := c.Now()
 	tip, err := c.Planner.pick(ctx.Context(), ctx.Group, now, nil)
 	if err != nil {
@@ -225,9 +222,6 @@ func (c *Commands) plan(ctx *bot.Context) error {
 }
 
 func (c *Commands) setSchedule(ctx *bot.Context) error {
-	if err := ctx.RequireCounsellor(); err != nil {
-		return err
-	}
 	s, err := schedule.Parse(ctx.Args(), c.Planner.Quiet)
 	if err != nil {
 		return err
