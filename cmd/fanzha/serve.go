@@ -58,8 +58,7 @@ type Main struct {
 	Now func() time.Time
 	// ManualTicks stops the background loop; tests call Tick themselves.
 	ManualTicks bool
-	lastPlan    time.Time
-	lastPrune   time.Time
+	sched       *bot.Scheduler
 
 	logOut io.Writer
 	cancel context.CancelFunc
@@ -164,62 +163,42 @@ func (m *Main) buildRouter() (*bot.Router, error) {
 	return r, nil
 }
 
-// planEvery is how often tip slots are planned; the sender and quiz run
-// every tick.
-const planEvery = 30 * time.Second
+// Intervals of the scheduled work; the quiz and the sender run every tick.
+const (
+	tickEvery  = time.Second
+	planEvery  = 30 * time.Second // plan tip slots, start scheduled quizzes
+	pruneEvery = time.Hour        // forget old message IDs and sessions
+)
+
+// scheduler is the scheduled work, in the order it runs each tick.
+func (m *Main) scheduler() *bot.Scheduler {
+	return &bot.Scheduler{Logger: m.Logger, Interval: tickEvery, Jobs: []*bot.Job{
+		{Name: "planning tips", Every: planEvery, Run: func(ctx context.Context, now time.Time) error {
+			_, err := m.Planner.Tick(ctx, now)
+			return err
+		}},
+		{Name: "starting scheduled quizzes", Every: planEvery, Run: func(ctx context.Context, now time.Time) error {
+			return m.Quiz.TickSchedule(ctx, now, m.DB.Groups())
+		}},
+		{Name: "pruning", Every: pruneEvery, Run: func(ctx context.Context, now time.Time) error {
+			n, err := m.DB.Prune(ctx)
+			if n > 0 {
+				m.Logger.Info("pruned old message IDs and sessions", "rows", n)
+			}
+			return err
+		}},
+		{Name: "quiz", Run: m.Quiz.Tick},
+		{Name: "sending posts", Run: func(ctx context.Context, now time.Time) error {
+			_, err := m.Sender.Tick(ctx, now)
+			return err
+		}},
+	}}
+}
 
 // Tick does the scheduled work due at now: plans tips, moves quiz rounds
 // on, and sends what the outbox owes. The background loop calls it every
 // second; tests call it with their own clock.
-func (m *Main) Tick(ctx context.Context, now time.Time) error {
-	if now.Sub(m.lastPlan) >= planEvery || now.Before(m.lastPlan) {
-		if _, err := m.Planner.Tick(ctx, now); err != nil {
-			return fmt.Errorf("planning tips: %w", err)
-		}
-		if err := m.Quiz.TickSchedule(ctx, now, m.DB.Groups()); err != nil {
-			return fmt.Errorf("starting scheduled quizzes: %w", err)
-		}
-		m.lastPlan = now
-	}
-	if now.Sub(m.lastPrune) >= time.Hour {
-		if n, err := m.DB.Prune(ctx); err != nil {
-			return fmt.Errorf("pruning: %w", err)
-		} else if n > 0 {
-			m.Logger.Info("pruned old message IDs and sessions", "rows", n)
-		}
-		m.lastPrune = now
-	}
-	if err := m.Quiz.Tick(ctx, now, m.channelOf); err != nil {
-		return fmt.Errorf("quiz: %w", err)
-	}
-	if _, err := m.Sender.Tick(ctx, now); err != nil {
-		return fmt.Errorf("sending posts: %w", err)
-	}
-	return nil
-}
-
-func (m *Main) channelOf(groupID int64) string {
-	gs, err := m.DB.Groups().FindGroups(context.Background(), bot.GroupFilter{ID: groupID})
-	if err != nil || len(gs) == 0 {
-		return ""
-	}
-	return gs[0].Channel
-}
-
-func (m *Main) loop(ctx context.Context) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := m.Tick(ctx, m.Now()); err != nil && ctx.Err() == nil {
-				m.Logger.Error("scheduled work failed; will retry", "err", err)
-			}
-		}
-	}
-}
+func (m *Main) Tick(ctx context.Context, now time.Time) error { return m.sched.Tick(ctx, now) }
 
 // Run opens the database, starts every configured channel and the web
 // server, and returns once they are running.
@@ -276,11 +255,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.Sender.Recover(ctx, m.Now()); err != nil {
 		return fmt.Errorf("recovering the outbox: %w", err)
 	}
+	m.sched = m.scheduler()
 	if !m.ManualTicks {
 		m.wg.Add(1)
 		go func() {
 			defer m.wg.Done()
-			m.loop(ctx)
+			m.sched.Run(ctx, m.Now)
 		}()
 	}
 

@@ -321,7 +321,7 @@ func (q *Quiz) answer(c *bot.Context) error {
 // Tick closes the questions whose window is over: posts the answer and who
 // got it right, then the next question or the ranking. Rounds left behind
 // by a long outage are ended with the scores they have.
-func (q *Quiz) Tick(ctx context.Context, now time.Time, channelOf func(groupID int64) string) error {
+func (q *Quiz) Tick(ctx context.Context, now time.Time) error {
 	rounds, err := q.Store.ActiveRounds(ctx)
 	if err != nil {
 		return err
@@ -336,7 +336,7 @@ func (q *Quiz) Tick(ctx context.Context, now time.Time, channelOf func(groupID i
 			}
 			continue
 		}
-		if err := q.close(ctx, r, now, channelOf(r.GroupID)); err != nil {
+		if err := q.close(ctx, r, now, q.channelOf(ctx, r.GroupID)); err != nil {
 			return err
 		}
 	}
@@ -522,4 +522,14 @@ func (q *Quiz) hintOnce(round int64, index int) bool {
 	}
 	q.hinted[key] = true
 	return true
+}
+
+// channelOf is the channel of a group, for how a question is worded; ""
+// if the group cannot be read.
+func (q *Quiz) channelOf(ctx context.Context, groupID int64) string {
+	gs, err := q.Groups.FindGroups(ctx, bot.GroupFilter{ID: groupID})
+	if err != nil || len(gs) == 0 {
+		return ""
+	}
+	return gs[0].Channel
 }
