@@ -288,6 +288,15 @@ func (s *Sender) post(ctx context.Context, p *OutboxPost) error {
 	return ch.Post(ctx, p.PlatformID, post)
 }
 
+// Retrying a post that failed: DefaultMaxAttempts tries, waiting
+// firstBackoff, then twice as long each time (at most 2^maxBackoffDoublings
+// times as long).
+const (
+	DefaultMaxAttempts  = 6
+	firstBackoff        = 15 * time.Second
+	maxBackoffDoublings = 10
+)
+
 // failed retries with backoff, or gives up on errors that retrying cannot
 // fix and after MaxAttempts.
 func (s *Sender) failed(ctx context.Context, p *OutboxPost, err error, now time.Time) error {
@@ -299,13 +308,13 @@ func (s *Sender) failed(ctx context.Context, p *OutboxPost, err error, now time.
 	}
 	maxAttempts := s.MaxAttempts
 	if maxAttempts == 0 {
-		maxAttempts = 6
+		maxAttempts = DefaultMaxAttempts
 	}
 	if permanent || attempts >= maxAttempts {
 		s.Logger.Error("post failed; kept in the outbox for admins", "post", p.ID, "group", p.GroupID, "attempts", attempts, "err", err)
 		return s.Outbox.MarkPosts(ctx, []int64{p.ID}, PostFailed, now, err.Error())
 	}
-	backoff := time.Duration(1<<min(attempts, 10)) * 15 * time.Second
+	backoff := time.Duration(1<<min(attempts, maxBackoffDoublings)) * firstBackoff
 	s.Logger.Warn("post failed; will retry", "post", p.ID, "attempt", attempts, "retry_in", backoff, "err", err)
 	return s.Outbox.RetryPost(ctx, p.ID, err.Error(), now.Add(backoff))
 }

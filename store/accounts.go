@@ -53,7 +53,7 @@ func (s *Accounts) CreateAccount(ctx context.Context, a *Account) error {
 		a.ID, err = res.LastInsertId()
 		return err
 	})
-	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
+	if isUnique(err, "accounts.username") {
 		return bot.Errorf(bot.ECONFLICT, "用户名 %s 已存在。", a.Username)
 	}
 	return err

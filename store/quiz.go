@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"fanzha/bot"
@@ -36,10 +35,10 @@ func (s *Quiz) StartRound(ctx context.Context, r *bot.QuizRound, first *bot.Outb
 			VALUES (?, ?, ?, ?, 0, ?, 'active', ?, ?)`,
 			r.GroupID, nullID(r.StartedBy), string(qs), int(r.Window/time.Second), formatTime(r.OpenedAt), formatTime(r.StartedAt), slot)
 		if err != nil {
-			if strings.Contains(err.Error(), "quiz_rounds.slot") {
+			if isUnique(err, "quiz_rounds.slot") {
 				return bot.Errorf(bot.EDUPLICATE, "这个时段的答题已经开始过了。")
 			}
-			if strings.Contains(err.Error(), "UNIQUE") {
+			if isUnique(err, "") {
 				return bot.Errorf(bot.ECONFLICT, "本群正在答题，请等这一轮结束再开始新的一轮。")
 			}
 			return err

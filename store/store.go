@@ -13,15 +13,17 @@ import (
 	"database/sql"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	"github.com/mattn/go-sqlite3" // the "sqlite3" driver, and its error codes
 
 	"fanzha/bot"
 )
@@ -158,9 +160,25 @@ func (db *DB) now() string { return db.Now().UTC().Format(timeFormat) }
 
 func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
 
+// parseTime reads a time the store wrote. A time it cannot read (a
+// hand-edited row) is logged and read as the zero time, which every
+// report treats as "long ago".
 func parseTime(s string) time.Time {
-	t, _ := time.Parse(timeFormat, s)
+	t, err := time.Parse(timeFormat, s)
+	if err != nil && s != "" {
+		slog.Warn("store: unreadable time in the database; read as long ago", "value", s, "err", err)
+	}
 	return t
+}
+
+// isUnique reports whether err is a UNIQUE constraint violation, and on
+// which index or columns (SQLite names them in its message).
+func isUnique(err error, on string) bool {
+	var se sqlite3.Error
+	if !errors.As(err, &se) || se.ExtendedCode != sqlite3.ErrConstraintUnique && se.ExtendedCode != sqlite3.ErrConstraintPrimaryKey {
+		return false
+	}
+	return on == "" || strings.Contains(se.Error(), on)
 }
 
 // pseudonym is the stored stand-in for a platform user ID.

@@ -207,3 +207,21 @@ func TestPruneForgetsOldMessageIDsOnly(t *testing.T) {
 		t.Fatalf("an unfinished message was pruned: %v", pending)
 	}
 }
+
+// TestConstraintErrorsAreNamed: a username taken twice is a conflict the
+// user can read, found by SQLite's extended code, not by the error text.
+func TestConstraintErrorsAreNamed(t *testing.T) {
+	db := open(t, "")
+	ctx := context.Background()
+	a := &store.Account{Username: "wang", PasswordHash: "x", Role: "admin"}
+	if err := db.Accounts().CreateAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	err := db.Accounts().CreateAccount(ctx, &store.Account{Username: "wang", PasswordHash: "y", Role: "admin"})
+	if bot.ErrorCode(err) != bot.ECONFLICT || !strings.Contains(bot.ErrorMessage(err), "wang 已存在") {
+		t.Fatalf("second account named wang: %v", err)
+	}
+	if err := db.Accounts().SetDisabled(ctx, "nobody", true); bot.ErrorCode(err) != bot.ENOTFOUND {
+		t.Fatalf("disabling an unknown account: %v", err)
+	}
+}

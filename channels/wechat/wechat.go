@@ -357,10 +357,19 @@ type postError struct {
 
 func (e *postError) Error() string { return fmt.Sprintf("wechat: errcode %d %s", e.code, e.msg) }
 
-// Unwrap makes refusals that retrying cannot fix permanent. 45009 is the
-// frequency limit, -1 a busy system: both are retried with backoff.
+// WeCom error codes that retrying can fix.
+const (
+	errSystemBusy      = -1    // 系统繁忙
+	errFrequencyLimit  = 45009 // 接口调用超过限制
+	errConcurrentLimit = 45033 // 接口并发调用超过限制
+)
+
+// Unwrap makes refusals that retrying cannot fix permanent: all but a busy
+// system and the frequency and concurrency limits, which are retried with
+// backoff.
 func (e *postError) Unwrap() error {
-	if e.code == 45009 || e.code == -1 || e.code == 45033 {
+	switch e.code {
+	case errSystemBusy, errFrequencyLimit, errConcurrentLimit:
 		return nil
 	}
 	return bot.ErrPermanent

@@ -148,7 +148,7 @@ func (m *Main) buildRouter() (*bot.Router, error) {
 	}
 	m.Planner = &tips.Planner{Groups: m.DB.Groups(), Outbox: m.DB.Outbox(), Content: m.Knowledge.Content, Loc: loc, Quiet: quiet}
 	m.Quiz = &quiz.Quiz{Store: m.DB.Quiz(), Groups: m.DB.Groups(), Quiet: quiet, Content: m.Knowledge.Content, Now: m.Now, Loc: loc,
-		Window: time.Duration(m.Config.Quiz.WindowSeconds) * time.Second, Questions: m.Config.Quiz.Questions, Stale: 10 * time.Minute}
+		Window: time.Duration(m.Config.Quiz.WindowSeconds) * time.Second, Questions: m.Config.Quiz.Questions, Stale: staleRound}
 	r := bot.NewRouter(m.Logger)
 	r.UseStandard(m.DB.Stores())
 	binding.Register(r, m.DB.Groups())
@@ -162,6 +162,10 @@ func (m *Main) buildRouter() (*bot.Router, error) {
 	help.Register(r) // last: its help text lists everything registered before
 	return r, nil
 }
+
+// staleRound: a quiz round whose open question closed longer ago than this
+// (the bot was down) is ended with its scores rather than resumed.
+const staleRound = 10 * time.Minute
 
 // Intervals of the scheduled work; the quiz and the sender run every tick.
 const (
