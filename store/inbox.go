@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"fanzha/bot"
@@ -76,7 +77,10 @@ func (s *Inbox) Pending(ctx context.Context, channel string) ([]*bot.Message, er
 			}
 			var m bot.Message
 			if err := json.Unmarshal([]byte(payload.String), &m); err != nil {
-				continue // unreadable payload: nothing we can replay
+				// Nothing to replay; said, and it stays counted until it
+				// runs out of attempts.
+				slog.Warn("store: an unfinished message cannot be read back; it is not replayed", "channel", channel, "received_at", received, "err", err)
+				continue
 			}
 			out = append(out, &m)
 		}
