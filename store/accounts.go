@@ -40,7 +40,7 @@ func (db *DB) Accounts() *Accounts { return &Accounts{db} }
 
 // CreateAccount adds an account; the username must be new.
 func (s *Accounts) CreateAccount(ctx context.Context, a *Account) error {
-	err := s.db.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.withTx(ctx, "CreateAccount", func(tx *sql.Tx) error {
 		var link any
 		if a.LinkCode != "" {
 			link = a.LinkCode
@@ -106,7 +106,7 @@ func (s *Accounts) SetDisabled(ctx context.Context, username string, disabled bo
 
 // update sets one column of username's account and ends its sessions.
 func (s *Accounts) update(ctx context.Context, username, set string, v any) error {
-	return s.db.withTx(ctx, func(tx *sql.Tx) error {
+	return s.db.withTx(ctx, "update", func(tx *sql.Tx) error {
 		var id int64
 		err := tx.QueryRowContext(ctx, `UPDATE accounts SET `+set+` WHERE username = ? RETURNING id`, v, username).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -135,7 +135,7 @@ func (s *Accounts) FindAccount(ctx context.Context, username string) (*Account, 
 // spends the code. It returns the username.
 func (s *Accounts) LinkAccount(ctx context.Context, code string, memberID int64) (string, error) {
 	var name string
-	err := s.db.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.withTx(ctx, "LinkAccount", func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `UPDATE accounts SET member_id = ?, link_code = NULL WHERE link_code = ? AND role = 'counsellor'
 			RETURNING username`, memberID, code).Scan(&name)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -153,7 +153,7 @@ func tokenHash(token string) string {
 
 // CreateSession records a login; only the token's hash is stored.
 func (s *Accounts) CreateSession(ctx context.Context, token, csrf string, accountID int64, expires time.Time) error {
-	return s.db.withTx(ctx, func(tx *sql.Tx) error {
+	return s.db.withTx(ctx, "CreateSession", func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, s.db.now()); err != nil {
 			return err
 		}
@@ -186,7 +186,7 @@ func (s *Accounts) FindSession(ctx context.Context, token string) (*Session, err
 
 // DeleteSession logs a browser out.
 func (s *Accounts) DeleteSession(ctx context.Context, token string) error {
-	return s.db.withTx(ctx, func(tx *sql.Tx) error {
+	return s.db.withTx(ctx, "DeleteSession", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash(token))
 		return err
 	})

@@ -32,7 +32,7 @@ func (s *Events) CreateEvent(ctx context.Context, e *bot.Event) error {
 	if at.IsZero() {
 		at = s.db.Now()
 	}
-	return s.db.withTx(ctx, func(tx *sql.Tx) error {
+	return s.db.withTx(ctx, "CreateEvent", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO events (group_id, member_id, kind, detail, at) VALUES (?, ?, ?, ?, ?)`,
 			nullID(e.GroupID), nullID(e.MemberID), e.Kind, e.Detail, formatTime(at))
 		return err
@@ -65,7 +65,7 @@ func (s *Events) CountEvents(ctx context.Context, f bot.EventFilter) (int, error
 // CreateSample keeps a checked message for improving the knowledge base.
 // Call it only for groups that opted in.
 func (s *Events) CreateSample(ctx context.Context, groupID int64, level, text string) error {
-	return s.db.withTx(ctx, func(tx *sql.Tx) error {
+	return s.db.withTx(ctx, "CreateSample", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO kb_samples (group_id, level, text, created_at) VALUES (?, ?, ?, ?)`,
 			groupID, level, text, s.db.now())
 		return err

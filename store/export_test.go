@@ -11,7 +11,7 @@ import (
 // tests that need thousands.
 func (db *DB) CreateGroupsForTest(ctx context.Context, channel string, n int) ([]int64, error) {
 	ids := make([]int64, 0, n)
-	err := db.withTx(ctx, func(tx *sql.Tx) error {
+	err := db.withTx(ctx, "test", func(tx *sql.Tx) error {
 		for i := 0; i < n; i++ {
 			res, err := tx.ExecContext(ctx, `INSERT INTO groups (channel, platform_id, name, created_at) VALUES (?, ?, ?, ?)`,
 				channel, fmt.Sprintf("g%05d", i), fmt.Sprintf("群%d", i), db.now())
@@ -30,7 +30,7 @@ func (db *DB) CreateGroupsForTest(ctx context.Context, channel string, n int) ([
 // bound to them, members and events spread over [from, to), in one
 // transaction: what a busy district accumulates in a campaign.
 func (db *DB) SeedForBenchmark(ctx context.Context, villages, groups, members, events int, from, to time.Time) error {
-	return db.withTx(ctx, func(tx *sql.Tx) error {
+	return db.withTx(ctx, "test", func(tx *sql.Tx) error {
 		now := db.now()
 		res, err := tx.ExecContext(ctx, `INSERT INTO org_units (kind, name, created_at) VALUES ('town', '城关镇', ?)`, now)
 		if err != nil {

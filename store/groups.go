@@ -64,7 +64,7 @@ func (s *Groups) EnsureGroup(ctx context.Context, channel, platformID, name stri
 	if channel == "" || platformID == "" {
 		return nil, bot.Errorf(bot.EINVALID, "群编号不能为空。")
 	}
-	err := s.db.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.withTx(ctx, "EnsureGroup", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO groups (channel, platform_id, name, created_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (channel, platform_id) DO UPDATE SET
 				name = CASE WHEN excluded.name != '' THEN excluded.name ELSE groups.name END, removed_at = NULL
@@ -148,7 +148,7 @@ func (s *Groups) BindGroup(ctx context.Context, groupID int64, path []bot.OrgUni
 	if len(path) == 0 {
 		return nil, bot.Errorf(bot.EINVALID, "请告诉我要绑定的村、社区、学校或班级名称。")
 	}
-	err := s.db.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.withTx(ctx, "BindGroup", func(tx *sql.Tx) error {
 		var parent sql.NullInt64
 		for _, u := range path {
 			id, err := ensureOrgUnit(ctx, tx, parent, u, s.db.now())
@@ -201,7 +201,7 @@ func ensureOrgUnit(ctx context.Context, tx *sql.Tx, parent sql.NullInt64, u bot.
 
 // UnbindGroup detaches the group from its org unit. Its history stays.
 func (s *Groups) UnbindGroup(ctx context.Context, groupID int64) error {
-	return s.db.withTx(ctx, func(tx *sql.Tx) error {
+	return s.db.withTx(ctx, "UnbindGroup", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE groups SET org_unit_id = NULL, kind = 'other', bound_by = NULL, bound_at = NULL WHERE id = ?`, groupID)
 		return err
 	})
@@ -240,7 +240,7 @@ func (s *Groups) UpdateGroup(ctx context.Context, groupID int64, u bot.GroupUpda
 		sets, args = append(sets, "size = ?"), append(args, *u.Size)
 	}
 	if len(sets) > 0 {
-		err := s.db.withTx(ctx, func(tx *sql.Tx) error {
+		err := s.db.withTx(ctx, "UpdateGroup", func(tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, `UPDATE groups SET `+strings.Join(sets, ", ")+` WHERE id = ?`, append(args, groupID)...)
 			return err
 		})

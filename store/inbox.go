@@ -30,7 +30,7 @@ func (s *Inbox) Accept(ctx context.Context, msg *bot.Message) error {
 	if err != nil {
 		return err
 	}
-	return s.db.withTx(ctx, func(tx *sql.Tx) error {
+	return s.db.withTx(ctx, "Accept", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO inbox (channel, platform_id, received_at, payload) VALUES (?, ?, ?, ?)
 			ON CONFLICT DO NOTHING`, msg.Channel, msg.PlatformMsgID, s.db.now(), string(payload))
 		if err != nil {
@@ -46,7 +46,7 @@ func (s *Inbox) Accept(ctx context.Context, msg *bot.Message) error {
 // Done marks msg handled and drops its text: the inbox keeps only the ID for
 // dedupe.
 func (s *Inbox) Done(ctx context.Context, msg *bot.Message) error {
-	return s.db.withTx(ctx, func(tx *sql.Tx) error {
+	return s.db.withTx(ctx, "Done", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE inbox SET done_at = ?, payload = NULL WHERE channel = ? AND platform_id = ?`,
 			s.db.now(), msg.Channel, msg.PlatformMsgID)
 		return err
@@ -58,7 +58,7 @@ func (s *Inbox) Done(ctx context.Context, msg *bot.Message) error {
 // maxAttempts times are given up: marked done, text dropped.
 func (s *Inbox) Pending(ctx context.Context, channel string) ([]*bot.Message, error) {
 	var out []*bot.Message
-	err := s.db.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.withTx(ctx, "Pending", func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE inbox SET done_at = ?, payload = NULL
 			WHERE channel = ? AND done_at IS NULL AND attempts >= ?`, s.db.now(), channel, maxAttempts); err != nil {
 			return err
@@ -101,7 +101,7 @@ const dedupeWindow = 30 * 24 * time.Hour
 // login sessions, and reports how many rows went.
 func (db *DB) Prune(ctx context.Context) (int64, error) {
 	var n int64
-	err := db.withTx(ctx, func(tx *sql.Tx) error {
+	err := db.withTx(ctx, "Prune", func(tx *sql.Tx) error {
 		now := db.Now()
 		res, err := tx.ExecContext(ctx, `DELETE FROM inbox WHERE done_at IS NOT NULL AND done_at < ?`, formatTime(now.Add(-dedupeWindow)))
 		if err != nil {

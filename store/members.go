@@ -21,7 +21,7 @@ var _ bot.MemberStore = (*Members)(nil)
 // first sight and keeping the display name current.
 func (s *Members) EnsureMember(ctx context.Context, channel, userID, displayName string) (*bot.Member, error) {
 	m := &bot.Member{Channel: channel, Pseudonym: s.db.pseudonym(channel, userID), DisplayName: displayName}
-	err := s.db.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.withTx(ctx, "EnsureMember", func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO members (channel, pseudonym, display_name, created_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (channel, pseudonym) DO UPDATE SET display_name = CASE WHEN excluded.display_name != '' THEN excluded.display_name ELSE members.display_name END
 			RETURNING id, display_name`,

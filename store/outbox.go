@@ -21,7 +21,7 @@ var _ bot.Outbox = (*Outbox)(nil)
 // EnqueuePosts records the posts whose (group, key) is new.
 func (s *Outbox) EnqueuePosts(ctx context.Context, posts []*bot.OutboxPost) (int, error) {
 	n := 0
-	err := s.db.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.withTx(ctx, "EnqueuePosts", func(tx *sql.Tx) error {
 		var err error
 		n, err = enqueue(ctx, tx, posts, s.db.now())
 		return err
@@ -128,7 +128,7 @@ func (s *Outbox) FindPosts(ctx context.Context, f bot.PostFilter) ([]*bot.Outbox
 
 // MarkPosts moves posts to status.
 func (s *Outbox) MarkPosts(ctx context.Context, ids []int64, status bot.PostStatus, at time.Time, errText string) error {
-	return s.db.withTx(ctx, func(tx *sql.Tx) error {
+	return s.db.withTx(ctx, "MarkPosts", func(tx *sql.Tx) error {
 		for _, id := range ids {
 			var err error
 			switch status {
@@ -149,7 +149,7 @@ func (s *Outbox) MarkPosts(ctx context.Context, ids []int64, status bot.PostStat
 
 // RetryPost puts a post back to pending, to be tried at next.
 func (s *Outbox) RetryPost(ctx context.Context, id int64, errText string, next time.Time) error {
-	return s.db.withTx(ctx, func(tx *sql.Tx) error {
+	return s.db.withTx(ctx, "RetryPost", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE posts SET status = 'pending', last_error = ?, next_try_at = ? WHERE id = ?`,
 			errText, formatTime(next), id)
 		return err

@@ -22,7 +22,7 @@ var _ bot.Transcript = (*Transcript)(nil)
 func (s *Transcript) AppendLine(ctx context.Context, l *bot.TranscriptLine) (bool, error) {
 	l.Time = s.db.Now()
 	var added bool
-	err := s.db.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.withTx(ctx, "AppendLine", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO playground_messages
 			(group_id, group_name, sender_id, sender_name, from_bot, msg_id, mentions, kind, text, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,

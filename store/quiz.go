@@ -26,7 +26,7 @@ func (s *Quiz) StartRound(ctx context.Context, r *bot.QuizRound, first *bot.Outb
 	if err != nil {
 		return err
 	}
-	err = s.db.withTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.withTx(ctx, "StartRound", func(tx *sql.Tx) error {
 		var slot any
 		if r.Slot != "" {
 			slot = r.Slot
@@ -131,7 +131,7 @@ func (s *Quiz) RecentQuestions(ctx context.Context, groupID int64, rounds int) (
 // RecordAnswer stores the member's first answer to a question.
 func (s *Quiz) RecordAnswer(ctx context.Context, a *bot.QuizAnswer) (bool, error) {
 	var added bool
-	err := s.db.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.withTx(ctx, "RecordAnswer", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO quiz_answers (round_id, idx, member_id, choice, correct, at) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT DO NOTHING`, a.RoundID, a.Index, a.MemberID, a.Choice, a.Correct, formatTime(a.At))
 		if err != nil {
@@ -151,7 +151,7 @@ func (s *Quiz) RecordAnswer(ctx context.Context, a *bot.QuizAnswer) (bool, error
 // the caller saw it.
 func (s *Quiz) AdvanceRound(ctx context.Context, r *bot.QuizRound, next int, openedAt time.Time, status string, posts []*bot.OutboxPost) (bool, error) {
 	var moved bool
-	err := s.db.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.withTx(ctx, "AdvanceRound", func(tx *sql.Tx) error {
 		var ended any
 		if status != "active" {
 			ended = s.db.now()

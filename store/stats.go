@@ -164,7 +164,7 @@ func (s *Stats) UpdateOrgUnit(ctx context.Context, id int64, population int, par
 	if parentID == id {
 		return bot.Errorf(bot.EINVALID, "不能把单位放到它自己下面。")
 	}
-	return s.db.withTx(ctx, func(tx *sql.Tx) error {
+	return s.db.withTx(ctx, "UpdateOrgUnit", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE org_units SET population = ? WHERE id = ?`, population, id)
 		if err != nil {
 			return err
@@ -181,7 +181,7 @@ func (s *Stats) UpdateOrgUnit(ctx context.Context, id int64, population int, par
 
 // CreateOrgUnit adds a unit, e.g. a town above the villages bound from chat.
 func (s *Stats) CreateOrgUnit(ctx context.Context, u *bot.OrgUnit) error {
-	return s.db.withTx(ctx, func(tx *sql.Tx) error {
+	return s.db.withTx(ctx, "CreateOrgUnit", func(tx *sql.Tx) error {
 		var parent sql.NullInt64
 		if u.ParentID != 0 {
 			parent = sql.NullInt64{Int64: u.ParentID, Valid: true}

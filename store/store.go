@@ -191,14 +191,21 @@ func (db *DB) pseudonym(channel, userID string) string {
 }
 
 // withTx runs fn in one write transaction.
-func (db *DB) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
+func (db *DB) withTx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
+		return fmt.Errorf("store: %s: begin: %w", op, err)
 	}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
-		return err
+		var be *bot.Error
+		if errors.As(err, &be) || strings.HasPrefix(err.Error(), "store: ") {
+			return err // said for the user, or already says where
+		}
+		return fmt.Errorf("store: %s: %w", op, err)
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: %s: commit: %w", op, err)
+	}
+	return nil
 }
