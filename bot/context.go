@@ -59,6 +59,11 @@ func (c *Context) Tally(kind EventKind, detail string) {
 	c.events = append(c.events, Event{Kind: kind, Detail: detail, At: c.msg.Time})
 }
 
+// TallyCheck records a scam check with its outcome.
+func (c *Context) TallyCheck(level CheckLevel, detail string) {
+	c.events = append(c.events, Event{Kind: EventScamCheck, Level: level, Detail: detail, At: c.msg.Time})
+}
+
 // Mentioned reports whether the sender addressed the bot: an @-mention or a
 // 1:1 chat. Only then does the bot answer things it did not understand.
 func (c *Context) Mentioned() bool { return c.msg.MentionsBot || c.msg.Direct }

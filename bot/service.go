@@ -123,13 +123,23 @@ type Member struct {
 	DisplayName string
 }
 
+// CheckLevel is the outcome of a scam check, as reports count it.
+type CheckLevel string
+
+const (
+	CheckHigh       CheckLevel = "high"
+	CheckSuspicious CheckLevel = "suspicious"
+	CheckNone       CheckLevel = "none"
+	CheckLookup     CheckLevel = "lookup" // a number or link looked up, not a message judged
+)
+
 // EventKind is what a participation event records.
 type EventKind string
 
 // Kinds of event. The store counts them for reports; the details are
 // short codes, never message text.
 const (
-	EventScamCheck  EventKind = "scam_check"  // detail: "high:<type>", "suspicious:<type>", "none", "lookup:<entity>"
+	EventScamCheck  EventKind = "scam_check"  // level: CheckLevel; detail: the scam type or the entity looked up
 	EventWarning    EventKind = "warning"     // an unrequested group warning; detail: the scam type
 	EventQuizAnswer EventKind = "quiz_answer" // detail: "correct" or "wrong"
 	EventHelp       EventKind = "help"
@@ -142,7 +152,8 @@ type Event struct {
 	GroupID  int64 // 0 for 1:1 chats
 	MemberID int64
 	Kind     EventKind
-	Detail   string // short, never message text
+	Level    CheckLevel // scam checks only
+	Detail   string     // short, never message text
 	At       time.Time
 }
 

@@ -94,7 +94,12 @@ func seed(t testing.TB) *seeded {
 	s.counsel = member("wang").ID
 
 	ev := func(g, m string, kind bot.EventKind, detail string, when time.Time) {
-		if err := db.Events().CreateEvent(ctx, &bot.Event{GroupID: s.groups[g].ID, MemberID: member(m).ID, Kind: kind, Detail: detail, At: when}); err != nil {
+		e := &bot.Event{GroupID: s.groups[g].ID, MemberID: member(m).ID, Kind: kind, Detail: detail, At: when}
+		if kind == bot.EventScamCheck { // "high:shuadan": the level, then the type
+			level, typ, _ := strings.Cut(detail, ":")
+			e.Level, e.Detail = bot.CheckLevel(level), typ
+		}
+		if err := db.Events().CreateEvent(ctx, e); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -33,8 +33,12 @@ func (s *Events) CreateEvent(ctx context.Context, e *bot.Event) error {
 		at = s.db.Now()
 	}
 	return s.db.withTx(ctx, "CreateEvent", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO events (group_id, member_id, kind, detail, at) VALUES (?, ?, ?, ?, ?)`,
-			nullID(e.GroupID), nullID(e.MemberID), e.Kind, e.Detail, formatTime(at))
+		var level any
+		if e.Level != "" {
+			level = string(e.Level)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO events (group_id, member_id, kind, level, detail, at) VALUES (?, ?, ?, ?, ?, ?)`,
+			nullID(e.GroupID), nullID(e.MemberID), e.Kind, level, e.Detail, formatTime(at))
 		return err
 	})
 }

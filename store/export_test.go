@@ -54,20 +54,21 @@ func (db *DB) SeedForBenchmark(ctx context.Context, villages, groups, members, e
 				return err
 			}
 		}
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (group_id, member_id, kind, detail, at) VALUES (?, ?, ?, ?, ?)`)
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (group_id, member_id, kind, level, detail, at) VALUES (?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
 		kinds := []string{"scam_check", "quiz_answer", "quiz_answer", "help", "warning"}
-		details := []string{"high:shuadan", "correct", "wrong", "", "shuadan"}
+		details := []string{"shuadan", "correct", "wrong", "", "shuadan"}
+		levels := []any{"high", nil, nil, nil, nil}
 		span := to.Sub(from)
 		for e := 0; e < events; e++ {
 			k := e % len(kinds)
 			g := e % groups
 			m := (e*7919 + g) % members
 			at := from.Add(time.Duration(float64(span) * float64(e) / float64(events)))
-			if _, err := stmt.ExecContext(ctx, g+1, m+1, kinds[k], details[k], formatTime(at)); err != nil {
+			if _, err := stmt.ExecContext(ctx, g+1, m+1, kinds[k], levels[k], details[k], formatTime(at)); err != nil {
 				return err
 			}
 		}

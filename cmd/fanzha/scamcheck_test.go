@@ -45,7 +45,7 @@ func TestScamCheckInChat(t *testing.T) {
 
 	db := openRaw(t, dir)
 	var checks int
-	db.QueryRow(`SELECT count(*) FROM events WHERE kind = 'scam_check' AND detail LIKE 'high:%'`).Scan(&checks)
+	db.QueryRow(`SELECT count(*) FROM events WHERE kind = 'scam_check' AND level = 'high'`).Scan(&checks)
 	if checks != 3 {
 		t.Errorf("high-risk scam_check events = %d; want 3", checks)
 	}

@@ -169,12 +169,12 @@ func (h *handler) check(c *bot.Context, text string) error {
 		return bot.Errorf(bot.EINVALID, "请把收到的可疑内容一起发给我，例如：这是诈骗吗 恭喜您中奖，请先交税……")
 	}
 	v := h.KB.Check(text)
-	detail := v.Level.Code()
+	detail := ""
 	if len(v.Types) > 0 {
-		detail += ":" + v.Types[0].ID
+		detail = v.Types[0].ID
 	}
 	// The verdict is counted; the text is kept only where the group agreed.
-	c.Tally(bot.EventScamCheck, detail)
+	c.TallyCheck(bot.CheckLevel(v.Level.Code()), detail)
 	if c.Group != nil && c.Group.ShareSamples && h.Samples != nil {
 		if err := h.Samples.CreateSample(c.Context(), c.Group.ID, v.Level.Code(), text); err != nil {
 			c.Logger().Error("keeping sample", "err", err)
@@ -219,7 +219,7 @@ func (h *handler) lookup(c *bot.Context) error {
 		return bot.Errorf(bot.EINVALID, "请在“查询”后面写上网址或电话号码，例如：查询 https://t.cn/xxxx")
 	}
 	if what, ok := knowledge.OfficialNumbers[strings.NewReplacer(" ", "", "-", "").Replace(arg)]; ok {
-		c.Tally(bot.EventScamCheck, "none:official")
+		c.TallyCheck(bot.CheckNone, "official")
 		return c.Reply(arg + " 是" + what + "。\n" + knowledge.Hotline)
 	}
 	v := h.KB.Check(arg)
@@ -231,7 +231,7 @@ func (h *handler) lookup(c *bot.Context) error {
 		lines = append(lines, knowledge.EntityLabel(e.Kind)+"："+e.Value+"。"+entityAdvice(e.Kind))
 	}
 	lines = append(lines, "号码和链接本身查不出真假：不要用对方给的号码和链接核实，请自己查官方电话。", knowledge.Hotline)
-	c.Tally(bot.EventScamCheck, "lookup:"+v.Entities[0].Kind)
+	c.TallyCheck(bot.CheckLookup, v.Entities[0].Kind)
 	return c.Reply(strings.Join(lines, "\n"))
 }
 
