@@ -6,6 +6,15 @@ import (
 )
 
 // QuizRound is one quiz in one group: a few questions, one after another,
+// RoundStatus is where a quiz round is.
+type RoundStatus string
+
+const (
+	RoundActive   RoundStatus = "active"
+	RoundFinished RoundStatus = "finished" // every question asked and closed
+	RoundAborted  RoundStatus = "aborted"  // ended early: by its counsellor, or after an outage
+)
+
 // each open for answers for Window.
 type QuizRound struct {
 	ID        int64
@@ -15,7 +24,7 @@ type QuizRound struct {
 	Window    time.Duration
 	Current   int       // index of the open question
 	OpenedAt  time.Time // when the open question was posted
-	Status    string    // "active", "finished", "aborted"
+	Status    RoundStatus
 	StartedAt time.Time
 	// Slot names the scheduled time a round was started for; a slot starts
 	// one round at most. Empty for rounds a counsellor started.
@@ -60,7 +69,7 @@ type QuizStore interface {
 	// AdvanceRound moves r from question r.Current to next (or ends it with
 	// status), enqueueing posts, only if r is still at r.Current: a second
 	// attempt to close the same question does nothing and reports false.
-	AdvanceRound(ctx context.Context, r *QuizRound, next int, openedAt time.Time, status string, posts []*OutboxPost) (bool, error)
+	AdvanceRound(ctx context.Context, r *QuizRound, next int, openedAt time.Time, status RoundStatus, posts []*OutboxPost) (bool, error)
 	// QuestionAnswers returns the answers to one question, first first,
 	// with the members' names.
 	QuestionAnswers(ctx context.Context, roundID int64, index int) ([]QuizAnswer, []string, error)

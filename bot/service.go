@@ -123,6 +123,14 @@ type Member struct {
 	DisplayName string
 }
 
+// Role is what an admin web account may do.
+type Role string
+
+const (
+	RoleAdmin      Role = "admin"      // sees everything under its org unit
+	RoleCounsellor Role = "counsellor" // sees the groups its chat identity bound
+)
+
 // CheckLevel is the outcome of a scam check, as reports count it.
 type CheckLevel string
 

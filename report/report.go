@@ -54,8 +54,8 @@ func (s Scope) Unit(id int64) bool { return s.All || (s.Member == 0 && s.Units[i
 
 // ScopeFor is the scope of an admin of unit (0: everything) or of a
 // counsellor member.
-func ScopeFor(units []bot.OrgUnit, role string, unit, member int64) Scope {
-	if role == "counsellor" {
+func ScopeFor(units []bot.OrgUnit, role bot.Role, unit, member int64) Scope {
+	if role == bot.RoleCounsellor {
 		if member == 0 {
 			member = -1 // not linked yet: sees nothing
 		}

@@ -18,7 +18,7 @@ type Account struct {
 	ID           int64
 	Username     string
 	PasswordHash string
-	Role         string // "admin" or "counsellor"
+	Role         bot.Role
 	OrgUnitID    int64  // admins: the unit they oversee, 0 for everything
 	MemberID     int64  // counsellors: their chat identity, once linked
 	LinkCode     string // counsellors: the one-time code to link it

@@ -57,7 +57,7 @@ func (s *Quiz) StartRound(ctx context.Context, r *bot.QuizRound, first *bot.Outb
 	if err != nil {
 		return fmt.Errorf("store: starting quiz: %w", err)
 	}
-	r.Status = "active"
+	r.Status = bot.RoundActive
 	return nil
 }
 
@@ -149,11 +149,11 @@ func (s *Quiz) RecordAnswer(ctx context.Context, a *bot.QuizAnswer) (bool, error
 
 // AdvanceRound moves the round on, with its posts, if it is still where
 // the caller saw it.
-func (s *Quiz) AdvanceRound(ctx context.Context, r *bot.QuizRound, next int, openedAt time.Time, status string, posts []*bot.OutboxPost) (bool, error) {
+func (s *Quiz) AdvanceRound(ctx context.Context, r *bot.QuizRound, next int, openedAt time.Time, status bot.RoundStatus, posts []*bot.OutboxPost) (bool, error) {
 	var moved bool
 	err := s.db.withTx(ctx, "AdvanceRound", func(tx *sql.Tx) error {
 		var ended any
-		if status != "active" {
+		if status != bot.RoundActive {
 			ended = s.db.now()
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE quiz_rounds SET current = ?, opened_at = ?, status = ?, ended_at = ?

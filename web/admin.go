@@ -139,7 +139,7 @@ func (s *Server) unitPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	below := report.ScopeFor(units, "admin", id, 0)
+	below := report.ScopeFor(units, bot.RoleAdmin, id, 0)
 	var groups []report.GroupRow
 	for _, g := range rep.Groups {
 		if below.Group(g.Group) {
@@ -157,7 +157,7 @@ func (s *Server) updateUnit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := pathID(r)
-	if ses.Account.Role != "admin" || !scope.Unit(id) {
+	if ses.Account.Role != bot.RoleAdmin || !scope.Unit(id) {
 		s.forbidden(w, r, "这个单位")
 		return
 	}
@@ -294,7 +294,7 @@ func (s *Server) knowledgePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) reloadKnowledge(w http.ResponseWriter, r *http.Request) {
-	if session(r).Account.Role != "admin" {
+	if session(r).Account.Role != bot.RoleAdmin {
 		s.forbidden(w, r, "知识库操作")
 		return
 	}

@@ -45,7 +45,7 @@ func runAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if *username == "" {
 		return bot.Errorf(bot.EINVALID, "请用 -username 指定登录名。")
 	}
-	if *role != "admin" && *role != "counsellor" {
+	if r := bot.Role(*role); r != bot.RoleAdmin && r != bot.RoleCounsellor {
 		return bot.Errorf(bot.EINVALID, "-role 只能是 admin（管理员）或 counsellor（老师/网格员），不能是 %q。", *role)
 	}
 	pw, err := readPassword(stdin, stderr)
@@ -61,9 +61,9 @@ func runAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return err
 	}
-	a := &store.Account{Username: *username, PasswordHash: hash, Role: *role}
+	a := &store.Account{Username: *username, PasswordHash: hash, Role: bot.Role(*role)}
 	if *org != "" {
-		if *role != "admin" {
+		if bot.Role(*role) != bot.RoleAdmin {
 			return fmt.Errorf("admin create: -org is for admins; counsellors see the groups they bound")
 		}
 		u, err := m.DB.FindOrgUnitByName(ctx, *org)
@@ -72,7 +72,7 @@ func runAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 		a.OrgUnitID = u.ID
 	}
-	if *role == "counsellor" {
+	if bot.Role(*role) == bot.RoleCounsellor {
 		a.LinkCode = linkCode()
 	}
 	if err := m.DB.Accounts().CreateAccount(ctx, a); err != nil {
@@ -144,9 +144,9 @@ func adminList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for _, a := range accounts {
 		line := a.Username + "\t" + roleNames[a.Role]
 		switch {
-		case a.Role == "counsellor" && a.MemberID == 0:
+		case a.Role == bot.RoleCounsellor && a.MemberID == 0:
 			line += "\t未关联群身份"
-		case a.Role == "counsellor":
+		case a.Role == bot.RoleCounsellor:
 			line += "\t已关联"
 		case a.OrgUnitID == 0:
 			line += "\t全部范围"
@@ -210,7 +210,7 @@ func adminChange(ctx context.Context, what string, args []string, stdin io.Reade
 	return nil
 }
 
-var roleNames = map[string]string{"admin": "管理员", "counsellor": "老师/网格员"}
+var roleNames = map[bot.Role]string{bot.RoleAdmin: "管理员", bot.RoleCounsellor: "老师/网格员"}
 
 // linkCode is a one-time code, easy to type on a phone: no 0/O or 1/I.
 func linkCode() string {

@@ -331,7 +331,7 @@ func (q *Quiz) Tick(ctx context.Context, now time.Time) error {
 			continue
 		}
 		if now.Sub(r.Closes()) > q.Stale {
-			if err := q.end(ctx, r, now, "aborted", "本轮答题因系统中断已结束，已作答的成绩有效。"); err != nil {
+			if err := q.end(ctx, r, now, bot.RoundAborted, "本轮答题因系统中断已结束，已作答的成绩有效。"); err != nil {
 				return err
 			}
 			continue
@@ -357,12 +357,12 @@ func (q *Quiz) close(ctx context.Context, r *bot.QuizRound, now time.Time, chann
 			return err
 		}
 		posts = append(posts, q.rankingPost(r, ranking, now))
-		_, err = q.Store.AdvanceRound(ctx, r, r.Current, now, "finished", posts)
+		_, err = q.Store.AdvanceRound(ctx, r, r.Current, now, bot.RoundFinished, posts)
 		return err
 	}
 	posts = append(posts, &bot.OutboxPost{GroupID: r.GroupID, Kind: KindQuestion, Ref: fmt.Sprintf("%d:%d", r.ID, next),
 		Key: fmt.Sprintf("quiz:%d:%d:question", r.ID, next), Text: q.questionText(r, next, channel), DueAt: now})
-	_, err = q.Store.AdvanceRound(ctx, r, next, now, "active", posts)
+	_, err = q.Store.AdvanceRound(ctx, r, next, now, bot.RoundActive, posts)
 	return err
 }
 
@@ -372,7 +372,7 @@ func (q *Quiz) rankingPost(r *bot.QuizRound, text string, now time.Time) *bot.Ou
 }
 
 // end finishes r early with its ranking.
-func (q *Quiz) end(ctx context.Context, r *bot.QuizRound, now time.Time, status, why string) error {
+func (q *Quiz) end(ctx context.Context, r *bot.QuizRound, now time.Time, status bot.RoundStatus, why string) error {
 	ranking, err := q.rankingText(ctx, r, why)
 	if err != nil {
 		return err
@@ -471,7 +471,7 @@ func (q *Quiz) stop(c *bot.Context) error {
 	if r == nil {
 		return bot.Errorf(bot.ECONFLICT, "本群现在没有进行中的答题。")
 	}
-	return q.end(c.Context(), r, q.Now(), "aborted", "老师提前结束了本轮答题，已作答的成绩有效。")
+	return q.end(c.Context(), r, q.Now(), bot.RoundAborted, "老师提前结束了本轮答题，已作答的成绩有效。")
 }
 
 // monthStart is the first instant of t's month in loc.
