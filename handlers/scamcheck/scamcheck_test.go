@@ -1,0 +1,74 @@
+package scamcheck_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"fanzha/bot"
+	"fanzha/bot/bottest"
+	"fanzha/handlers/binding"
+	"fanzha/handlers/scamcheck"
+	"fanzha/knowledge"
+)
+
+func newBot(t *testing.T) *bottest.Harness {
+	kb, err := knowledge.Open("", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bottest.New(t, func(h *bottest.Harness, r *bot.Router) {
+		binding.Register(r, h.DB.Groups())
+		scamcheck.Register(r, scamcheck.Deps{KB: kb, Groups: h.DB.Groups(), Events: h.DB.Events(), Samples: h.DB.Events(), Now: h.Now})
+	})
+}
+
+const phishing = "【中国移动】您的积分将于今日清零，请登录 http://10086-jf.top 兑换现金"
+
+// TestAskedCheckAndWarning: an asked check answers with the verdict and
+// its reasons and is counted with its level; a phishing SMS posted in a
+// community group is warned about once a day, a teacher's reminder never,
+// nor anything the group's own counsellor posts.
+func TestAskedCheckAndWarning(t *testing.T) {
+	h := newBot(t)
+	h.Say("g1", "wang", "绑定 城关镇 幸福社区")
+	r := h.Say("g1", "zhang", "这是诈骗吗 "+phishing)
+	if len(r) != 1 || !strings.Contains(r[0], "高风险") || !strings.Contains(r[0], "判断依据") {
+		t.Fatalf("asked check: %q", r)
+	}
+	n, err := h.DB.Events().CountEvents(context.Background(), bot.EventFilter{Kind: bot.EventScamCheck})
+	if err != nil || n != 1 {
+		t.Fatalf("scam checks counted: %d, %v", n, err)
+	}
+	if r := h.Overhear("g1", "li", phishing); len(r) != 1 || !strings.Contains(r[0], "提醒") {
+		t.Fatalf("no warning on a phishing SMS: %q", r)
+	}
+	h.Advance(2 * time.Hour)
+	if r := h.Overhear("g1", "zhao", phishing); len(r) != 0 {
+		t.Fatalf("the same scam was warned about twice in a day: %q", r)
+	}
+	if r := h.Overhear("g1", "li", "【反诈提醒】凡是让你点链接领补贴、积分兑换现金的短信都是诈骗，请大家不要点，拿不准就打96110。"); len(r) != 0 {
+		t.Fatalf("a reminder was warned about: %q", r)
+	}
+	h.Advance(25 * time.Hour)
+	if r := h.Overhear("g1", "wang", phishing); len(r) != 0 {
+		t.Fatalf("the counsellor's own post was warned about: %q", r)
+	}
+}
+
+// TestWarningsCounsellorOnly: only the counsellor may switch warnings off.
+func TestWarningsCounsellorOnly(t *testing.T) {
+	h := newBot(t)
+	h.Say("g1", "wang", "绑定 城关镇 幸福社区")
+	if r := h.Say("g1", "zhang", "关闭预警"); len(r) != 1 || !strings.Contains(r[0], "只有") {
+		t.Fatalf("a resident switched warnings off: %q", r)
+	}
+	if r := h.Say("g1", "wang", "关闭预警"); len(r) != 1 || !strings.Contains(r[0], "已关闭") {
+		t.Fatalf("关闭预警: %q", r)
+	}
+	if r := h.Overhear("g1", "li", phishing); len(r) != 0 {
+		t.Fatalf("warned with warnings off: %q", r)
+	}
+}
