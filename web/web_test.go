@@ -1,0 +1,110 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"fanzha/bot"
+	"fanzha/knowledge"
+	"fanzha/store"
+	"fanzha/store/storetest"
+	"fanzha/web"
+)
+
+func server(t *testing.T) (*httptest.Server, *store.DB) {
+	t.Helper()
+	db := storetest.Open(t, "")
+	kb, err := knowledge.Open("", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &web.Server{DB: db, Knowledge: kb, Loc: time.FixedZone("CST", 8*3600), Logger: slog.New(slog.DiscardHandler), Now: time.Now}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return srv, db
+}
+
+func account(t *testing.T, db *store.DB, name, pw string, role bot.Role) {
+	t.Helper()
+	hash, err := web.HashPassword(pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Accounts().CreateAccount(context.Background(), &store.Account{Username: name, PasswordHash: hash, Role: role}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// login returns a client logged in as name, or where the login ended.
+func login(t *testing.T, base, name, pw string) (*http.Client, string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.Get(base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(string(page))
+	if csrf == nil {
+		t.Fatalf("no CSRF field on the login page:\n%s", page)
+	}
+	resp, err = c.PostForm(base+"/login", url.Values{"username": {name}, "password": {pw}, "csrf": {csrf[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return c, string(body)
+}
+
+// TestLoginAndPages: the admin pages need a login, a wrong password is
+// told in Chinese, a logged-in admin sees the overview and the knowledge
+// page, and a form without the session's token is refused with a way back.
+func TestLoginAndPages(t *testing.T) {
+	srv, db := server(t)
+	account(t, db, "town", "town-admin-secret", bot.RoleAdmin)
+	resp, err := http.Get(srv.URL + "/admin/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Request.URL.Path != "/login" {
+		t.Fatalf("the overview without a login ended at %s", resp.Request.URL.Path)
+	}
+	if _, body := login(t, srv.URL, "town", "wrong-password"); !strings.Contains(body, "用户名或密码不对") {
+		t.Fatalf("a wrong password:\n%s", body)
+	}
+	c, body := login(t, srv.URL, "town", "town-admin-secret")
+	if !strings.Contains(body, "本周概览") {
+		t.Fatalf("after login:\n%s", body)
+	}
+	resp, err = c.Get(srv.URL + "/admin/knowledge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "组合判断") {
+		t.Fatalf("knowledge page:\n%s", page)
+	}
+	resp, err = c.PostForm(srv.URL+"/admin/knowledge/reload", url.Values{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(page), "表单已过期") || !strings.Contains(string(page), `id="back"`) {
+		t.Fatalf("a post without the CSRF token: %d\n%s", resp.StatusCode, page)
+	}
+}
