@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -14,6 +15,46 @@ const (
 	GroupClass     GroupKind = "class"     // school class or parent group
 	GroupOther     GroupKind = "other"     // not yet bound, or neither
 )
+
+// Label is the kind as people read it: 社区群, 班级群.
+func (k GroupKind) Label() string {
+	switch k {
+	case GroupCommunity:
+		return "社区群"
+	case GroupClass:
+		return "班级群"
+	}
+	return "其他"
+}
+
+// MaxGroupSize bounds the member count a counsellor can give a group.
+const MaxGroupSize = 100000
+
+// MaxQuizQuestions bounds the questions of one quiz round.
+const MaxQuizQuestions = 10
+
+// kindSuffixes infers a unit's level from how its name ends, longest first.
+var kindSuffixes = []struct {
+	suffix string
+	kind   OrgKind
+}{
+	{"居委会", OrgCommunity}, {"村委会", OrgVillage}, {"社区", OrgCommunity}, {"小区", OrgCommunity},
+	{"幼儿园", OrgSchool}, {"小学", OrgSchool}, {"中学", OrgSchool}, {"大学", OrgSchool},
+	{"学院", OrgSchool}, {"学校", OrgSchool}, {"高中", OrgSchool}, {"初中", OrgSchool},
+	{"职校", OrgSchool}, {"街道", OrgTown}, {"班", OrgClass}, {"村", OrgVillage},
+	{"镇", OrgTown}, {"乡", OrgTown}, {"区", OrgDistrict}, {"县", OrgDistrict},
+}
+
+// OrgKindOfName infers a unit's level from how its name ends: 幸福社区 is
+// a community, 城关镇 a town.
+func OrgKindOfName(name string) (OrgKind, bool) {
+	for _, k := range kindSuffixes {
+		if strings.HasSuffix(name, k.suffix) && name != k.suffix {
+			return k.kind, true
+		}
+	}
+	return "", false
+}
 
 // Audiences a tip or a quiz question is written for (the audiences: field
 // of the knowledge files).

@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"fanzha/bot"
 	"fanzha/schedule"
 )
 
@@ -233,8 +234,8 @@ func (c Config) Validate() error {
 	if c.Quiz.WindowSeconds < 10 || c.Quiz.WindowSeconds > 600 {
 		return fmt.Errorf("config: quiz.window_seconds: %d must be between 10 and 600", c.Quiz.WindowSeconds)
 	}
-	if c.Quiz.Questions < 1 || c.Quiz.Questions > 10 {
-		return fmt.Errorf("config: quiz.questions: %d must be between 1 and 10", c.Quiz.Questions)
+	if c.Quiz.Questions < 1 || c.Quiz.Questions > bot.MaxQuizQuestions {
+		return fmt.Errorf("config: quiz.questions: %d must be between 1 and %d", c.Quiz.Questions, bot.MaxQuizQuestions)
 	}
 	if c.Campaign.Start != "" {
 		if _, err := time.Parse("2006-01-02", c.Campaign.Start); err != nil {

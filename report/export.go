@@ -15,8 +15,6 @@ var unitHeader = []any{"排名", "村社/学校", "上级", "人口", "本周触
 var groupHeader = []any{"群名", "所属", "类型", "群人数", "本周活跃人数", "活跃率", "本周推送", "每周要求", "达标", "答题轮数", "答题人数",
 	"答对率", "诈骗查询", "高风险", "可疑", "主动预警"}
 
-var kindNames = map[string]string{"community": "社区群", "class": "班级群", "other": "其他"}
-
 // A record's cells are string, int, pct, or nil for a blank.
 type pct float64 // a percentage, 28.6 for 28.6 %
 
@@ -56,7 +54,7 @@ func groupRecords(r *Report) [][]any {
 		if g.F.QuizAnswers > 0 {
 			rate = pct(CorrectRate(g.F))
 		}
-		out = append(out, []any{g.Group.Name, g.Unit, kindNames[string(g.Group.Kind)], size, g.F.Members, active,
+		out = append(out, []any{g.Group.Name, g.Unit, g.Group.Kind.Label(), size, g.F.Members, active,
 			g.F.TipsSent, RequiredTips, g.Status.Mark(), g.F.QuizRounds, g.F.QuizParticipants, rate,
 			g.F.ScamChecks, g.F.ChecksHigh, g.F.ChecksSuspicious, g.F.Warnings})
 	}

@@ -234,8 +234,8 @@ func (s *Groups) UpdateGroup(ctx context.Context, groupID int64, u bot.GroupUpda
 		}
 	}
 	if u.Size != nil {
-		if *u.Size < 0 || *u.Size > 100000 {
-			return nil, bot.Errorf(bot.EINVALID, "群人数应在 0 到 100000 之间。")
+		if *u.Size < 0 || *u.Size > bot.MaxGroupSize {
+			return nil, bot.Errorf(bot.EINVALID, "群人数应在 0 到 %d 之间。", bot.MaxGroupSize)
 		}
 		sets, args = append(sets, "size = ?"), append(args, *u.Size)
 	}

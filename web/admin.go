@@ -24,7 +24,7 @@ var funcs = template.FuncMap{
 	"postKind": bot.PostKindLabel,
 	"role":     knowledge.RoleName,
 	"kind": func(k bot.GroupKind) string {
-		return map[bot.GroupKind]string{bot.GroupCommunity: "社区群", bot.GroupClass: "班级群", bot.GroupOther: "其他"}[k]
+		return k.Label()
 	},
 }
 
@@ -174,7 +174,7 @@ func (s *Server) updateUnit(w http.ResponseWriter, r *http.Request) {
 			s.forbidden(w, r, "调整上级单位")
 			return
 		}
-		if !strings.HasSuffix(town, "镇") && !strings.HasSuffix(town, "乡") && !strings.HasSuffix(town, "街道") {
+		if k, _ := bot.OrgKindOfName(town); k != bot.OrgTown {
 			s.errorPage(w, r, http.StatusBadRequest, "上级单位请填写镇、乡或街道的全称，例如 城关镇。")
 			return
 		}

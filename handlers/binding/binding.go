@@ -50,18 +50,6 @@ func registerWebhook(c *bot.Context, groups bot.GroupStore) error {
 // maxNameRunes bounds one org unit name.
 const maxNameRunes = 32
 
-// kindSuffixes infers a unit's level from how its name ends, longest first.
-var kindSuffixes = []struct {
-	suffix string
-	kind   bot.OrgKind
-}{
-	{"居委会", bot.OrgCommunity}, {"村委会", bot.OrgVillage}, {"社区", bot.OrgCommunity}, {"小区", bot.OrgCommunity},
-	{"幼儿园", bot.OrgSchool}, {"小学", bot.OrgSchool}, {"中学", bot.OrgSchool}, {"大学", bot.OrgSchool},
-	{"学院", bot.OrgSchool}, {"学校", bot.OrgSchool}, {"高中", bot.OrgSchool}, {"初中", bot.OrgSchool},
-	{"职校", bot.OrgSchool}, {"街道", bot.OrgTown}, {"班", bot.OrgClass}, {"村", bot.OrgVillage},
-	{"镇", bot.OrgTown}, {"乡", bot.OrgTown}, {"区", bot.OrgDistrict}, {"县", bot.OrgDistrict},
-}
-
 // rank orders levels from the outermost; a path must go inward.
 var rank = map[bot.OrgKind]int{bot.OrgDistrict: 0, bot.OrgTown: 1, bot.OrgVillage: 2, bot.OrgCommunity: 2, bot.OrgSchool: 2, bot.OrgClass: 3}
 
@@ -80,7 +68,7 @@ func ParsePath(s string) ([]bot.OrgUnit, error) {
 		if utf8.RuneCountInString(f) > maxNameRunes {
 			return nil, bot.Errorf(bot.EINVALID, "名称“%s…”太长了，请不超过 %d 个字。", string([]rune(f)[:8]), maxNameRunes)
 		}
-		kind, ok := kindOf(f)
+		kind, ok := bot.OrgKindOfName(f)
 		if !ok {
 			return nil, bot.Errorf(bot.EINVALID, "没能识别“%s”是村、社区、学校还是班级。请用完整名称，以“村”“社区”“学校”“班”等结尾。", f)
 		}
@@ -93,15 +81,6 @@ func ParsePath(s string) ([]bot.OrgUnit, error) {
 		return nil, bot.Errorf(bot.EINVALID, "群要绑定到具体的村、社区、学校或班级，例如：绑定 %s 幸福社区。", path[len(path)-1].Name)
 	}
 	return path, nil
-}
-
-func kindOf(name string) (bot.OrgKind, bool) {
-	for _, k := range kindSuffixes {
-		if strings.HasSuffix(name, k.suffix) && name != k.suffix {
-			return k.kind, true
-		}
-	}
-	return "", false
 }
 
 func bind(c *bot.Context, groups bot.GroupStore) error {

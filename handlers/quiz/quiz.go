@@ -52,7 +52,6 @@ type Quiz struct {
 }
 
 const (
-	maxQuestions  = 10
 	avoidRounds   = 10 // questions of the group's last rounds are not repeated
 	maxNamesShown = 10
 	maxHints      = 1000 // remembered hints; forgotten all at once beyond
@@ -136,8 +135,8 @@ func (q *Quiz) start(c *bot.Context) error {
 	n := q.Questions
 	if a := strings.TrimSuffix(strings.TrimSpace(c.Args()), "题"); a != "" {
 		v, err := strconv.Atoi(a)
-		if err != nil || v < 1 || v > maxQuestions {
-			return bot.Errorf(bot.EINVALID, "题数请写 1 到 %d 之间的数字，例如：开始答题 5", maxQuestions)
+		if err != nil || v < 1 || v > bot.MaxQuizQuestions {
+			return bot.Errorf(bot.EINVALID, "题数请写 1 到 %d 之间的数字，例如：开始答题 5", bot.MaxQuizQuestions)
 		}
 		n = v
 	}

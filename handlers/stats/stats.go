@@ -102,7 +102,7 @@ func (s *Stats) rank(c *bot.Context) error {
 
 func (s *Stats) size(c *bot.Context) error {
 	n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(c.Args()), "人"))
-	if err != nil || n < 1 || n > 100000 {
+	if err != nil || n < 1 || n > bot.MaxGroupSize {
 		return bot.Errorf(bot.EINVALID, "请写上群人数，例如：群人数 320")
 	}
 	if _, err := s.Groups.UpdateGroup(c.Context(), c.Group.ID, bot.GroupUpdate{Size: &n}); err != nil {

@@ -203,7 +203,7 @@ func (c *Commands) plan(ctx *bot.Context) error {
 			next = append(next, schedule.DayName(slot.Weekday())+slot.Format(" 15:04"))
 		}
 	}
-	origin := "（" + map[bot.GroupKind]string{bot.GroupCommunity: "社区群", bot.GroupClass: "班级群"}[g.Kind] + "默认）"
+	origin := "（" + g.Kind.Label() + "默认）"
 	if g.Schedule != "" {
 		origin = "（本群设置）"
 	}
