@@ -50,23 +50,21 @@ func (h *Harness) Advance(d time.Duration) { h.now = h.now.Add(d) }
 // bot's replies to it.
 func (h *Harness) Say(group, sender, text string) []string {
 	h.T.Helper()
-	h.seq++
-	before := len(h.Chat.Replies())
-	msg := &bot.Message{Channel: "test", GroupID: group, GroupName: group, SenderID: sender, SenderName: sender, Text: text,
-		MentionsBot: true, PlatformMsgID: fmt.Sprint("m", h.seq), Time: h.now}
-	if err := h.Router.Dispatch(context.Background(), h.Chat, msg); err != nil {
-		h.T.Fatalf("dispatching %q: %v", text, err)
-	}
-	return h.Chat.Replies()[before:]
+	return h.send(group, sender, text, true)
 }
 
 // Overhear sends text to group as sender without @-mentioning the bot.
 func (h *Harness) Overhear(group, sender, text string) []string {
 	h.T.Helper()
+	return h.send(group, sender, text, false)
+}
+
+func (h *Harness) send(group, sender, text string, mention bool) []string {
+	h.T.Helper()
 	h.seq++
 	before := len(h.Chat.Replies())
 	msg := &bot.Message{Channel: "test", GroupID: group, GroupName: group, SenderID: sender, SenderName: sender, Text: text,
-		PlatformMsgID: fmt.Sprint("m", h.seq), Time: h.now}
+		MentionsBot: mention, PlatformMsgID: fmt.Sprint("m", h.seq), Time: h.now}
 	if err := h.Router.Dispatch(context.Background(), h.Chat, msg); err != nil {
 		h.T.Fatalf("dispatching %q: %v", text, err)
 	}
