@@ -13,24 +13,13 @@ import (
 	"fanzha/bot"
 )
 
-// Account is a login of the admin web.
-type Account struct {
-	ID           int64
-	Username     string
-	PasswordHash string
-	Role         bot.Role
-	OrgUnitID    int64  // admins: the unit they oversee, 0 for everything
-	MemberID     int64  // counsellors: their chat identity, once linked
-	LinkCode     string // counsellors: the one-time code to link it
-	Disabled     bool   // cannot log in
-}
+// Account and Session are the bot's (bot.SessionStore).
+type (
+	Account = bot.Account
+	Session = bot.Session
+)
 
-// Session is a logged-in browser.
-type Session struct {
-	Account *Account
-	CSRF    string
-	Expires time.Time
-}
+var _ bot.SessionStore = (*Accounts)(nil)
 
 // Accounts keeps admin web accounts and sessions.
 type Accounts struct{ db *DB }

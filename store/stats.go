@@ -15,7 +15,10 @@ type GroupFigures = bot.GroupFigures
 // Stats answers the questions reports ask (bot.StatsStore).
 type Stats struct{ db *DB }
 
-var _ bot.StatsStore = (*Stats)(nil)
+var (
+	_ bot.StatsStore   = (*Stats)(nil)
+	_ bot.OrgUnitStore = (*Stats)(nil)
+)
 
 // Stats returns the report queries of db.
 func (db *DB) Stats() *Stats { return &Stats{db} }

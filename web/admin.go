@@ -14,7 +14,6 @@ import (
 	"fanzha/knowledge"
 	"fanzha/report"
 	"fanzha/schedule"
-	"fanzha/store"
 )
 
 var funcs = template.FuncMap{
@@ -29,8 +28,8 @@ var funcs = template.FuncMap{
 }
 
 // scope is what the logged-in account may see.
-func (s *Server) scope(ctx context.Context, ses *store.Session) (report.Scope, error) {
-	units, err := s.DB.Stats().OrgUnits(ctx)
+func (s *Server) scope(ctx context.Context, ses *bot.Session) (report.Scope, error) {
+	units, err := s.Stats.OrgUnits(ctx)
 	if err != nil {
 		return report.Scope{}, err
 	}
@@ -53,7 +52,7 @@ func (s *Server) weekReport(r *http.Request) (*report.Report, report.Scope, erro
 	if err != nil {
 		return nil, scope, err
 	}
-	rep, err := report.Week(r.Context(), report.Source{Groups: s.DB.Groups(), Stats: s.DB.Stats()}, scope, s.week(r), s.Campaign)
+	rep, err := report.Week(r.Context(), report.Source{Groups: s.Groups, Stats: s.Stats}, scope, s.week(r), s.Campaign)
 	return rep, scope, err
 }
 
@@ -134,7 +133,7 @@ func (s *Server) unitPage(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusNotFound, "这个单位本周没有绑定的群。")
 		return
 	}
-	units, err := s.DB.Stats().OrgUnits(r.Context())
+	units, err := s.Stats.OrgUnits(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -179,13 +178,13 @@ func (s *Server) updateUnit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		u := &bot.OrgUnit{Kind: bot.OrgTown, Name: town}
-		if err := s.DB.Stats().CreateOrgUnit(r.Context(), u); err != nil {
+		if err := s.Units.CreateOrgUnit(r.Context(), u); err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		parent = u.ID
 	}
-	if err := s.DB.Stats().UpdateOrgUnit(r.Context(), id, pop, parent); err != nil {
+	if err := s.Units.UpdateOrgUnit(r.Context(), id, pop, parent); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -209,7 +208,7 @@ func (s *Server) groupPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	gs, err := s.DB.Groups().FindGroups(r.Context(), bot.GroupFilter{ID: pathID(r)})
+	gs, err := s.Groups.FindGroups(r.Context(), bot.GroupFilter{ID: pathID(r)})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -223,7 +222,7 @@ func (s *Server) groupPage(w http.ResponseWriter, r *http.Request) {
 	var points []trendPoint
 	for i := trendWeeks - 1; i >= 0; i-- {
 		from := ws.AddDate(0, 0, -7*i)
-		figs, err := s.DB.Stats().GroupFigures(r.Context(), from, from.AddDate(0, 0, 7), g.ID)
+		figs, err := s.Stats.GroupFigures(r.Context(), from, from.AddDate(0, 0, 7), g.ID)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -234,7 +233,7 @@ func (s *Server) groupPage(w http.ResponseWriter, r *http.Request) {
 		}
 		points = append(points, p)
 	}
-	posts, err := s.DB.Outbox().FindPosts(r.Context(), bot.PostFilter{GroupID: g.ID, DueSince: ws, DueUntil: ws.AddDate(0, 0, 7)})
+	posts, err := s.Outbox.FindPosts(r.Context(), bot.PostFilter{GroupID: g.ID, DueSince: ws, DueUntil: ws.AddDate(0, 0, 7)})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -319,12 +318,12 @@ func (s *Server) schedulePage(w http.ResponseWriter, r *http.Request) {
 	}
 	ws := bot.WeekStart(s.Now(), s.Loc)
 	bound := true
-	gs, err := s.DB.Groups().FindGroups(r.Context(), bot.GroupFilter{Bound: &bound})
+	gs, err := s.Groups.FindGroups(r.Context(), bot.GroupFilter{Bound: &bound})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	week, err := s.DB.Outbox().FindPosts(r.Context(), bot.PostFilter{DueSince: ws.Add(-bot.LateSend)})
+	week, err := s.Outbox.FindPosts(r.Context(), bot.PostFilter{DueSince: ws.Add(-bot.LateSend)})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -346,7 +345,7 @@ func (s *Server) schedulePage(w http.ResponseWriter, r *http.Request) {
 	// Posts that did not go out are shown, never silently dropped.
 	var problems []*bot.OutboxPost
 	for _, st := range []bot.PostStatus{bot.PostFailed, bot.PostUnconfirmed} {
-		ps, err := s.DB.Outbox().FindPosts(r.Context(), bot.PostFilter{Status: st})
+		ps, err := s.Outbox.FindPosts(r.Context(), bot.PostFilter{Status: st})
 		if err != nil {
 			s.fail(w, r, err)
 			return

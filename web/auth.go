@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"fanzha/store"
+	"fanzha/bot"
 )
 
 const (
@@ -36,8 +36,8 @@ func randomToken() string {
 type ctxKey struct{}
 
 // session returns the request's session, set by requireLogin.
-func session(r *http.Request) *store.Session {
-	s, _ := r.Context().Value(ctxKey{}).(*store.Session)
+func session(r *http.Request) *bot.Session {
+	s, _ := r.Context().Value(ctxKey{}).(*bot.Session)
 	return s
 }
 
@@ -47,12 +47,12 @@ func (s *Server) cookie(name, value string, maxAge int) *http.Cookie {
 }
 
 // currentSession looks up the session cookie, or returns nil.
-func (s *Server) currentSession(r *http.Request) *store.Session {
+func (s *Server) currentSession(r *http.Request) *bot.Session {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
 		return nil
 	}
-	ses, err := s.DB.Accounts().FindSession(r.Context(), c.Value)
+	ses, err := s.Accounts.FindSession(r.Context(), c.Value)
 	if err != nil {
 		return nil
 	}
@@ -98,7 +98,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, pw := r.PostFormValue("username"), r.PostFormValue("password")
-	acct, err := s.DB.Accounts().FindAccount(r.Context(), user)
+	acct, err := s.Accounts.FindAccount(r.Context(), user)
 	hash := dummyHash
 	if err == nil {
 		hash = []byte(acct.PasswordHash)
@@ -114,7 +114,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, csrf := randomToken(), randomToken()
-	if err := s.DB.Accounts().CreateSession(r.Context(), token, csrf, acct.ID, s.Now().Add(sessionTTL)); err != nil {
+	if err := s.Accounts.CreateSession(r.Context(), token, csrf, acct.ID, s.Now().Add(sessionTTL)); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -126,7 +126,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
-		_ = s.DB.Accounts().DeleteSession(r.Context(), c.Value)
+		_ = s.Accounts.DeleteSession(r.Context(), c.Value)
 	}
 	http.SetCookie(w, s.cookie(sessionCookie, "", -1))
 	http.Redirect(w, r, "/login", http.StatusSeeOther)

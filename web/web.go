@@ -16,7 +16,6 @@ import (
 	"fanzha/bot"
 	"fanzha/knowledge"
 	"fanzha/report"
-	"fanzha/store"
 )
 
 //go:embed templates/*.html
@@ -24,7 +23,11 @@ var templateFS embed.FS
 
 // Server is the HTTP handler.
 type Server struct {
-	DB        *store.DB
+	Groups    bot.GroupStore
+	Stats     bot.StatsStore
+	Units     bot.OrgUnitStore
+	Outbox    bot.Outbox
+	Accounts  bot.SessionStore
 	Knowledge *knowledge.Base
 	Loc       *time.Location
 	Campaign  report.Campaign
@@ -107,7 +110,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	gs, err := s.DB.Groups().FindGroups(r.Context(), bot.GroupFilter{})
+	gs, err := s.Groups.FindGroups(r.Context(), bot.GroupFilter{})
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -27,7 +27,7 @@ func server(t *testing.T) (*httptest.Server, *store.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &web.Server{DB: db, Knowledge: kb, Loc: time.FixedZone("CST", 8*3600), Logger: slog.New(slog.DiscardHandler), Now: time.Now}
+	s := &web.Server{Groups: db.Groups(), Stats: db.Stats(), Units: db.Stats(), Outbox: db.Outbox(), Accounts: db.Accounts(), Knowledge: kb, Loc: time.FixedZone("CST", 8*3600), Logger: slog.New(slog.DiscardHandler), Now: time.Now}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return srv, db

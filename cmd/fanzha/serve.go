@@ -268,7 +268,8 @@ func (m *Main) Run(ctx context.Context) error {
 		}()
 	}
 
-	srv := &web.Server{DB: m.DB, Knowledge: m.Knowledge, Loc: loc, Campaign: m.campaign(), Logger: m.Logger, Now: m.Now,
+	srv := &web.Server{Groups: m.DB.Groups(), Stats: m.DB.Stats(), Units: m.DB.Stats(), Outbox: m.DB.Outbox(), Accounts: m.DB.Accounts(),
+		Knowledge: m.Knowledge, Loc: loc, Campaign: m.campaign(), Logger: m.Logger, Now: m.Now,
 		SecureCookies: m.Config.Web.SecureCookies, OpenGroupsAPI: m.Config.Playground.Enabled, Mounts: mounts}
 	ln, err := net.Listen("tcp", m.Config.Web.Addr)
 	if err != nil {
