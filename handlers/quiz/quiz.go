@@ -293,8 +293,10 @@ func (q *Quiz) answer(c *bot.Context) error {
 	if qu == nil || c.Member == nil {
 		return nil
 	}
-	if c.Message().Time.After(round.Closes()) {
-		return nil // too late for this question; its result is on the way
+	if at := c.Message().Time; at.After(round.Closes()) || at.Before(round.OpenedAt) {
+		// Too late for this question (its result is on the way), or sent
+		// before it was posted: meant for the one before.
+		return nil
 	}
 	choice, ok := ParseAnswer(c.Args(), qu.TF)
 	if !ok && !qu.TF && isTrueFalse(c.Args()) && q.hintOnce(round.ID, round.Current) {
