@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -80,9 +81,21 @@ func texts(rows [][]any) [][]string {
 		out[i] = make([]string, len(r))
 		for j, v := range r {
 			out[i][j] = text(v)
+			if _, ok := v.(string); ok {
+				out[i][j] = inert(out[i][j])
+			}
 		}
 	}
 	return out
+}
+
+// inert keeps a name a spreadsheet would run as a formula ("=HYPERLINK(…)")
+// a text: a leading apostrophe, as spreadsheets themselves write it.
+func inert(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 // Title names the report's week.

@@ -337,3 +337,26 @@ func TestXLSXHasNumbersOfficesCanSum(t *testing.T) {
 		t.Errorf("a counsellor's workbook has sheets %v; want only 群", names)
 	}
 }
+
+// TestCSVNamesAreNotFormulas: a group named like a formula is text in the
+// CSV, not a live formula.
+func TestCSVNamesAreNotFormulas(t *testing.T) {
+	s := seed(t)
+	ctx := context.Background()
+	evil := `=HYPERLINK("http://example.invalid","点我")`
+	g := s.groups["g1"]
+	if _, err := s.db.Groups().EnsureGroup(ctx, g.Channel, g.PlatformID, evil); err != nil {
+		t.Fatal(err)
+	}
+	r, err := report.Week(ctx, s.src(), report.Scope{All: true}, bot.WeekStart(at(19, 12, 0, 0), cst), campaign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := report.WriteCSV(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `"'=HYPERLINK(`) || strings.Contains(buf.String(), `,"=HYPERLINK(`) {
+		t.Fatalf("a formula-like name in the CSV:\n%s", buf.String())
+	}
+}

@@ -125,7 +125,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(sessionCookie); err == nil {
+	// Another site cannot log a user out: the form carries the session's
+	// token.
+	if ses := s.currentSession(r); ses != nil {
+		if !sameToken(r.PostFormValue("csrf"), ses.CSRF) {
+			s.errorPage(w, r, http.StatusForbidden, "表单已过期，请刷新页面后重试。")
+			return
+		}
+		c, _ := r.Cookie(sessionCookie)
 		_ = s.Accounts.DeleteSession(r.Context(), c.Value)
 	}
 	http.SetCookie(w, s.cookie(sessionCookie, "", -1))

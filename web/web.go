@@ -6,6 +6,7 @@ package web
 import (
 	"embed"
 	"encoding/json"
+	"errors"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -58,15 +59,15 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /login", s.loginPage)
-	mux.HandleFunc("POST /login", s.login)
-	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("POST /login", s.form(s.login))
+	mux.HandleFunc("POST /logout", s.form(s.logout))
 	mux.HandleFunc("GET /api/groups", s.listGroups)
 	mux.HandleFunc("GET /admin/{$}", s.requireLogin(s.overview))
 	mux.HandleFunc("GET /admin/units/{id}", s.requireLogin(s.unitPage))
-	mux.HandleFunc("POST /admin/units/{id}", s.requireLogin(s.updateUnit))
+	mux.HandleFunc("POST /admin/units/{id}", s.form(s.requireLogin(s.updateUnit)))
 	mux.HandleFunc("GET /admin/groups/{id}", s.requireLogin(s.groupPage))
 	mux.HandleFunc("GET /admin/knowledge", s.requireLogin(s.knowledgePage))
-	mux.HandleFunc("POST /admin/knowledge/reload", s.requireLogin(s.reloadKnowledge))
+	mux.HandleFunc("POST /admin/knowledge/reload", s.form(s.requireLogin(s.reloadKnowledge)))
 	mux.HandleFunc("GET /admin/schedule", s.requireLogin(s.schedulePage))
 	mux.HandleFunc("GET /admin/export.csv", s.requireLogin(s.exportCSV))
 	mux.HandleFunc("GET /admin/export.xlsx", s.requireLogin(s.exportXLSX))
@@ -79,6 +80,23 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux.Handle("GET /{$}", http.RedirectHandler(home, http.StatusFound))
 	return s.logRequests(mux)
+}
+
+// form reads a posted form before h sees it: one too large (beyond the
+// server's body limit) or malformed is refused in words.
+func (s *Server) form(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				s.errorPage(w, r, http.StatusRequestEntityTooLarge, "提交的内容太大了。")
+				return
+			}
+			s.errorPage(w, r, http.StatusBadRequest, "提交的内容无法读取，请刷新页面后重试。")
+			return
+		}
+		h(w, r)
+	}
 }
 
 type groupView struct {

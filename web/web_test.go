@@ -107,4 +107,17 @@ func TestLoginAndPages(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(page), "表单已过期") || !strings.Contains(string(page), `id="back"`) {
 		t.Fatalf("a post without the CSRF token: %d\n%s", resp.StatusCode, page)
 	}
+	// Logging out needs the session's token too: another site cannot.
+	resp, err = c.PostForm(srv.URL+"/logout", url.Values{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("logout without the token: %d", resp.StatusCode)
+	}
+	if resp, _ = c.Get(srv.URL + "/admin/"); resp.Request.URL.Path != "/admin/" {
+		t.Fatal("a logout without the token logged out")
+	}
+	resp.Body.Close()
 }

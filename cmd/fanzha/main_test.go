@@ -298,3 +298,21 @@ func TestCommandLineSpeaksPlainly(t *testing.T) {
 		t.Errorf("an empty password: %v", err)
 	}
 }
+
+// TestHTTPLimits: a slow client cannot hold a connection without end and
+// no route reads a body beyond a megabyte.
+func TestHTTPLimits(t *testing.T) {
+	m, base, _ := runMain(t, t.TempDir())
+	if m.HTTP.ReadTimeout <= 0 || m.HTTP.WriteTimeout <= 0 || m.HTTP.IdleTimeout <= 0 {
+		t.Fatalf("timeouts: read %v, write %v, idle %v", m.HTTP.ReadTimeout, m.HTTP.WriteTimeout, m.HTTP.IdleTimeout)
+	}
+	big := strings.Repeat("a", 2<<20)
+	resp, err := http.Post(base+"/login", "application/x-www-form-urlencoded", strings.NewReader("username="+big))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode < 400 {
+		t.Fatalf("a 2 MB login form: %d", resp.StatusCode)
+	}
+}

@@ -163,6 +163,16 @@ func (m *Main) buildRouter() (*bot.Router, error) {
 	return r, nil
 }
 
+// HTTP limits: a client that sends its request slowly, or never reads the
+// answer, does not hold a connection for long; no route takes a body
+// larger than maxRequestBody (callbacks and forms are a few kilobytes).
+const (
+	readTimeout    = 30 * time.Second
+	writeTimeout   = 2 * time.Minute // the largest export of a district
+	idleTimeout    = 2 * time.Minute
+	maxRequestBody = 1 << 20
+)
+
 // staleRound: a quiz round whose open question closed longer ago than this
 // (the bot was down) is ended with its scores rather than resumed.
 const staleRound = 10 * time.Minute
@@ -276,7 +286,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("web server: %w", err)
 	}
 	m.Addr = ln.Addr().String()
-	m.HTTP = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	m.HTTP = &http.Server{Handler: http.MaxBytesHandler(srv.Handler(), maxRequestBody),
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout}
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
