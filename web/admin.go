@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -96,7 +97,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, r, "overview.html", map[string]any{
-		"R": rep, "Bottom": bottom, "Unranked": unranked, "Counsellor": scope.Member != 0,
+		"R": rep, "Bottom": bottom, "Unranked": unranked, "Counsellor": scope.Member != 0, "Locked": s.lockedFor(r),
 		"Week": rep.WeekStart.Format("2006-01-02"),
 		"Prev": rep.WeekStart.AddDate(0, 0, -7).Format("2006-01-02"), "Next": rep.WeekStart.AddDate(0, 0, 7).Format("2006-01-02"),
 	})
@@ -383,4 +384,15 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request) {
 func (s *Server) exportXLSX(w http.ResponseWriter, r *http.Request) {
 	s.export(w, r, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 		func(b *bytes.Buffer, rep *report.Report) error { return report.WriteXLSX(b, rep) })
+}
+
+// lockedFor lists, for an admin, the accounts locked now after too many
+// wrong passwords.
+func (s *Server) lockedFor(r *http.Request) []string {
+	if session(r).Account.Role != bot.RoleAdmin {
+		return nil
+	}
+	names := s.logins.locked(s.Now())
+	sort.Strings(names)
+	return names
 }

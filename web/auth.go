@@ -3,9 +3,12 @@ package web
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -19,10 +22,21 @@ const (
 	sessionTTL    = 12 * time.Hour
 )
 
-// HashPassword returns the bcrypt hash stored for a password.
+// HashPassword returns the bcrypt hash stored for a password. A passphrase
+// longer than bcrypt takes (72 bytes, 24 Chinese characters) is hashed with
+// SHA-256 first, so every character counts.
 func HashPassword(pw string) (string, error) {
-	b, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	b, err := bcrypt.GenerateFromPassword(passwordBytes(pw), bcrypt.DefaultCost)
 	return string(b), err
+}
+
+// passwordBytes is what bcrypt sees of pw.
+func passwordBytes(pw string) []byte {
+	if len(pw) <= 72 {
+		return []byte(pw)
+	}
+	sum := sha256.Sum256([]byte(pw))
+	return []byte(hex.EncodeToString(sum[:]))
 }
 
 func randomToken() string {
@@ -31,6 +45,15 @@ func randomToken() string {
 		panic("web: no randomness: " + err.Error())
 	}
 	return hex.EncodeToString(b)
+}
+
+// clientAddr is the client's IP address, without the port.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 type ctxKey struct{}
@@ -84,7 +107,8 @@ func sameToken(a, b string) bool {
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	token := randomToken()
 	http.SetCookie(w, s.cookie(loginCSRF, token, 600))
-	s.render(w, r, "login.html", map[string]any{"CSRF": token, "Error": r.URL.Query().Get("error")})
+	wait, _ := strconv.Atoi(r.URL.Query().Get("wait"))
+	s.render(w, r, "login.html", map[string]any{"CSRF": token, "Error": r.URL.Query().Get("error"), "Wait": wait})
 }
 
 // dummyHash makes a login with an unknown username cost as much as one
@@ -98,16 +122,28 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, pw := r.PostFormValue("username"), r.PostFormValue("password")
+	keys := []string{"user:" + user, "addr:" + clientAddr(r)}
+	now := s.Now()
+	if d := s.logins.wait(now, keys...); d > 0 {
+		s.Logger.Warn("login while locked", "user", user, "remote", r.RemoteAddr, "wait", d)
+		http.Redirect(w, r, "/login?error=locked&wait="+strconv.Itoa(int(d.Seconds())+1), http.StatusSeeOther)
+		return
+	}
 	acct, err := s.Accounts.FindAccount(r.Context(), user)
 	hash := dummyHash
 	if err == nil {
 		hash = []byte(acct.PasswordHash)
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(pw)) != nil || err != nil {
-		s.Logger.Warn("failed login", "user", user, "remote", r.RemoteAddr)
+	if bcrypt.CompareHashAndPassword(hash, passwordBytes(pw)) != nil || err != nil {
+		if d := s.logins.fail(now, keys...); d > 0 {
+			s.Logger.Warn("failed login; locked", "user", user, "remote", r.RemoteAddr, "lock", d)
+		} else {
+			s.Logger.Warn("failed login", "user", user, "remote", r.RemoteAddr)
+		}
 		http.Redirect(w, r, "/login?error=wrong", http.StatusSeeOther)
 		return
 	}
+	s.logins.ok(keys...)
 	if acct.Disabled { // said only to whoever knows the password
 		s.Logger.Warn("login to a disabled account", "user", user, "remote", r.RemoteAddr)
 		http.Redirect(w, r, "/login?error=disabled", http.StatusSeeOther)

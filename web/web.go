@@ -43,7 +43,8 @@ type Server struct {
 	// Mounts are further handlers by pattern, such as the playground.
 	Mounts map[string]http.Handler
 
-	tmpl *template.Template
+	tmpl   *template.Template
+	logins throttle
 }
 
 // Handler returns every route.

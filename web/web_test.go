@@ -22,12 +22,19 @@ import (
 
 func server(t *testing.T) (*httptest.Server, *store.DB) {
 	t.Helper()
+	now := time.Now()
+	return serverAt(t, func() time.Time { return now })
+}
+
+// serverAt is a server on the clock now.
+func serverAt(t *testing.T, now func() time.Time) (*httptest.Server, *store.DB) {
+	t.Helper()
 	db := storetest.Open(t, "")
 	kb, err := knowledge.Open("", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &web.Server{Groups: db.Groups(), Stats: db.Stats(), Units: db.Stats(), Outbox: db.Outbox(), Accounts: db.Accounts(), Knowledge: kb, Loc: time.FixedZone("CST", 8*3600), Logger: slog.New(slog.DiscardHandler), Now: time.Now}
+	s := &web.Server{Groups: db.Groups(), Stats: db.Stats(), Units: db.Stats(), Outbox: db.Outbox(), Accounts: db.Accounts(), Knowledge: kb, Loc: time.FixedZone("CST", 8*3600), Logger: slog.New(slog.DiscardHandler), Now: now}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return srv, db
@@ -120,4 +127,45 @@ func TestLoginAndPages(t *testing.T) {
 		t.Fatal("a logout without the token logged out")
 	}
 	resp.Body.Close()
+}
+
+// TestLoginThrottle: after five wrong passwords an account waits before
+// the next try, even with the right password; admins see it locked; the
+// wait doubles; a long Chinese passphrase works.
+func TestLoginThrottle(t *testing.T) {
+	now := time.Now()
+	srv, db := serverAt(t, func() time.Time { return now })
+	account(t, db, "town", "town-admin-secret", bot.RoleAdmin)
+	account(t, db, "wang", "wang-secret-1", bot.RoleCounsellor)
+	for i := 0; i < 5; i++ {
+		if _, body := login(t, srv.URL, "wang", "guess"); !strings.Contains(body, "用户名或密码不对") {
+			t.Fatalf("wrong password %d:\n%s", i+1, body)
+		}
+	}
+	login(t, srv.URL, "wang", "guess") // the sixth: locked for a second
+	if _, body := login(t, srv.URL, "wang", "wang-secret-1"); !strings.Contains(body, "尝试次数过多") {
+		t.Fatalf("the right password while locked:\n%s", body)
+	}
+	if _, body := login(t, srv.URL, "town", "town-admin-secret"); !strings.Contains(body, `id="locked"`) || !strings.Contains(body, "wang") {
+		t.Fatalf("the admin is not told of the locked account:\n%s", body)
+	}
+	now = now.Add(1500 * time.Millisecond)
+	login(t, srv.URL, "wang", "guess") // the seventh: two seconds
+	now = now.Add(1500 * time.Millisecond)
+	if _, body := login(t, srv.URL, "wang", "wang-secret-1"); !strings.Contains(body, "尝试次数过多") {
+		t.Fatal("the wait did not double")
+	}
+	now = now.Add(time.Second)
+	if _, body := login(t, srv.URL, "wang", "wang-secret-1"); !strings.Contains(body, "本周概览") {
+		t.Fatalf("the right password after the wait:\n%s", body)
+	}
+
+	long := strings.Repeat("我们村的反诈宣传做得很好", 4) // 48 characters, 144 bytes
+	account(t, db, "li", long, bot.RoleAdmin)
+	if _, body := login(t, srv.URL, "li", long); !strings.Contains(body, "本周概览") {
+		t.Fatal("a long passphrase does not log in")
+	}
+	if _, body := login(t, srv.URL, "li", long[:72]); strings.Contains(body, "本周概览") {
+		t.Fatal("the first 72 bytes of a long passphrase are enough to log in")
+	}
 }
