@@ -34,8 +34,10 @@ func Recover() MiddlewareFunc {
 }
 
 // Validate refuses messages with no text, invalid UTF-8 or text larger than
-// max bytes, telling the sender why when they addressed the bot.
-func Validate(max int) MiddlewareFunc {
+// max bytes, telling the sender why when they addressed the bot. A refused
+// message the channel had already put into inbox is marked done there, so
+// it is not replayed, and refused again, after every restart.
+func Validate(max int, inbox Inbox) MiddlewareFunc {
 	return func(next HandlerFunc) HandlerFunc {
 		return func(c *Context) error {
 			var err error
@@ -53,6 +55,11 @@ func Validate(max int) MiddlewareFunc {
 				c.Logger().Warn("message refused", "code", ErrorCode(err), "bytes", len(c.msg.Text))
 				if c.Mentioned() && ErrorCode(err) != EEMPTY {
 					_ = c.Reply(ErrorMessage(err))
+				}
+				if inbox != nil && c.ctx.Value(replayKey{}) != nil && c.msg.PlatformMsgID != "" {
+					if derr := inbox.Done(c.ctx, c.msg); derr != nil {
+						return errors.Join(err, derr)
+					}
 				}
 				return err
 			}
@@ -204,7 +211,7 @@ type Stores struct {
 // inbox, resolve group and member, tally participation, reply with errors
 // meant for the user.
 func (r *Router) UseStandard(s Stores) {
-	r.Use(Recover(), Validate(MaxTextBytes), Dedupe(s.Inbox), Resolve(s.Groups, s.Members), Tally(s.Events), ReplyErrors())
+	r.Use(Recover(), Validate(MaxTextBytes, s.Inbox), Dedupe(s.Inbox), Resolve(s.Groups, s.Members), Tally(s.Events), ReplyErrors())
 }
 
 // CounsellorOnly lets only the counsellor who bound the group use h; others

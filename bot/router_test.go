@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -105,7 +106,7 @@ func TestRecoverRepliesPolitely(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	r := bot.NewRouter(nil)
-	r.Use(bot.Validate(100))
+	r.Use(bot.Validate(100, nil))
 	handled := 0
 	r.HandleFallback(func(c *bot.Context) error { handled++; return nil })
 	tests := []struct {
@@ -206,5 +207,26 @@ func TestCounsellorOnly(t *testing.T) {
 	}
 	if bot.ErrorCode(err) != bot.ECONFLICT && !strings.Contains(strings.Join(rec.replies, ""), "绑定") {
 		t.Fatalf("no explanation: err %v, replies %q", err, rec.replies)
+	}
+}
+
+// TestRefusedMessageIsNotReplayed: a message the channel accepted into the
+// inbox and the bot then refused (too long, empty) is marked done, so it is
+// not replayed and refused again after every restart.
+func TestRefusedMessageIsNotReplayed(t *testing.T) {
+	in := &memInbox{seen: map[string]*bot.Message{}, done: map[string]bool{}}
+	r := bot.NewRouter(nil)
+	r.UseStandard(bot.Stores{Inbox: in})
+	r.HandleFallback(func(c *bot.Context) error { t.Fatal("a refused message was handled"); return nil })
+	for _, text := range []string{"", strings.Repeat("长", bot.MaxTextBytes)} {
+		m := msg(text)
+		m.PlatformMsgID = fmt.Sprint("refused-", len(text))
+		if err := in.Accept(context.Background(), m); err != nil { // the channel accepts first
+			t.Fatal(err)
+		}
+		r.Dispatch(bot.WithAccepted(context.Background()), &recorder{}, m)
+	}
+	if pending, _ := in.Pending(context.Background(), "test"); len(pending) != 0 {
+		t.Fatalf("%d refused messages stay pending", len(pending))
 	}
 }

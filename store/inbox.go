@@ -103,7 +103,10 @@ func (db *DB) Prune(ctx context.Context) (int64, error) {
 	var n int64
 	err := db.withTx(ctx, "Prune", func(tx *sql.Tx) error {
 		now := db.Now()
-		res, err := tx.ExecContext(ctx, `DELETE FROM inbox WHERE done_at IS NOT NULL AND done_at < ?`, formatTime(now.Add(-dedupeWindow)))
+		// Handled long ago, or never finished and long past any replay (a
+		// channel switched off since).
+		res, err := tx.ExecContext(ctx, `DELETE FROM inbox WHERE done_at < ? OR (done_at IS NULL AND received_at < ?)`,
+			formatTime(now.Add(-dedupeWindow)), formatTime(now.Add(-dedupeWindow)))
 		if err != nil {
 			return err
 		}

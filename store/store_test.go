@@ -182,7 +182,7 @@ func TestEnsureGroupKeepsNameCurrent(t *testing.T) {
 	}
 }
 
-func TestPruneForgetsOldMessageIDsOnly(t *testing.T) {
+func TestPruneForgetsOldMessageIDs(t *testing.T) {
 	db := open(t, "")
 	ctx := context.Background()
 	now := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
@@ -191,20 +191,20 @@ func TestPruneForgetsOldMessageIDsOnly(t *testing.T) {
 	db.Inbox().Accept(ctx, old)
 	db.Inbox().Done(ctx, old)
 	stuck := &bot.Message{Channel: "playground", GroupID: "g", SenderID: "u", Text: "帮助", PlatformMsgID: "stuck"}
-	db.Inbox().Accept(ctx, stuck) // never finished: kept for replay, however old
+	db.Inbox().Accept(ctx, stuck) // never finished: after the dedupe window, no replay helps; its text goes too
 	db.Now = func() time.Time { return now.AddDate(0, 0, -1) }
 	recent := &bot.Message{Channel: "playground", GroupID: "g", SenderID: "u", Text: "帮助", PlatformMsgID: "recent"}
 	db.Inbox().Accept(ctx, recent)
 	db.Inbox().Done(ctx, recent)
 	db.Now = func() time.Time { return now }
-	if n, err := db.Prune(ctx); err != nil || n != 1 {
-		t.Fatalf("pruned %d, %v; want the one old handled message", n, err)
+	if n, err := db.Prune(ctx); err != nil || n != 2 {
+		t.Fatalf("pruned %d, %v; want the old handled message and the old stuck one", n, err)
 	}
 	if err := db.Inbox().Accept(ctx, recent); bot.ErrorCode(err) != bot.EDUPLICATE {
 		t.Fatalf("a recent message ID was forgotten: %v", err)
 	}
-	if pending, _ := db.Inbox().Pending(ctx, "playground"); len(pending) != 1 || pending[0].PlatformMsgID != "stuck" {
-		t.Fatalf("an unfinished message was pruned: %v", pending)
+	if pending, _ := db.Inbox().Pending(ctx, "playground"); len(pending) != 0 {
+		t.Fatalf("a message unfinished for 40 days is still pending: %v", pending)
 	}
 }
 
@@ -223,5 +223,24 @@ func TestConstraintErrorsAreNamed(t *testing.T) {
 	}
 	if err := db.Accounts().SetDisabled(ctx, "nobody", true); bot.ErrorCode(err) != bot.ENOTFOUND {
 		t.Fatalf("disabling an unknown account: %v", err)
+	}
+}
+
+// TestPruneForgetsOldPendingMessages: a message accepted but never finished
+// (its channel switched off since) does not stay in the inbox for ever.
+func TestPruneForgetsOldPendingMessages(t *testing.T) {
+	db := open(t, "")
+	ctx := context.Background()
+	now := time.Now()
+	db.Now = func() time.Time { return now.Add(-40 * 24 * time.Hour) }
+	if err := db.Inbox().Accept(ctx, &bot.Message{Channel: "dingtalk", PlatformMsgID: "old", Text: "你好"}); err != nil {
+		t.Fatal(err)
+	}
+	db.Now = func() time.Time { return now }
+	if err := db.Inbox().Accept(ctx, &bot.Message{Channel: "dingtalk", PlatformMsgID: "new", Text: "你好"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db.Prune(ctx); err != nil || n != 1 {
+		t.Fatalf("pruned %d rows (%v); want the old pending message only", n, err)
 	}
 }
