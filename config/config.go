@@ -70,6 +70,24 @@ type DingTalk struct {
 // Enabled reports whether the channel is configured.
 func (d DingTalk) Enabled() bool { return d.ClientID != "" || d.ClientSecret != "" }
 
+// Demo reports whether no real channel is configured: the playground is
+// all there is, and its groups may stand in for real ones on the admin
+// pages.
+func (c Config) Demo() bool { return !c.DingTalk.Enabled() && !c.WeChat.Enabled() }
+
+// Loopback reports whether the web server listens on this machine only.
+func (c Config) Loopback() bool {
+	host, _, err := net.SplitHostPort(c.Web.Addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // Campaign is the coverage plan reports measure against.
 type Campaign struct {
 	// Start ("2026-03-01") is when people reached start to count; empty

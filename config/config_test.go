@@ -72,3 +72,21 @@ func TestErrorsNameTheField(t *testing.T) {
 		}
 	}
 }
+
+func TestDemoAndLoopback(t *testing.T) {
+	c := config.Default()
+	if !c.Demo() || !c.Loopback() {
+		t.Fatalf("the default config: demo %v, loopback %v; want both", c.Demo(), c.Loopback())
+	}
+	c.WeChat.BotToken = "t"
+	c.Web.Addr = "0.0.0.0:8080"
+	if c.Demo() || c.Loopback() {
+		t.Fatalf("with WeCom on 0.0.0.0: demo %v, loopback %v; want neither", c.Demo(), c.Loopback())
+	}
+	for addr, want := range map[string]bool{"localhost:8080": true, "[::1]:80": true, "10.0.0.5:8080": false, ":8080": false} {
+		c.Web.Addr = addr
+		if c.Loopback() != want {
+			t.Errorf("Loopback(%s) = %v", addr, !want)
+		}
+	}
+}

@@ -85,6 +85,10 @@ type Campaign struct {
 	// Now is the clock that tells a week in progress from one that is
 	// over; nil means time.Now.
 	Now func() time.Time
+	// Official leaves out the playground's simulated groups: anyone who
+	// can reach the playground can make one, so they never count where a
+	// real channel runs.
+	Official bool
 }
 
 // Status is a group's week against the rule of RequiredTips tips a week.
@@ -178,6 +182,9 @@ type Report struct {
 	Compliant          int
 }
 
+// playgroundChannel is the simulated channel's name (channels/playground).
+const playgroundChannel = "playground"
+
 // reportingKinds are the units a town reports on.
 var reportingKinds = map[bot.OrgKind]bool{bot.OrgVillage: true, bot.OrgCommunity: true, bot.OrgSchool: true}
 
@@ -256,6 +263,9 @@ func Week(ctx context.Context, src Source, scope Scope, ws time.Time, c Campaign
 	for _, g := range groups {
 		if !scope.Group(g) || !g.Bound() || g.BoundAt != nil && !g.BoundAt.Before(we) {
 			continue // not bound in this week: nothing was due
+		}
+		if c.Official && g.Channel == playgroundChannel {
+			continue
 		}
 		f := bot.GroupFigures{}
 		if p := figs[g.ID]; p != nil {

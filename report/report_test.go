@@ -360,3 +360,19 @@ func TestCSVNamesAreNotFormulas(t *testing.T) {
 		t.Fatalf("a formula-like name in the CSV:\n%s", buf.String())
 	}
 }
+
+// TestPlaygroundNeverOfficial: where a real channel runs, the playground's
+// simulated groups (anyone who reaches it can make one) are left out of
+// the figures, rankings and exports.
+func TestPlaygroundNeverOfficial(t *testing.T) {
+	s := seed(t) // every seeded group is a playground group
+	c := campaign
+	c.Official = true
+	r, err := report.Week(context.Background(), s.src(), report.Scope{All: true}, bot.WeekStart(at(19, 12, 0, 0), cst), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Groups) != 0 || r.Total.ScamChecks != 0 {
+		t.Fatalf("an official report counts %d playground groups, %d checks", len(r.Groups), r.Total.ScamChecks)
+	}
+}

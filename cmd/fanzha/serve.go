@@ -244,7 +244,13 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 		mounts["/playground/"] = m.Playground.Handler()
-		m.Logger.Info("playground channel on")
+		if !m.Config.Loopback() {
+			// Reachable from other machines: only behind an admin login.
+			mounts["/playground/"] = web.LoginRequired(m.DB.Accounts(), mounts["/playground/"])
+			m.Logger.Info("playground channel on, behind admin login (web.addr is not loopback)")
+		} else {
+			m.Logger.Info("playground channel on")
+		}
 	} else {
 		m.Logger.Info("playground channel off")
 	}
@@ -280,7 +286,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	srv := &web.Server{Groups: m.DB.Groups(), Stats: m.DB.Stats(), Units: m.DB.Stats(), Outbox: m.DB.Outbox(), Accounts: m.DB.Accounts(),
 		Knowledge: m.Knowledge, Loc: loc, Campaign: m.campaign(), Logger: m.Logger, Now: m.Now,
-		SecureCookies: m.Config.Web.SecureCookies, OpenGroupsAPI: m.Config.Playground.Enabled, Mounts: mounts}
+		SecureCookies: m.Config.Web.SecureCookies, OpenGroupsAPI: m.Config.Playground.Enabled && m.Config.Demo() && m.Config.Loopback(), Mounts: mounts}
 	ln, err := net.Listen("tcp", m.Config.Web.Addr)
 	if err != nil {
 		return fmt.Errorf("web server: %w", err)
@@ -395,7 +401,7 @@ func (m *Main) markRemoved(channel string) func(ctx context.Context, groupID str
 
 // campaign is the coverage plan of the configuration.
 func (m *Main) campaign() report.Campaign {
-	c := report.Campaign{Targets: m.Config.Campaign.Targets, Now: m.Now}
+	c := report.Campaign{Targets: m.Config.Campaign.Targets, Now: m.Now, Official: !m.Config.Demo()}
 	if m.Config.Campaign.Start != "" {
 		c.Start, _ = time.ParseInLocation("2006-01-02", m.Config.Campaign.Start, m.Config.Location()) // validated
 	}
