@@ -14,11 +14,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"fanzha/bot"
@@ -160,6 +163,18 @@ func (c *Channel) fail(w http.ResponseWriter, r *http.Request, status int, code,
 // decode reads a JSON body into v, refusing bodies that are too large, not
 // UTF-8 or not JSON, with a message a person can act on.
 func (c *Channel) decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	// Only this page may post: a JSON body needs a CORS preflight no other
+	// site gets past, and an Origin, when sent, must be this host.
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		c.fail(w, r, http.StatusUnsupportedMediaType, bot.EINVALID, "请以 application/json 发送。")
+		return false
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
+			c.fail(w, r, http.StatusForbidden, bot.EFORBIDDEN, "不接受来自其他网站的请求。")
+			return false
+		}
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -179,7 +194,25 @@ func (c *Channel) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		c.fail(w, r, http.StatusBadRequest, bot.EINVALID, "请求不是有效的 JSON："+err.Error())
 		return false
 	}
+	if dec.More() {
+		c.fail(w, r, http.StatusBadRequest, bot.EINVALID, "请求里只能有一个 JSON 对象。")
+		return false
+	}
 	return true
+}
+
+// maxIDRunes bounds a group or message ID given through the API.
+const maxIDRunes = 64
+
+// clean drops control characters (NUL, ANSI escapes) from what people
+// type, keeping line breaks and tabs.
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
+			return r
+		}
+		return -1
+	}, s)
 }
 
 type groupView struct {
@@ -215,7 +248,11 @@ func (c *Channel) createGroup(w http.ResponseWriter, r *http.Request) {
 	if !c.decode(w, r, &req) {
 		return
 	}
-	req.Name = strings.TrimSpace(req.Name)
+	req.Name = strings.TrimSpace(clean(req.Name))
+	if utf8.RuneCountInString(req.ID) > maxIDRunes || clean(req.ID) != req.ID {
+		c.fail(w, r, http.StatusBadRequest, bot.EINVALID, fmt.Sprintf("群编号最多 %d 个字符，且不能含控制字符。", maxIDRunes))
+		return
+	}
 	if req.Name == "" || utf8.RuneCountInString(req.Name) > 40 {
 		c.fail(w, r, http.StatusBadRequest, bot.EINVALID, "群名称不能为空，且不超过 40 个字。")
 		return
@@ -303,6 +340,11 @@ func (c *Channel) postMessage(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, http.StatusBadRequest, bot.EINVALID, "请填写发送人（sender_id）。")
 		return
 	}
+	if utf8.RuneCountInString(req.SenderID) > maxIDRunes || utf8.RuneCountInString(req.MsgID) > maxIDRunes || utf8.RuneCountInString(req.SenderName) > maxIDRunes {
+		c.fail(w, r, http.StatusBadRequest, bot.EINVALID, fmt.Sprintf("发送人、昵称和消息编号最多 %d 个字符。", maxIDRunes))
+		return
+	}
+	req.Text, req.SenderName = clean(req.Text), clean(req.SenderName)
 	if req.MsgID == "" {
 		req.MsgID = randomID()
 	}

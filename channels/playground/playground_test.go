@@ -71,3 +71,55 @@ func TestPlaygroundChat(t *testing.T) {
 		}
 	}
 }
+
+// TestPlaygroundInputIsStrict: one JSON object and nothing after it, only
+// as application/json and from this site, short IDs, and no control
+// characters stored.
+func TestPlaygroundInputIsStrict(t *testing.T) {
+	db := storetest.Open(t, "")
+	ch := playground.New(db.Transcript(), db.Groups(), slog.New(slog.DiscardHandler))
+	srv := httptest.NewServer(ch.Handler())
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go ch.Start(ctx, echo{})
+	<-ch.Ready()
+	post := func(path, ctype, origin, body string) int {
+		req, _ := http.NewRequest("POST", srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", ctype)
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	const js = "application/json"
+	for name, code := range map[string]int{
+		"trailing data": post("/playground/groups", js, "", `{"id":"a","name":"群"} {"x":1}`),
+		"text/plain":    post("/playground/groups", "text/plain", "", `{"id":"b","name":"群"}`),
+		"other site":    post("/playground/groups", js, "https://evil.example", `{"id":"c","name":"群"}`),
+		"long id":       post("/playground/groups", js, "", `{"id":"`+strings.Repeat("x", 500<<10)+`","name":"群"}`),
+	} {
+		if code < 400 {
+			t.Errorf("%s accepted: %d", name, code)
+		}
+	}
+	if code := post("/playground/groups", js, srv.URL, `{"id":"g1","name":"幸福\u0000社区群"}`); code != http.StatusCreated {
+		t.Fatalf("a group from this site: %d", code)
+	}
+	post("/playground/groups/g1/messages", js, "", `{"sender_id":"u1","text":"你好\u001b[31m红色\u0000","msg_id":"m1"}`)
+	lines, _ := db.Transcript().Lines(context.Background(), "g1", 0, 10)
+	for _, l := range lines {
+		if strings.ContainsAny(l.Text, "\x00\x1b") {
+			t.Fatalf("control characters stored: %q", l.Text)
+		}
+	}
+	gs, _ := db.Groups().FindGroups(context.Background(), bot.GroupFilter{PlatformID: "g1"})
+	if len(gs) != 1 || gs[0].Name != "幸福社区群" {
+		t.Fatalf("group name: %+v", gs)
+	}
+}
