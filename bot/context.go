@@ -17,6 +17,9 @@ type Context struct {
 	command string
 	replies int
 	events  []Event
+	// eventsReady: the handler succeeded and Tally filled in the events'
+	// group and member; deferEvents: Dedupe writes them with the done mark.
+	eventsReady, deferEvents bool
 
 	// Group is the group the message came from; nil in a 1:1 chat.
 	Group *Group

@@ -57,7 +57,7 @@ func Validate(max int, inbox Inbox) MiddlewareFunc {
 					_ = c.Reply(ErrorMessage(err))
 				}
 				if inbox != nil && c.ctx.Value(replayKey{}) != nil && c.msg.PlatformMsgID != "" {
-					if derr := inbox.Done(c.ctx, c.msg); derr != nil {
+					if derr := inbox.Done(c.ctx, c.msg, nil); derr != nil {
 						return errors.Join(err, derr)
 					}
 				}
@@ -92,11 +92,16 @@ func Dedupe(inbox Inbox) MiddlewareFunc {
 					return err
 				}
 			}
+			c.deferEvents = true
 			err := next(c)
 			if code := ErrorCode(err); code == EINTERNAL {
 				return err // stays pending; Replay retries it after restart
 			}
-			if derr := inbox.Done(c.ctx, c.msg); derr != nil {
+			var events []Event
+			if c.eventsReady {
+				events = c.events
+			}
+			if derr := inbox.Done(c.ctx, c.msg, events); derr != nil {
 				return errors.Join(err, derr)
 			}
 			return err
@@ -152,21 +157,28 @@ func Resolve(groups GroupStore, members MemberStore) MiddlewareFunc {
 	}
 }
 
-// Tally writes the participation events a handler recorded with
-// Context.Tally, once the handler succeeded.
+// Tally records the participation events a handler noted with
+// Context.Tally, once the handler succeeded: with the message's done mark
+// when Dedupe runs (one transaction), else at once.
 func Tally(events EventStore) MiddlewareFunc {
 	return func(next HandlerFunc) HandlerFunc {
 		return func(c *Context) error {
 			if err := next(c); err != nil {
 				return err
 			}
-			for _, e := range c.events {
+			for i := range c.events {
 				if c.Group != nil {
-					e.GroupID = c.Group.ID
+					c.events[i].GroupID = c.Group.ID
 				}
 				if c.Member != nil {
-					e.MemberID = c.Member.ID
+					c.events[i].MemberID = c.Member.ID
 				}
+			}
+			c.eventsReady = true
+			if c.deferEvents {
+				return nil
+			}
+			for _, e := range c.events {
 				if err := events.CreateEvent(c.ctx, &e); err != nil {
 					return fmt.Errorf("recording %s event: %w", e.Kind, err)
 				}

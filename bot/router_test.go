@@ -136,8 +136,10 @@ func TestValidate(t *testing.T) {
 
 // memInbox is an in-memory bot.Inbox for the middleware test.
 type memInbox struct {
-	seen map[string]*bot.Message
-	done map[string]bool
+	seen     map[string]*bot.Message
+	done     map[string]bool
+	events   []bot.Event // written with the done mark
+	crashing bool        // the next Done fails before it writes anything, as a crash would
 }
 
 func (m *memInbox) Accept(ctx context.Context, msg *bot.Message) error {
@@ -147,8 +149,13 @@ func (m *memInbox) Accept(ctx context.Context, msg *bot.Message) error {
 	m.seen[msg.Key()] = msg
 	return nil
 }
-func (m *memInbox) Done(ctx context.Context, msg *bot.Message) error {
+func (m *memInbox) Done(ctx context.Context, msg *bot.Message, events []bot.Event) error {
+	if m.crashing {
+		m.crashing = false
+		return errors.New("crashed before commit")
+	}
 	m.done[msg.Key()] = true
+	m.events = append(m.events, events...)
 	return nil
 }
 func (m *memInbox) Pending(ctx context.Context, ch string) ([]*bot.Message, error) {
@@ -228,5 +235,38 @@ func TestRefusedMessageIsNotReplayed(t *testing.T) {
 	}
 	if pending, _ := in.Pending(context.Background(), "test"); len(pending) != 0 {
 		t.Fatalf("%d refused messages stay pending", len(pending))
+	}
+}
+
+// noEvents is an EventStore the standard middleware must not use when it
+// has an inbox: events go with the done mark.
+type noEvents struct{ t *testing.T }
+
+func (n noEvents) CreateEvent(ctx context.Context, e *bot.Event) error {
+	n.t.Fatalf("event %s written apart from the done mark", e.Kind)
+	return nil
+}
+func (n noEvents) CountEvents(ctx context.Context, f bot.EventFilter) (int, error) { return 0, nil }
+
+// TestEventsCommitWithTheDoneMark: a message's events are written in the
+// same step as its done mark, so a crash before that step and the replay
+// after it count the message once.
+func TestEventsCommitWithTheDoneMark(t *testing.T) {
+	in := &memInbox{seen: map[string]*bot.Message{}, done: map[string]bool{}, crashing: true}
+	r := bot.NewRouter(nil)
+	r.Use(bot.Dedupe(in), bot.Tally(noEvents{t}))
+	r.HandleFallback(func(c *bot.Context) error { c.TallyCheck(bot.CheckHigh, "shuadan"); return nil })
+	m := msg("这是诈骗吗 刷单返利")
+	if err := r.Dispatch(context.Background(), &recorder{}, m); err == nil {
+		t.Fatal("the crash was not reported")
+	}
+	if len(in.events) != 0 {
+		t.Fatalf("events written before the crash: %v", in.events)
+	}
+	if n, err := r.Replay(context.Background(), &recorder{}, in); err != nil || n != 1 {
+		t.Fatalf("replay: %d, %v", n, err)
+	}
+	if len(in.events) != 1 || in.events[0].Level != bot.CheckHigh {
+		t.Fatalf("after crash and replay: %v; want one high scam check", in.events)
 	}
 }

@@ -243,8 +243,11 @@ type Inbox interface {
 	// Accept records msg durably. It returns an error with code EDUPLICATE
 	// if the same message was accepted before, even in an earlier process.
 	Accept(ctx context.Context, msg *Message) error
-	// Done marks the message handled and forgets its text.
-	Done(ctx context.Context, msg *Message) error
+	// Done marks the message handled and forgets its text, and records
+	// the participation events its handling produced, in one transaction:
+	// a crash leaves either both or neither, so a replayed message is never
+	// counted twice.
+	Done(ctx context.Context, msg *Message, events []Event) error
 	// Pending returns messages of channel accepted but never marked done.
 	Pending(ctx context.Context, channel string) ([]*Message, error)
 }

@@ -32,15 +32,27 @@ func (s *Events) CreateEvent(ctx context.Context, e *bot.Event) error {
 	if at.IsZero() {
 		at = s.db.Now()
 	}
-	return s.db.withTx(ctx, "CreateEvent", func(tx *sql.Tx) error {
-		var level any
-		if e.Level != "" {
-			level = string(e.Level)
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO events (group_id, member_id, kind, level, detail, at) VALUES (?, ?, ?, ?, ?, ?)`,
-			nullID(e.GroupID), nullID(e.MemberID), e.Kind, level, e.Detail, formatTime(at))
-		return err
-	})
+	e2 := *e
+	e2.At = at
+	return s.db.withTx(ctx, "CreateEvent", func(tx *sql.Tx) error { return s.db.insertEvent(ctx, tx, &e2) })
+}
+
+// insertEvent writes e in tx.
+func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, e *bot.Event) error {
+	if e.Kind == "" {
+		return fmt.Errorf("store: event without kind")
+	}
+	at := e.At
+	if at.IsZero() {
+		at = db.Now()
+	}
+	var level any
+	if e.Level != "" {
+		level = string(e.Level)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO events (group_id, member_id, kind, level, detail, at) VALUES (?, ?, ?, ?, ?, ?)`,
+		nullID(e.GroupID), nullID(e.MemberID), e.Kind, level, e.Detail, formatTime(at))
+	return err
 }
 
 // CountEvents counts the events matching f.

@@ -45,8 +45,13 @@ func (s *Inbox) Accept(ctx context.Context, msg *bot.Message) error {
 
 // Done marks msg handled and drops its text: the inbox keeps only the ID for
 // dedupe.
-func (s *Inbox) Done(ctx context.Context, msg *bot.Message) error {
+func (s *Inbox) Done(ctx context.Context, msg *bot.Message, events []bot.Event) error {
 	return s.db.withTx(ctx, "Done", func(tx *sql.Tx) error {
+		for i := range events {
+			if err := s.db.insertEvent(ctx, tx, &events[i]); err != nil {
+				return err
+			}
+		}
 		_, err := tx.ExecContext(ctx, `UPDATE inbox SET done_at = ?, payload = NULL WHERE channel = ? AND platform_id = ?`,
 			s.db.now(), msg.Channel, msg.PlatformMsgID)
 		return err

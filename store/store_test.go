@@ -80,7 +80,7 @@ func TestInboxPendingUntilDone(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := in.Done(ctx, b); err != nil {
+	if err := in.Done(ctx, b, nil); err != nil {
 		t.Fatal(err)
 	}
 	got, err := in.Pending(ctx, "playground")
@@ -189,13 +189,13 @@ func TestPruneForgetsOldMessageIDs(t *testing.T) {
 	db.Now = func() time.Time { return now.AddDate(0, 0, -40) }
 	old := &bot.Message{Channel: "playground", GroupID: "g", SenderID: "u", Text: "帮助", PlatformMsgID: "old"}
 	db.Inbox().Accept(ctx, old)
-	db.Inbox().Done(ctx, old)
+	db.Inbox().Done(ctx, old, nil)
 	stuck := &bot.Message{Channel: "playground", GroupID: "g", SenderID: "u", Text: "帮助", PlatformMsgID: "stuck"}
 	db.Inbox().Accept(ctx, stuck) // never finished: after the dedupe window, no replay helps; its text goes too
 	db.Now = func() time.Time { return now.AddDate(0, 0, -1) }
 	recent := &bot.Message{Channel: "playground", GroupID: "g", SenderID: "u", Text: "帮助", PlatformMsgID: "recent"}
 	db.Inbox().Accept(ctx, recent)
-	db.Inbox().Done(ctx, recent)
+	db.Inbox().Done(ctx, recent, nil)
 	db.Now = func() time.Time { return now }
 	if n, err := db.Prune(ctx); err != nil || n != 2 {
 		t.Fatalf("pruned %d, %v; want the old handled message and the old stuck one", n, err)
