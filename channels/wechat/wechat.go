@@ -16,7 +16,9 @@
 package wechat
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -82,6 +84,7 @@ type Channel struct {
 	mu      sync.Mutex
 	handler bot.Handler
 	seen    map[string]time.Time // signatures of recent callbacks: replay guard
+	bodies  map[string][32]byte  // official account: the body each signed URL came with
 	used    map[string]bool      // response_urls already answered
 	queue   *bot.Queue           // accepted messages, handled after the 200
 }
@@ -97,7 +100,7 @@ func New(cfg Config, inbox bot.Inbox, groups bot.GroupStore, logger *slog.Logger
 		}
 	}
 	c := &Channel{cfg: cfg, inbox: inbox, groups: groups, logger: logger.With("channel", Name), Now: time.Now,
-		seen: map[string]time.Time{}, used: map[string]bool{}, cache: cache.NewMemory()}
+		seen: map[string]time.Time{}, bodies: map[string][32]byte{}, used: map[string]bool{}, cache: cache.NewMemory()}
 	wc := &workconfig.Config{CorpID: cfg.CorpID, CorpSecret: cfg.CorpSecret, AgentID: cfg.AgentID, Cache: c.cache}
 	c.tokens = credential.NewWorkAccessToken(cfg.CorpID, cfg.CorpSecret, cfg.AgentID, credential.CacheKeyWorkPrefix, c.cache)
 	ctx := &workctx.Context{Config: wc, AccessTokenHandle: c.tokens}
@@ -164,6 +167,24 @@ func (c *Channel) checkFresh(ts string) error {
 	return nil
 }
 
+// urlReused records which body a signed URL came with and reports whether
+// it came before with another one.
+func (c *Channel) urlReused(key string, body [32]byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev, ok := c.bodies[key]; ok {
+		return prev != body
+	}
+	if len(c.bodies) > maxRemembered {
+		clear(c.bodies) // the freshness window does the rest
+	}
+	c.bodies[key] = body
+	return false
+}
+
+// maxRemembered bounds the signed URLs remembered for the replay guard.
+const maxRemembered = 100000
+
 // replayed records a signature and reports whether it was seen within the
 // freshness window.
 func (c *Channel) replayed(sig, nonce string) bool {
@@ -192,6 +213,10 @@ func (c *Channel) verifyURL(w http.ResponseWriter, r *http.Request) {
 	echo := q.Get("echostr")
 	if !verify(c.cfg.BotToken, q.Get("timestamp"), q.Get("nonce"), echo, q.Get("msg_signature")) {
 		c.refuse(w, r, http.StatusForbidden, "bad msg_signature")
+		return
+	}
+	if err := c.checkFresh(q.Get("timestamp")); err != nil {
+		c.refuse(w, r, http.StatusForbidden, "stale verification: "+err.Error())
 		return
 	}
 	plain, _, err := decrypt(c.cfg.BotAESKey, echo)
@@ -431,11 +456,29 @@ func (c *Channel) officialAccount(w http.ResponseWriter, r *http.Request) {
 		c.refuse(w, r, http.StatusNotFound, "official account is not configured")
 		return
 	}
+	// Every request, the URL verification too, must be fresh; a signed URL
+	// (its signature covers timestamp and nonce, not the body) is good for
+	// one request only.
+	q := r.URL.Query()
+	if err := c.checkFresh(q.Get("timestamp")); err != nil {
+		c.refuse(w, r, http.StatusForbidden, "stale request: "+err.Error())
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxCallbackBody)
 	if r.Method == http.MethodPost {
-		if err := c.checkFresh(r.URL.Query().Get("timestamp")); err != nil {
-			c.refuse(w, r, http.StatusForbidden, "stale request: "+err.Error())
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			c.refuse(w, r, http.StatusRequestEntityTooLarge, "body: "+err.Error())
 			return
 		}
+		// WeChat retries with the same URL and body: that is handled once by
+		// its MsgId. The same URL with another body is a replay.
+		sum := sha256.Sum256(body)
+		if c.urlReused(q.Get("signature")+"/"+q.Get("timestamp")+"/"+q.Get("nonce"), sum) {
+			c.refuse(w, r, http.StatusConflict, "replayed request: a signed URL with another body")
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	c.mu.Lock()
 	h := c.handler
@@ -444,7 +487,6 @@ func (c *Channel) officialAccount(w http.ResponseWriter, r *http.Request) {
 		c.refuse(w, r, http.StatusServiceUnavailable, "not started yet")
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxCallbackBody)
 	srv := c.oa.GetServer(r, w)
 	srv.SetMessageHandler(func(m *message.MixMessage) *message.Reply {
 		if m.MsgType != message.MsgTypeText {

@@ -209,6 +209,17 @@ func (h *harness) post(t *testing.T, path string, q url.Values, body []byte) (in
 	return resp.StatusCode, string(b)
 }
 
+func (h *harness) get(t *testing.T, path string, q url.Values) (int, string) {
+	t.Helper()
+	resp, err := http.Get(h.web.URL + path + "?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 func groupMessage(h *harness, msgID, user, text string) map[string]any {
 	return map[string]any{"msgid": msgID, "aibotid": "aib-1", "chatid": "wrkGroup1", "chattype": "group",
 		"from": map[string]string{"userid": user}, "response_url": h.f.srv.URL + "/respond/" + msgID,
@@ -229,7 +240,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestURLVerification(t *testing.T) {
 	h := start(t)
 	echo, _ := util.EncryptMsg([]byte("abcdefghijklmnop"), []byte("8730521947"), "", botKey)
-	q := url.Values{"msg_signature": {util.Signature(botToken, "1732400000", "n1", string(echo))}, "timestamp": {"1732400000"},
+	ts := strconv.FormatInt(h.now.Unix(), 10)
+	q := url.Values{"msg_signature": {util.Signature(botToken, ts, "n1", string(echo))}, "timestamp": {ts},
 		"nonce": {"n1"}, "echostr": {string(echo)}}
 	resp, _ := http.Get(h.web.URL + "/wechat/bot?" + q.Encode())
 	b, _ := io.ReadAll(resp.Body)
@@ -242,6 +254,11 @@ func TestURLVerification(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("forged URL verification: %d", resp.StatusCode)
+	}
+	// A correctly signed but old verification is refused: timestamp=1.
+	q = url.Values{"msg_signature": {util.Signature(botToken, "1", "n2", string(echo))}, "timestamp": {"1"}, "nonce": {"n2"}, "echostr": {string(echo)}}
+	if status, _ := h.get(t, "/wechat/bot", q); status != http.StatusForbidden {
+		t.Fatalf("a verification with timestamp=1: %d", status)
 	}
 }
 
@@ -391,6 +408,16 @@ func TestOfficialAccountAnswersPrivately(t *testing.T) {
 	status, body = h.post(t, "/wechat/oa", q, []byte(xml))
 	if status != 200 || body != "success" || h.times("oa:7700000001") != 1 {
 		t.Fatalf("retry: %d %q, handled %d times", status, body, h.times("oa:7700000001"))
+	}
+	// The same signed URL with another body is a replay, not a retry.
+	other := strings.Replace(xml, "7700000001", "7700000002", 1)
+	if status, _ := h.post(t, "/wechat/oa", q, []byte(other)); status != http.StatusConflict || h.times("oa:7700000002") != 0 {
+		t.Fatalf("a signed URL reused with another body: %d, handled %d times", status, h.times("oa:7700000002"))
+	}
+	// A verification request must be fresh too.
+	old := url.Values{"signature": {util.Signature(oaToken, "1", "n1")}, "timestamp": {"1"}, "nonce": {"n1"}, "echostr": {"hello"}}
+	if status, _ := h.get(t, "/wechat/oa", old); status != http.StatusForbidden {
+		t.Fatalf("a verification with timestamp=1: %d", status)
 	}
 	q.Set("signature", strings.Repeat("0", 40))
 	if status, _ := h.post(t, "/wechat/oa", q, []byte(xml)); status != http.StatusForbidden {
