@@ -8,9 +8,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/silenceper/wechat/v2/util"
 
@@ -241,7 +243,8 @@ func TestWeChatMountedWhenConfigured(t *testing.T) {
 	}
 	defer m.Close()
 	echo, _ := util.EncryptMsg([]byte("abcdefghijklmnop"), []byte("424242"), "", key)
-	q := url.Values{"msg_signature": {util.Signature(token, "1732400000", "n", string(echo))}, "timestamp": {"1732400000"}, "nonce": {"n"}, "echostr": {string(echo)}}
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	q := url.Values{"msg_signature": {util.Signature(token, ts, "n", string(echo))}, "timestamp": {ts}, "nonce": {"n"}, "echostr": {string(echo)}}
 	resp, err := http.Get("http://" + m.Addr + "/wechat/bot?" + q.Encode())
 	if err != nil {
 		t.Fatal(err)
