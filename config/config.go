@@ -37,6 +37,7 @@ type Config struct {
 	Schedule   Schedule   `yaml:"schedule"`
 	Quiz       Quiz       `yaml:"quiz"`
 	Campaign   Campaign   `yaml:"campaign"`
+	Retention  Retention  `yaml:"retention"`
 	DingTalk   DingTalk   `yaml:"dingtalk"`
 	WeChat     WeChat     `yaml:"wechat"`
 }
@@ -119,6 +120,13 @@ type Web struct {
 	SecureCookies bool `yaml:"secure_cookies"`
 }
 
+// Retention is how many days data kept only for a feature lives.
+type Retention struct {
+	PlaygroundDays int `yaml:"playground_days"` // the playground's simulated chats
+	SamplesDays    int `yaml:"samples_days"`    // checked messages groups agreed to share
+	PostTextDays   int `yaml:"post_text_days"`  // texts of sent posts (quiz results name people)
+}
+
 // Playground is the simulated channel.
 type Playground struct {
 	Enabled bool `yaml:"enabled"`
@@ -144,6 +152,7 @@ func Default() Config {
 		Limits:     Limits{PostsPerGroupPerMinute: 20, PostsPerSecond: 50},
 		Schedule:   Schedule{QuietHours: "22:00-07:00"},
 		Quiz:       Quiz{WindowSeconds: 60, Questions: 5},
+		Retention:  Retention{PlaygroundDays: 7, SamplesDays: 90, PostTextDays: 30},
 	}
 }
 
@@ -251,6 +260,11 @@ func (c Config) Validate() error {
 	}
 	if c.Quiz.WindowSeconds < 10 || c.Quiz.WindowSeconds > 600 {
 		return fmt.Errorf("config: quiz.window_seconds: %d must be between 10 and 600", c.Quiz.WindowSeconds)
+	}
+	for name, d := range map[string]int{"playground_days": c.Retention.PlaygroundDays, "samples_days": c.Retention.SamplesDays, "post_text_days": c.Retention.PostTextDays} {
+		if d < 1 || d > 3650 {
+			return fmt.Errorf("config: retention.%s: %d must be between 1 and 3650", name, d)
+		}
 	}
 	if c.Quiz.Questions < 1 || c.Quiz.Questions > bot.MaxQuizQuestions {
 		return fmt.Errorf("config: quiz.questions: %d must be between 1 and %d", c.Quiz.Questions, bot.MaxQuizQuestions)

@@ -102,8 +102,10 @@ func (s *Inbox) Pending(ctx context.Context, channel string) ([]*bot.Message, er
 // ample, and the table does not grow without end.
 const dedupeWindow = 30 * 24 * time.Hour
 
-// Prune forgets message IDs handled more than dedupeWindow ago and expired
-// login sessions, and reports how many rows went.
+// Prune forgets message IDs handled more than dedupeWindow ago, expired
+// login sessions, and what features keep only a while (Retention): old
+// playground chats, shared samples, the text of old sent posts. It reports
+// how many rows it removed or emptied.
 func (db *DB) Prune(ctx context.Context) (int64, error) {
 	var n int64
 	err := db.withTx(ctx, "Prune", func(tx *sql.Tx) error {
@@ -122,6 +124,25 @@ func (db *DB) Prune(ctx context.Context) (int64, error) {
 		}
 		b, _ := res.RowsAffected()
 		n = a + b
+		r := db.Retention
+		if r == (Retention{}) {
+			r = DefaultRetention
+		}
+		for _, q := range []struct {
+			sql  string
+			keep time.Duration
+		}{
+			{`DELETE FROM playground_messages WHERE created_at < ?`, r.Playground},
+			{`DELETE FROM kb_samples WHERE created_at < ?`, r.Samples},
+			{`UPDATE posts SET body = '' WHERE status = 'sent' AND body != '' AND sent_at < ?`, r.PostTexts},
+		} {
+			res, err := tx.ExecContext(ctx, q.sql, formatTime(now.Add(-q.keep)))
+			if err != nil {
+				return err
+			}
+			c, _ := res.RowsAffected()
+			n += c
+		}
 		return nil
 	})
 	return n, err

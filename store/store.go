@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,7 +44,20 @@ type DB struct {
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// Retention is how long Prune keeps what features need only a while.
+	Retention Retention
 }
+
+// Retention bounds how long data kept only for a feature lives.
+type Retention struct {
+	Playground time.Duration // the playground's simulated chats
+	Samples    time.Duration // checked messages a group agreed to share
+	PostTexts  time.Duration // the text of sent posts (quiz results name people); the rows stay for the counts
+}
+
+// DefaultRetention: a week of playground chat, 90 days of samples, 30 days
+// of sent post texts.
+var DefaultRetention = Retention{Playground: 7 * 24 * time.Hour, Samples: 90 * 24 * time.Hour, PostTexts: 30 * 24 * time.Hour}
 
 // Open opens (creating if needed) the database at path. secret keys the
 // pseudonyms of members and must stay the same for the life of the install.
@@ -51,6 +65,14 @@ type DB struct {
 func Open(path string, secret []byte) (*DB, error) {
 	if len(secret) < 16 {
 		return nil, fmt.Errorf("store: install secret must be at least 16 bytes")
+	}
+	// Only the bot's user may read it: it holds names and, briefly, texts.
+	// SQLite gives the WAL and index files the same mode.
+	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
+		f.Close()
+	}
+	if err := os.Chmod(path, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")

@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -242,5 +244,48 @@ func TestPruneForgetsOldPendingMessages(t *testing.T) {
 	}
 	if n, err := db.Prune(ctx); err != nil || n != 1 {
 		t.Fatalf("pruned %d rows (%v); want the old pending message only", n, err)
+	}
+}
+
+// TestRetention: old playground chats and shared samples go, sent posts
+// lose their text (the rows stay for the counts); the database file is
+// readable by its owner only.
+func TestRetention(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fanzha.db")
+	db := open(t, path)
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("database file mode: %v, %v", fi.Mode().Perm(), err)
+	}
+	ctx := context.Background()
+	now := time.Now()
+	db.Now = func() time.Time { return now.AddDate(0, 0, -100) }
+	g, _ := db.Groups().EnsureGroup(ctx, "playground", "g1", "幸福社区居民群")
+	db.Transcript().AppendLine(ctx, &bot.TranscriptLine{GroupID: "g1", SenderID: "u", Text: "我的手机号 13800000000"})
+	db.Events().CreateSample(ctx, g.ID, "high", "样本内容")
+	db.Outbox().EnqueuePosts(ctx, []*bot.OutboxPost{{GroupID: g.ID, Kind: bot.PostQuizResult, Key: "r1", Text: "答对的有：张阿姨", DueAt: db.Now()}})
+	posts, _ := db.Outbox().FindPosts(ctx, bot.PostFilter{GroupID: g.ID})
+	db.Outbox().MarkPosts(ctx, []int64{posts[0].ID}, bot.PostSent, db.Now(), "")
+	db.Now = func() time.Time { return now }
+	db.Transcript().AppendLine(ctx, &bot.TranscriptLine{GroupID: "g1", SenderID: "u", Text: "今天的"})
+	if _, err := db.Prune(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lines, _ := db.Transcript().Lines(ctx, "g1", 0, 10)
+	if len(lines) != 1 || lines[0].Text != "今天的" {
+		t.Fatalf("playground lines after prune: %+v", lines)
+	}
+	posts, _ = db.Outbox().FindPosts(ctx, bot.PostFilter{GroupID: g.ID})
+	if len(posts) != 1 || posts[0].Text != "" {
+		t.Fatalf("an old sent post keeps its text: %+v", posts)
+	}
+	raw, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var samples int
+	raw.QueryRow(`SELECT count(*) FROM kb_samples`).Scan(&samples)
+	if samples != 0 {
+		t.Fatalf("%d old samples kept", samples)
 	}
 }

@@ -32,6 +32,8 @@ func runClocked(t *testing.T, dir string, c *clock) (*Main, string) {
 	m.Config.Web.Addr = "127.0.0.1:0"
 	m.Now = c.Now
 	m.ManualTicks = true
+	// Clocked tests run for weeks and read the chats at the end: keep them.
+	m.Config.Retention.PlaygroundDays = 3650
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -104,6 +104,10 @@ func (m *Main) openDB(ctx context.Context) error {
 	}
 	m.DB = db
 	db.Now = m.Now
+	day := 24 * time.Hour
+	r := m.Config.Retention
+	db.Retention = store.Retention{Playground: time.Duration(r.PlaygroundDays) * day, Samples: time.Duration(r.SamplesDays) * day,
+		PostTexts: time.Duration(r.PostTextDays) * day}
 	n, err := db.Migrate(ctx)
 	if err != nil {
 		return err
