@@ -9,6 +9,7 @@ import (
 	"errors"
 	"html/template"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -42,6 +43,10 @@ type Server struct {
 	OpenGroupsAPI bool
 	// Mounts are further handlers by pattern, such as the playground.
 	Mounts map[string]http.Handler
+	// LoopbackOnly: the server listens on this machine only, so a request
+	// naming another host (a DNS-rebinding page in the user's browser) is
+	// refused.
+	LoopbackOnly bool
 
 	tmpl   *template.Template
 	logins throttle
@@ -80,7 +85,25 @@ func (s *Server) Handler() http.Handler {
 		home = "/playground/"
 	}
 	mux.Handle("GET /{$}", http.RedirectHandler(home, http.StatusFound))
-	return s.logRequests(mux)
+	return s.logRequests(s.checkHost(mux))
+}
+
+// checkHost refuses, on a loopback-only server, requests for another host.
+func (s *Server) checkHost(h http.Handler) http.Handler {
+	if !s.LoopbackOnly {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if hh, _, err := net.SplitHostPort(host); err == nil {
+			host = hh
+		}
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			http.Error(w, "只接受本机访问。", http.StatusMisdirectedRequest)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // form reads a posted form before h sees it: one too large (beyond the

@@ -319,3 +319,19 @@ func TestHTTPLimits(t *testing.T) {
 		t.Fatalf("a 2 MB login form: %d", resp.StatusCode)
 	}
 }
+
+// TestLoopbackServerRefusesOtherHosts: a page on another site that points
+// its name at 127.0.0.1 (DNS rebinding) cannot use the local server.
+func TestLoopbackServerRefusesOtherHosts(t *testing.T) {
+	_, base, _ := runMain(t, t.TempDir())
+	req, _ := http.NewRequest("GET", base+"/playground/groups", nil)
+	req.Host = "evil.example:8080"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMisdirectedRequest {
+		t.Fatalf("a request for another host: %d", resp.StatusCode)
+	}
+}
