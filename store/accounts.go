@@ -202,3 +202,15 @@ func (db *DB) FindOrgUnitByName(ctx context.Context, name string) (*bot.OrgUnit,
 	u.ParentID = parent.Int64
 	return &u, err
 }
+
+// IsLinkedCounsellor reports whether the chat member is linked to an
+// enabled 老师/网格员 account.
+func (s *Accounts) IsLinkedCounsellor(ctx context.Context, memberID int64) (bool, error) {
+	var n int
+	err := s.db.r.QueryRowContext(ctx, `SELECT count(*) FROM accounts WHERE member_id = ? AND role = 'counsellor' AND disabled_at IS NULL`,
+		memberID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("store: IsLinkedCounsellor: %w", err)
+	}
+	return n > 0, nil
+}

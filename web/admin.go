@@ -242,7 +242,8 @@ func (s *Server) groupPage(w http.ResponseWriter, r *http.Request) {
 	last := points[len(points)-1]
 	s.render(w, r, "group.html", map[string]any{"G": g, "Points": points, "Last": last, "Chart": trendSVG(points),
 		"Posts": posts, "Schedule": schedule.For(g).Human(), "Status": report.WeekStatus(ws, s.Now(), last.Tips), "Week": ws.Format("2006-01-02"),
-		"Current": !s.Now().Before(ws) && s.Now().Before(ws.AddDate(0, 0, 7)), "Unbound": g.BoundAt == nil || !g.BoundAt.Before(ws.AddDate(0, 0, 7))})
+		"Current": !s.Now().Before(ws) && s.Now().Before(ws.AddDate(0, 0, 7)), "Unbound": g.BoundAt == nil || !g.BoundAt.Before(ws.AddDate(0, 0, 7)),
+		"JustUnbound": r.URL.Query().Get("unbound") != ""})
 }
 
 // trendSVG draws members reached and tips posted per week as a small
@@ -395,4 +396,30 @@ func (s *Server) lockedFor(r *http.Request) []string {
 	names := s.logins.locked(s.Now())
 	sort.Strings(names)
 	return names
+}
+
+// unbindGroup lets an admin undo a binding made by the wrong person (a
+// student who got there first); the group's real counsellor then binds it
+// again from chat.
+func (s *Server) unbindGroup(w http.ResponseWriter, r *http.Request) {
+	scope, err := s.scope(r.Context(), session(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	gs, err := s.Groups.FindGroups(r.Context(), bot.GroupFilter{ID: pathID(r)})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if len(gs) == 0 || session(r).Account.Role != bot.RoleAdmin || !scope.Group(gs[0]) {
+		s.forbidden(w, r, "这个群的绑定")
+		return
+	}
+	if err := s.Groups.UnbindGroup(r.Context(), gs[0].ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.Logger.Info("group unbound by admin", "group", gs[0].ID, "user", session(r).Account.Username)
+	http.Redirect(w, r, fmt.Sprintf("/admin/groups/%d?unbound=1", gs[0].ID), http.StatusSeeOther)
 }

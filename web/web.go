@@ -72,6 +72,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /admin/units/{id}", s.requireLogin(s.unitPage))
 	mux.HandleFunc("POST /admin/units/{id}", s.form(s.requireLogin(s.updateUnit)))
 	mux.HandleFunc("GET /admin/groups/{id}", s.requireLogin(s.groupPage))
+	mux.HandleFunc("POST /admin/groups/{id}/unbind", s.form(s.requireLogin(s.unbindGroup)))
 	mux.HandleFunc("GET /admin/knowledge", s.requireLogin(s.knowledgePage))
 	mux.HandleFunc("POST /admin/knowledge/reload", s.form(s.requireLogin(s.reloadKnowledge)))
 	mux.HandleFunc("GET /admin/schedule", s.requireLogin(s.schedulePage))

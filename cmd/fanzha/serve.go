@@ -155,7 +155,7 @@ func (m *Main) buildRouter() (*bot.Router, error) {
 		Window: time.Duration(m.Config.Quiz.WindowSeconds) * time.Second, Questions: m.Config.Quiz.Questions, Stale: staleRound}
 	r := bot.NewRouter(m.Logger)
 	r.UseStandard(m.DB.Stores())
-	binding.Register(r, m.DB.Groups())
+	binding.RegisterWith(r, &binding.Binding{Groups: m.DB.Groups(), Counsellors: m.DB.Accounts(), Sandbox: playground.Name})
 	quiz.Register(r, m.Quiz) // before the scam check, so "A" is an answer
 	scamcheck.Register(r, scamcheck.Deps{KB: m.Knowledge, Groups: m.DB.Groups(), Events: m.DB.Events(), Samples: m.DB.Events(), Now: m.Now})
 	tips.Register(r, &tips.Commands{Planner: m.Planner, Now: m.Now})

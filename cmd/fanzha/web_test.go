@@ -538,3 +538,35 @@ func login(t *testing.T, base, user, pw string) (int, string) {
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
+
+// TestAdminUnbindsAGroup: an admin can undo a binding made by the wrong
+// person; a counsellor cannot use the admin's button.
+func TestAdminUnbindsAGroup(t *testing.T) {
+	f := newWebFixture(t)
+	wang, wcsrf := f.client(t, "wang", f.couPW)
+	resp, err := wang.PostForm(fmt.Sprintf("%s/admin/groups/%d/unbind", f.base, f.mine), url.Values{"csrf": {wcsrf}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a counsellor unbound a group from the web: %d", resp.StatusCode)
+	}
+	admin, csrf := f.client(t, "town", f.adminPW)
+	if _, body := get(t, admin, fmt.Sprintf("%s/admin/groups/%d", f.base, f.mine)); !strings.Contains(body, `id="unbind"`) {
+		t.Fatal("no unbind button for the admin")
+	}
+	resp, err = admin.PostForm(fmt.Sprintf("%s/admin/groups/%d/unbind", f.base, f.mine), url.Values{"csrf": {csrf}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "已解除绑定") {
+		t.Fatalf("after unbind:\n%s", page)
+	}
+	gs, _ := f.m.DB.Groups().FindGroups(context.Background(), bot.GroupFilter{ID: f.mine})
+	if gs[0].Bound() {
+		t.Fatal("the group is still bound")
+	}
+}

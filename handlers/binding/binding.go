@@ -3,6 +3,7 @@
 package binding
 
 import (
+	"context"
 	"regexp"
 	"strings"
 	"unicode"
@@ -12,13 +13,58 @@ import (
 )
 
 // Register adds 绑定 and 解绑.
-func Register(r *bot.Router, groups bot.GroupStore) {
-	r.Handle(func(c *bot.Context) error { return bind(c, groups) }, "绑定")
+func Register(r *bot.Router, groups bot.GroupStore) { RegisterWith(r, &Binding{Groups: groups}) }
+
+// Counsellors tells whether a chat member is linked to a 老师/网格员 account
+// an admin created: proof that they may bind groups.
+type Counsellors interface {
+	IsLinkedCounsellor(ctx context.Context, memberID int64) (bool, error)
+}
+
+// Binding is the feature with its checks.
+type Binding struct {
+	Groups bot.GroupStore
+	// Counsellors, if set, is asked before anyone binds a group on a real
+	// platform: only linked 老师/网格员 may, so a student cannot claim the
+	// class group first. Nil: anyone may (tests).
+	Counsellors Counsellors
+	// Sandbox is the channel where anyone may bind, for the tour: the
+	// playground, whose groups never count where a real channel runs.
+	Sandbox string
+}
+
+// RegisterWith adds the commands of b.
+func RegisterWith(r *bot.Router, b *Binding) {
+	groups := b.Groups
+	r.Handle(func(c *bot.Context) error {
+		if err := b.mayBind(c); err != nil {
+			return err
+		}
+		return bind(c, groups)
+	}, "绑定")
 	r.Handle(func(c *bot.Context) error { return unbind(c, groups) }, "解绑", "取消绑定")
 	r.Describe(bot.Usage{Say: "绑定 XX社区（或 XX村、XX学校 X年级X班）", Does: "把本群登记到所属村居或班级", Counsellor: true})
 	r.Describe(bot.Usage{Say: "解绑", Does: "取消本群的登记", Counsellor: true})
 	r.Handle(func(c *bot.Context) error { return registerWebhook(c, groups) }, "绑定机器人")
 	r.Describe(bot.Usage{Say: "绑定机器人 + 群机器人地址", Does: "企业微信群：登记群机器人，用来按时推送提示和答题", Counsellor: true})
+}
+
+// mayBind checks that the sender is a linked 老师/网格员 where that is asked.
+func (b *Binding) mayBind(c *bot.Context) error {
+	if b.Counsellors == nil || c.Message().Channel == b.Sandbox {
+		return nil
+	}
+	ok := false
+	if c.Member != nil {
+		var err error
+		if ok, err = b.Counsellors.IsLinkedCounsellor(c.Context(), c.Member.ID); err != nil {
+			return err
+		}
+	}
+	if !ok {
+		return bot.Errorf(bot.EFORBIDDEN, "绑定群需要老师或网格员的账号：请向镇街（学校）管理员要一个关联码，先发送“关联账号 关联码”，再发送“绑定 XX社区”。")
+	}
+	return nil
 }
 
 // webhookKeyRe is a WeCom group robot key, alone or inside its webhook URL.
