@@ -203,22 +203,31 @@ type trendPoint struct {
 	Quiz    int
 }
 
-func (s *Server) groupPage(w http.ResponseWriter, r *http.Request) {
+// groupInScope is the group of the request's path if the viewer may see
+// it; otherwise the refusal has been written and it returns nil.
+func (s *Server) groupInScope(w http.ResponseWriter, r *http.Request, what string) *bot.Group {
 	scope, err := s.scope(r.Context(), session(r))
 	if err != nil {
 		s.fail(w, r, err)
-		return
+		return nil
 	}
 	gs, err := s.Groups.FindGroups(r.Context(), bot.GroupFilter{ID: pathID(r)})
 	if err != nil {
 		s.fail(w, r, err)
-		return
+		return nil
 	}
 	if len(gs) == 0 || !scope.Group(gs[0]) {
-		s.forbidden(w, r, "这个群")
+		s.forbidden(w, r, what)
+		return nil
+	}
+	return gs[0]
+}
+
+func (s *Server) groupPage(w http.ResponseWriter, r *http.Request) {
+	g := s.groupInScope(w, r, "这个群")
+	if g == nil {
 		return
 	}
-	g := gs[0]
 	ws := s.week(r)
 	var points []trendPoint
 	for i := trendWeeks - 1; i >= 0; i-- {
@@ -402,24 +411,18 @@ func (s *Server) lockedFor(r *http.Request) []string {
 // student who got there first); the group's real counsellor then binds it
 // again from chat.
 func (s *Server) unbindGroup(w http.ResponseWriter, r *http.Request) {
-	scope, err := s.scope(r.Context(), session(r))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	gs, err := s.Groups.FindGroups(r.Context(), bot.GroupFilter{ID: pathID(r)})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if len(gs) == 0 || session(r).Account.Role != bot.RoleAdmin || !scope.Group(gs[0]) {
+	if session(r).Account.Role != bot.RoleAdmin {
 		s.forbidden(w, r, "这个群的绑定")
 		return
 	}
-	if err := s.Groups.UnbindGroup(r.Context(), gs[0].ID); err != nil {
+	g := s.groupInScope(w, r, "这个群的绑定")
+	if g == nil {
+		return
+	}
+	if err := s.Groups.UnbindGroup(r.Context(), g.ID); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.Logger.Info("group unbound by admin", "group", gs[0].ID, "user", session(r).Account.Username)
-	http.Redirect(w, r, fmt.Sprintf("/admin/groups/%d?unbound=1", gs[0].ID), http.StatusSeeOther)
+	s.Logger.Info("group unbound by admin", "group", g.ID, "user", session(r).Account.Username)
+	http.Redirect(w, r, fmt.Sprintf("/admin/groups/%d?unbound=1", g.ID), http.StatusSeeOther)
 }
