@@ -70,12 +70,15 @@ func (s *Server) cookie(name, value string, maxAge int) *http.Cookie {
 }
 
 // currentSession looks up the session cookie, or returns nil.
-func (s *Server) currentSession(r *http.Request) *bot.Session {
+func (s *Server) currentSession(r *http.Request) *bot.Session { return findSession(s.Accounts, r) }
+
+// findSession is the session of r's cookie in accounts, or nil.
+func findSession(accounts bot.SessionStore, r *http.Request) *bot.Session {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
 		return nil
 	}
-	ses, err := s.Accounts.FindSession(r.Context(), c.Value)
+	ses, err := accounts.FindSession(r.Context(), c.Value)
 	if err != nil {
 		return nil
 	}
@@ -179,12 +182,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 // others are sent to the login page.
 func LoginRequired(accounts bot.SessionStore, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := r.Cookie(sessionCookie)
-		if err != nil {
-			http.Redirect(w, r, "/login", http.StatusSeeOther)
-			return
-		}
-		if ses, err := accounts.FindSession(r.Context(), c.Value); err != nil || ses == nil {
+		if findSession(accounts, r) == nil {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
