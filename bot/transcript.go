@@ -5,6 +5,10 @@ import (
 	"time"
 )
 
+// PlaygroundChannel is the name of the simulated browser channel: its
+// groups are a sandbox, never counted where a real channel runs.
+const PlaygroundChannel = "playground"
+
 // TranscriptLine is one line of a simulated group's chat in the playground.
 type TranscriptLine struct {
 	ID         int64     `json:"id"`

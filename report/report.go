@@ -182,9 +182,6 @@ type Report struct {
 	Compliant          int
 }
 
-// playgroundChannel is the simulated channel's name (channels/playground).
-const playgroundChannel = "playground"
-
 // reportingKinds are the units a town reports on.
 var reportingKinds = map[bot.OrgKind]bool{bot.OrgVillage: true, bot.OrgCommunity: true, bot.OrgSchool: true}
 
@@ -264,7 +261,7 @@ func Week(ctx context.Context, src Source, scope Scope, ws time.Time, c Campaign
 		if !scope.Group(g) || !g.Bound() || g.BoundAt != nil && !g.BoundAt.Before(we) {
 			continue // not bound in this week: nothing was due
 		}
-		if c.Official && g.Channel == playgroundChannel {
+		if c.Official && g.Channel == bot.PlaygroundChannel {
 			continue
 		}
 		f := bot.GroupFigures{}

@@ -28,7 +28,7 @@ import (
 )
 
 // Name is the channel name stored with playground groups and members.
-const Name = "playground"
+const Name = bot.PlaygroundChannel
 
 // maxBody bounds a request body; larger bodies are refused before decoding.
 const maxBody = 1 << 20
