@@ -240,7 +240,7 @@ func (ix *Index) Check(text string) Verdict {
 		clear(s.seen)
 		s.stamp = 1
 	}
-	s.marks.breaks, s.marks.quotes = s.marks.breaks[:0], s.marks.quotes[:0]
+	s.marks.breaks, s.marks.quotes, s.marks.stops = s.marks.breaks[:0], s.marks.quotes[:0], s.marks.stops[:0]
 	s.folded, s.norm = foldBoth(s.folded[:0], s.norm[:0], &s.marks, text)
 	s.order = s.order[:0]
 	var triggers trigger
@@ -288,6 +288,9 @@ func (ix *Index) Check(text string) Verdict {
 	}
 	s.held = s.held[:0]
 	ix.ac.find(s.norm, func(id int32, end int) {
+		if s.spansStop(end-ix.plen[id], end) {
+			return // "体检，费用由…" is not 体检费
+		}
 		if ix.negatable[id] && s.negated(end-ix.plen[id], end, ix.doneable[id], ix.paid[id]) {
 			s.neg++ // "不要转账" is advice, not a demand
 			return

@@ -287,13 +287,15 @@ func TestBlindHoldouts(t *testing.T) {
 		// education 6.0 % flagged and 2.7 % warned. Tuned on in round 7:
 		// 0.857 (0.671) / 0.939; 2.7 % and 1.6 %.
 		{"holdout10", 0.85, 0.93, 0.02},
-		// Written after round 7, the last change to the matcher, by two
-		// helpers in different voices (holdout 12: rural elders, migrant
-		// workers, dialect): the final blind figures, run once. Holdout 11:
-		// 0.800 (warning 0.619) / 0.889; education 6.5 % flagged, 2.5 %
-		// warned. Holdout 12: 0.800 (0.604) / 0.915; 6.0 %, 1.5 %.
-		{"holdout11", 0.79, 0.88, 0.03},
-		{"holdout12", 0.79, 0.90, 0.02},
+		// Written after round 7 by two helpers in different voices
+		// (holdout 12: rural elders, migrant workers, dialect), first run:
+		// holdout 11: 0.800 (warning 0.619) / 0.889; education 6.5 %
+		// flagged, 2.5 % warned. Holdout 12: 0.800 (0.604) / 0.915; 6.0 %,
+		// 1.5 %. Round 8 read their false alarms (tuned on): holdout 11
+		// 0.804 (0.622) / 0.943, 1.0 % and none; holdout 12 0.800 (0.604)
+		// / 0.939, 3.5 % and 1.0 %.
+		{"holdout11", 0.80, 0.93, 0.005},
+		{"holdout12", 0.79, 0.93, 0.015},
 	} {
 		t.Run(h.set, func(t *testing.T) {
 			all, edu := measureSet(t, ix, "testdata/"+h.set+"_scam.tsv", "testdata/"+h.set+"_ordinary.tsv", "testdata/"+h.set+"_education.tsv")

@@ -12,6 +12,8 @@ const (
 	EntityOfficialURL = "official_url" // a link on a known official site (banks, carriers, government)
 	EntityShortURL    = "short_url"    // a link through a URL shortener: the real target is hidden
 	EntityOddDomain   = "odd_domain"   // a link on a cheap or unusual top-level domain
+	EntityExampleURL  = "example_url"  // a masked link given as an example ("xxx.top", "xx**bank.com"): nowhere to go
+	EntityGovHotline  = "gov_hotline"  // a government service hotline (12333, 12345): an official channel
 	EntityPhone       = "phone"        // a mainland mobile number
 	EntityHotline     = "hotline"      // 95xxx or 400 numbers: real companies use them, and scammers fake them
 	EntityIntlPhone   = "intl_phone"   // +00 / 00 numbers: calls from abroad posing as local
@@ -86,6 +88,9 @@ var OfficialNumbers = map[string]string{
 	"12366": "税务服务热线",
 }
 
+// govHotlineDigits: the government service hotlines are 12xxx.
+const govHotlineDigits = 5
+
 // OfficialNumber reports whether n is a police or government hotline.
 func OfficialNumber(n string) bool { _, ok := OfficialNumbers[n]; return ok }
 
@@ -99,8 +104,13 @@ var oddTLDs = []string{".top", ".xyz", ".vip", ".icu", ".shop", ".club", ".site"
 func extractEntities(s []byte, t trigger) []Entity {
 	var out []Entity
 	if hasDomainDot(s) {
-		for _, u := range urlRe.FindAll(s, 8) {
-			out = append(out, classifyURL(string(u)))
+		for _, m := range urlRe.FindAllIndex(s, 8) {
+			u := string(s[m[0]:m[1]])
+			if masked(s, m[0], u) {
+				out = append(out, Entity{EntityExampleURL, u})
+				continue
+			}
+			out = append(out, classifyURL(u))
 		}
 		for _, u := range ipURLRe.FindAll(s, 4) {
 			out = append(out, Entity{EntityOddDomain, string(u)}) // no bank links to a bare address
@@ -119,6 +129,26 @@ func extractEntities(s []byte, t trigger) []Entity {
 		out = append(out, Entity{EntityCode, "验证码"})
 	}
 	return out
+}
+
+// masked reports a link written as an example, which leads nowhere: a
+// host label of only x's ("xxx.top", "www.xx.cn") or masked with asterisks
+// ("wap.xx**bank.com", whose match starts after the asterisks). Templates
+// that scammers fill in ("xx-jf.top") are links.
+func masked(s []byte, start int, u string) bool {
+	if start > 0 && s[start-1] == '*' || strings.Contains(u, "*") {
+		return true
+	}
+	host := strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://"))
+	if i := strings.IndexAny(host, ":/"); i >= 0 {
+		host = host[:i]
+	}
+	for _, label := range strings.Split(host, ".") {
+		if len(label) >= 2 && strings.Trim(label, "x") == "" {
+			return true
+		}
+	}
+	return false
 }
 
 func classifyURL(u string) Entity {
@@ -165,6 +195,8 @@ func classifyNumber(raw string) (Entity, bool) {
 		return Entity{EntityPhone, d[2:]}, true
 	case len(d) == 11 && d[0] == '1' && d[1] >= '3':
 		return Entity{EntityPhone, d}, true
+	case len(d) == govHotlineDigits && strings.HasPrefix(d, "12") && OfficialNumber(d):
+		return Entity{EntityGovHotline, d}, true
 	case strings.HasPrefix(d, "400") && len(d) == 10, strings.HasPrefix(d, "95") && len(d) >= 5 && len(d) <= 6:
 		return Entity{EntityHotline, d}, true
 	case len(d) >= 16 && len(d) <= 19 && (d[0] == '6' || d[0] == '4' || d[0] == '5' || d[0] == '3'):
@@ -208,6 +240,15 @@ func isAlnum(b byte) bool {
 
 func isDigit(b byte) bool { return '0' <= b && b <= '9' }
 
+// govHotlineInside reports 12xxx digits at s[i:j] that are not a number to
+// call: a sender's signature (【12345】) or part of an ID ("abc_12345").
+func govHotlineInside(s []byte, i, j int) bool {
+	if i > 0 && (isAlnum(s[i-1]) || s[i-1] == '_' || s[i-1] == '-') || j < len(s) && (isAlnum(s[j]) || s[j] == '_') {
+		return true
+	}
+	return bytes.HasSuffix(s[:i], []byte("【"))
+}
+
 // scanNumbers finds runs of digits (with single spaces or dashes inside, as
 // people write phone numbers) and reports phones, hotlines, cards and sums
 // of money. It is a hand-written scanner because it runs on every message.
@@ -232,9 +273,11 @@ func scanNumbers(s []byte, out []Entity) []Entity {
 			}
 		}
 		raw := string(s[start:j])
-		if amount, ok := moneyAround(s, start, j); ok {
+		if amount, end, ok := moneyAround(s, start, j); ok {
 			out = append(out, Entity{EntityAmount, amount})
-		} else if e, ok := classifyNumber(raw); ok && !inURL(out, e.Value) && !hasValue(out, e.Value) {
+			j = end // past the decimals: "3.50元" is one sum, not a second "50元"
+		} else if e, ok := classifyNumber(raw); ok && !inURL(out, e.Value) && !hasValue(out, e.Value) &&
+			!(e.Kind == EntityGovHotline && govHotlineInside(s, start, j)) {
 			out = append(out, e)
 		}
 		i = j
@@ -243,8 +286,9 @@ func scanNumbers(s []byte, out []Entity) []Entity {
 }
 
 // moneyAround reports the run s[i:j] as a sum of money if a currency sign
-// comes before it or a unit after it ("3000元", "18万", "¥99.9").
-func moneyAround(s []byte, i, j int) (string, bool) {
+// comes before it or a unit after it ("3000元", "18万", "¥99.9"), with
+// where the sum ends.
+func moneyAround(s []byte, i, j int) (string, int, bool) {
 	if j+2 < len(s) && s[j] == '.' && isDigit(s[j+1]) { // decimals
 		j++
 		for j < len(s) && isDigit(s[j]) {
@@ -253,16 +297,16 @@ func moneyAround(s []byte, i, j int) (string, bool) {
 	}
 	for _, sign := range []string{"¥", "￥"} {
 		if bytes.HasSuffix(s[:i], []byte(sign)) {
-			return string(s[i-len(sign) : j]), true
+			return string(s[i-len(sign) : j]), j, true
 		}
 	}
 	rest := s[j:]
 	for _, unit := range []string{"万元", "万", "元", "块钱", "块"} {
 		if bytes.HasPrefix(rest, []byte(unit)) {
-			return string(s[i : j+len(unit)]), true
+			return string(s[i : j+len(unit)]), j + len(unit), true
 		}
 	}
-	return "", false
+	return "", j, false
 }
 
 // wxWords are the ways people write "WeChat" before an ID.

@@ -95,6 +95,10 @@ func TestEntities(t *testing.T) {
 		{"奖金18万元", []Entity{{EntityAmount, "18万元"}}},
 		{"验证码是多少", []Entity{{EntityCode, "验证码"}}},
 		{"明天下午三点开会", nil},
+		{"短信里的 xxx.top 只是举例", []Entity{{EntityExampleURL, "xxx.top"}}},
+		{"咨询电话12333", []Entity{{EntityGovHotline, "12333"}}},
+		{"【12345】您的工单已办结", nil},
+		{"本周收入1863.50元", []Entity{{EntityAmount, "1863.50元"}}},
 	}
 	for _, tt := range tests {
 		got := embeddedIndex(t).Check(tt.text).Entities
@@ -442,6 +446,16 @@ func TestFrameAndStructure(t *testing.T) {
 		{"signed scam with a route", "【水务集团】您家水费逾期未缴将停水，请点击 http://sw-pay.top 补缴", LevelHigh, FrameScam, true},
 		{"hospital, not an emergency demand", "医院公告：急诊24小时开放，请就诊患者佩戴口罩。", LevelNone, FrameOrdinary, false},
 		{"emergency money", "阿姨您好，我是小明的班主任，小明在学校摔伤了正在抢救，手术费急需两万，请马上转到这个账户 6222021234567890123", LevelHigh, FrameScam, true},
+		// Round 8: verses of a rhyme, a phrase across a comma, a masked
+		// example link, a retelling where the scammer vanished, Cantonese,
+		// a government hotline.
+		{"rhyme of verses", "陌生链接不要点，验证码是保命钱；客服退款走平台，屏幕共享莫打开。", LevelNone, FrameEducation, false},
+		{"no phrase across a comma", "各位家长：下周一全校学生体检，费用由区里统一承担，请提醒孩子空腹到校。", LevelNone, FrameOrdinary, false},
+		{"masked example link", "判断题：短信说“您的账户异常，请登录 xxx.top 核验”，这种链接可以点。答案：错。", LevelNone, FrameEducation, false},
+		{"the scammer vanished", "我同学在网上买演唱会门票，付了八百块定金，然后对方就人去楼空，电话也打不通了。", LevelNone, FrameEducation, false},
+		{"Cantonese retelling", "我阿爸前日接到电话话佢个仔出事要转钱，好彩佢即刻打俾我，呢啲全部系呃人嘅。", LevelNone, FrameEducation, false},
+		{"pension paid, official hotline", "【市人社局】您本月养老金已发放至社保卡，请注意查收，咨询电话12333。", LevelNone, FrameOrdinary, false},
+		{"a lookalike link in a short line", "积分兑换别着急，先点 jf-10086.top 领。", LevelHigh, FrameScam, false},
 	}
 	for _, tt := range tests {
 		v := ix.Check(tt.text)

@@ -221,7 +221,7 @@ func (e *Entry) validate() error {
 	}
 	for k, w := range e.Entities {
 		switch k {
-		case EntityURL, EntityOfficialURL, EntityShortURL, EntityOddDomain, EntityPhone, EntityHotline, EntityIntlPhone, EntityBankCard, EntityQQ, EntityWeChat, EntityAmount, EntityCode:
+		case EntityURL, EntityOfficialURL, EntityShortURL, EntityOddDomain, EntityExampleURL, EntityGovHotline, EntityPhone, EntityHotline, EntityIntlPhone, EntityBankCard, EntityQQ, EntityWeChat, EntityAmount, EntityCode:
 		default:
 			return fmt.Errorf("entities: unknown kind %q", k)
 		}

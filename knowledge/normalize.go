@@ -84,8 +84,11 @@ func foldBoth(folded, norm []byte, m *marks, s string) ([]byte, []byte) {
 				if len(bk) == 0 || bk[len(bk)-1] != int32(len(norm)) {
 					bk = append(bk, int32(len(norm)))
 				}
-				if r == '"' {
+				switch r {
+				case '"':
 					m.quote(len(norm), m.open < 0)
+				case ',', ';', '!', '?': // full-width marks fold to these
+					m.stops = append(m.stops, int32(len(norm)))
 				}
 			}
 			continue
@@ -102,6 +105,8 @@ func foldBoth(folded, norm []byte, m *marks, s string) ([]byte, []byte) {
 				m.quote(len(norm), true)
 			case '”', '」', '』':
 				m.quote(len(norm), false)
+			case '，', '。', '；', '！', '？', '：':
+				m.stops = append(m.stops, int32(len(norm)))
 			}
 		}
 	}
@@ -113,6 +118,7 @@ func foldBoth(folded, norm []byte, m *marks, s string) ([]byte, []byte) {
 // offsets in the normalised text.
 type marks struct {
 	breaks []int32 // where punctuation or spaces were dropped
+	stops  []int32 // where a clause mark (，。；！？ and their ASCII forms, ：) was dropped
 	quotes []int32 // start, end of each quoted span
 	open   int32   // start of the quote now open, or -1
 }

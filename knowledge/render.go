@@ -11,6 +11,8 @@ var entityLabels = map[string]string{
 	EntityOfficialURL: "官方网站链接（仍请核对网址）",
 	EntityShortURL:    "短链接（看不到真实网址）",
 	EntityOddDomain:   "可疑域名的链接",
+	EntityExampleURL:  "举例用的网址（打了码，点不开）",
+	EntityGovHotline:  "政府服务热线",
 	EntityPhone:       "手机号",
 	EntityHotline:     "客服热线号码（请到官网核对是否真实）",
 	EntityIntlPhone:   "境外号码",

@@ -123,8 +123,16 @@ const (
 	headerWeight = 3
 	// sloganWeight: a campaign slogan, two clauses of one length.
 	sloganWeight = 2
-	// Clause and total lengths of a slogan, in characters.
-	minSloganClause, maxSloganClause, maxSloganRunes = 5, 10, 40
+	// verseWeight: four or more verses of a rhyme.
+	verseWeight = 4
+	// Clause and total lengths of a slogan, in characters: its verses are
+	// minSloganClause to maxSloganClause long, with short lists between
+	// them ("解冻金、刷流水") of at least minVerseClause.
+	minSloganClause, maxSloganClause, minVerseClause, maxSloganRunes = 5, 10, 3, 84
+	// maxSloganClauses: a slogan has at most this many clauses.
+	maxSloganClauses = 8
+	// Most verses share a length: at least sloganShareNum/sloganShareDen.
+	sloganShareNum, sloganShareDen = 3, 5
 	// maxSloganBytes: no slogan is longer, in UTF-8 with its punctuation.
 	maxSloganBytes = 3 * (maxSloganRunes + 8)
 )
@@ -149,61 +157,90 @@ func textCues(text string) float64 {
 			break
 		}
 	}
-	if slogan(text) {
+	switch slogan(text) {
+	case sloganPair:
 		w += sloganWeight
+	case sloganVerse:
+		w += verseWeight
 	}
 	return w
 }
 
-// slogan reports a message shaped like a campaign slogan: two or four
-// short clauses in matching pairs ("屏幕共享一开，钱包大门敞开。"), or
-// three of one length, with no digits or Latin letters. Scams name a sum,
-// a number or a link, and rarely rhyme in pairs.
-func slogan(text string) bool {
+// slogan reports a message shaped like a campaign slogan or rhyme: short
+// clauses of one length, in pairs ("屏幕共享一开，钱包大门敞开。") or in a
+// run of verses where most share a length ("无抵押来秒放款，先交费用是坑
+// 人；解冻金、刷流水，一分贷款不到门。"), with no digits. Scams name a sum,
+// a number or a link, and do not scan. A run of capital letters (ETC, APP)
+// counts as two characters.
+func slogan(text string) int {
 	if len(text) > maxSloganBytes {
-		return false
+		return 0
 	}
-	var lens [4]int
-	n, cur := 0, 0
+	var lens [maxSloganClauses]int
+	n, cur, upper := 0, 0, false
 	for _, r := range text {
-		switch r {
-		case '，', ',', '；', ';', '。', '！', '!', '？', '?', '、', ' ', '\n':
+		switch {
+		case strings.ContainsRune(sloganBreaks, r):
 			if cur > 0 {
 				if n == len(lens) {
-					return false
+					return 0
 				}
 				lens[n], n, cur = cur, n+1, 0
 			}
-		default:
-			if r < utf8.RuneSelf && (unicode.IsDigit(r) || unicode.IsLetter(r)) {
-				return false
+			upper = false
+			continue
+		case r < utf8.RuneSelf && 'A' <= r && r <= 'Z':
+			if !upper {
+				cur += 2
 			}
-			cur++
+			upper = true
+			continue
+		case r < utf8.RuneSelf && (unicode.IsDigit(r) || unicode.IsLetter(r)):
+			return 0
 		}
+		upper = false
+		cur++
 	}
 	if cur > 0 {
 		if n == len(lens) {
-			return false
+			return 0
 		}
 		lens[n], n = cur, n+1
 	}
 	total := 0
+	var byLen [maxSloganClause + 1]int
 	for _, l := range lens[:n] {
-		if l < minSloganClause || l > maxSloganClause {
-			return false
+		if l < minVerseClause || l > maxSloganClause {
+			return 0
 		}
 		total += l
+		byLen[l]++
 	}
 	switch {
 	case n < 2 || total > maxSloganRunes:
-		return false
-	case n == 3:
-		return lens[0] == lens[1] && lens[1] == lens[2]
-	case n == 4:
-		return lens[0] == lens[1] && lens[2] == lens[3]
+		return 0
+	case n == 2 && lens[0] == lens[1] && lens[0] >= minSloganClause,
+		n == 3 && lens[0] == lens[1] && lens[1] == lens[2] && lens[0] >= minSloganClause:
+		return sloganPair
 	}
-	return lens[0] == lens[1]
+	// Verses: most clauses are five or seven characters long, as in a
+	// rhyme ("先交费用是坑人", "一分贷款不到门").
+	for _, l := range []int{5, 7} {
+		if byLen[l] >= 3 && byLen[l]*sloganShareDen >= n*sloganShareNum {
+			return sloganVerse
+		}
+	}
+	return 0
 }
+
+// Shapes of a slogan: a pair of clauses, or verses (four or more).
+const (
+	sloganPair  = 1
+	sloganVerse = 2
+)
+
+// sloganBreaks end a clause of a slogan.
+const sloganBreaks = "，,；;。！!？?、 \n：:"
 
 // noticeHeaders in a leading 【…】 mark an announcement: 【物业公告】,
 // 【奖学金公示】. Not 通知: scams call themselves 【法院通知】, 【快递通知】.
@@ -552,6 +589,18 @@ func (s *scratch) quotedAt(start, end int) bool {
 	return false
 }
 
+// spansStop reports whether norm[start:end] runs across a Chinese clause
+// mark: two clauses, not one phrase. Spaces, dots and symbols, which
+// scammers put inside words to dodge filters ("刷 单", "刷.单"), do not.
+func (s *scratch) spansStop(start, end int) bool {
+	for _, b := range s.stops {
+		if int(b) > start && int(b) < end {
+			return true
+		}
+	}
+	return false
+}
+
 // entryNegator marks a ref that is a negator, not a phrase of an entry.
 const entryNegator = -2
 
@@ -627,6 +676,17 @@ func liveEntity(kind string) bool {
 	return false
 }
 
+// routeEntities reports whether es has an entity other than an example
+// link or a government hotline, which lead nowhere a scammer waits.
+func routeEntities(es []Entity) bool {
+	for _, e := range es {
+		if e.Kind != EntityExampleURL && e.Kind != EntityGovHotline {
+			return true
+		}
+	}
+	return false
+}
+
 // judgeStructure finds the parts and the best pattern, decides the frame,
 // and sets the verdict's level, frame and warning. typeLevel is the level
 // the scam types gave.
@@ -676,7 +736,7 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 	// number, account, QR code, contact or app) is a notice: scams need a
 	// way to reach the money. Only a high pattern can flag it.
 	floor := LevelNone
-	if signed && len(v.Entities) == 0 && parts&st.route == 0 {
+	if signed && !routeEntities(v.Entities) && parts&st.route == 0 {
 		floor = LevelSuspicious
 		if typeLevel <= floor {
 			typeLevel = LevelNone
