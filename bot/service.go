@@ -258,6 +258,13 @@ type EventFilter struct {
 	Kind    EventKind
 	Detail  string
 	Since   time.Time
+	Until   time.Time // exclusive; zero for no end
+}
+
+// EventReader lists events, newest first: what a group page shows of
+// them (kind, detail, time; never text).
+type EventReader interface {
+	FindEvents(ctx context.Context, f EventFilter, limit int) ([]Event, error)
 }
 
 // EventStore records participation.

@@ -503,6 +503,20 @@ func (ix *Index) notePart(s *scratch, ei int32, score float64) {
 	}
 }
 
+// TypeName is the Chinese name of a scam type, rule or pattern by its id,
+// as a warning records it; "" if the knowledge base no longer has it.
+func (ix *Index) TypeName(id string) string {
+	if e := ix.byID(id); e != nil {
+		return e.Name
+	}
+	for _, p := range ix.structure.patterns {
+		if p.ID == id {
+			return p.Name
+		}
+	}
+	return ""
+}
+
 func (ix *Index) byID(id string) *Entry {
 	for _, e := range ix.Entries {
 		if e.ID == id {

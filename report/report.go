@@ -5,9 +5,11 @@
 package report
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -151,6 +153,9 @@ type GroupRow struct {
 	Compliant  bool // Status == StatusMet
 	Status     Status
 	ActiveRate float64 // members seen / group size, if the size is known
+	// Rank among the report's groups: by active rate where the size is
+	// known, then by members seen; groups of unknown size come after.
+	Rank int
 }
 
 // UnitRow is one village, community or school.
@@ -300,6 +305,7 @@ func Week(ctx context.Context, src Source, scope Scope, ws time.Time, c Campaign
 		r.Units = append(r.Units, *ur)
 	}
 	rank(r.Units)
+	rankGroups(r.Groups)
 	sort.SliceStable(r.Groups, func(i, j int) bool {
 		a, b := r.Groups[i], r.Groups[j]
 		if a.Unit != b.Unit {
@@ -308,6 +314,34 @@ func Week(ctx context.Context, src Source, scope Scope, ws time.Time, c Campaign
 		return a.Group.ID < b.Group.ID
 	})
 	return r, nil
+}
+
+// rankGroups numbers gs best first, ties sharing a rank: a counsellor with
+// five class groups sees which one to nudge.
+func rankGroups(gs []GroupRow) {
+	order := make([]*GroupRow, len(gs))
+	for i := range gs {
+		order[i] = &gs[i]
+	}
+	better := func(a, b *GroupRow) int {
+		if (a.Group.Size > 0) != (b.Group.Size > 0) {
+			if a.Group.Size > 0 {
+				return -1
+			}
+			return 1
+		}
+		if a.ActiveRate != b.ActiveRate {
+			return cmp.Compare(b.ActiveRate, a.ActiveRate)
+		}
+		return cmp.Compare(b.F.Members, a.F.Members)
+	}
+	slices.SortStableFunc(order, better)
+	for i, g := range order {
+		g.Rank = i + 1
+		if i > 0 && better(order[i-1], g) == 0 {
+			g.Rank = order[i-1].Rank
+		}
+	}
 }
 
 // rank orders units best first: coverage against population where it is

@@ -57,7 +57,42 @@ func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, e *bot.Event) error {
 
 // CountEvents counts the events matching f.
 func (s *Events) CountEvents(ctx context.Context, f bot.EventFilter) (int, error) {
-	q := `SELECT count(*) FROM events WHERE 1=1`
+	where, args := eventWhere(f)
+	var n int
+	if err := s.db.r.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE `+where, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: counting events: %w", err)
+	}
+	return n, nil
+}
+
+// FindEvents lists at most limit events matching f, newest first.
+func (s *Events) FindEvents(ctx context.Context, f bot.EventFilter, limit int) ([]bot.Event, error) {
+	where, args := eventWhere(f)
+	rows, err := s.db.r.QueryContext(ctx, `SELECT coalesce(group_id, 0), coalesce(member_id, 0), kind, coalesce(level, ''), coalesce(detail, ''), at
+		FROM events WHERE `+where+` ORDER BY at DESC, id DESC LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("store: finding events: %w", err)
+	}
+	defer rows.Close()
+	var out []bot.Event
+	for rows.Next() {
+		var e bot.Event
+		var at string
+		if err := rows.Scan(&e.GroupID, &e.MemberID, &e.Kind, &e.Level, &e.Detail, &at); err != nil {
+			return nil, fmt.Errorf("store: finding events: %w", err)
+		}
+		e.At = parseTime(at)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: finding events: %w", err)
+	}
+	return out, nil
+}
+
+// eventWhere is the WHERE clause of f, with its arguments.
+func eventWhere(f bot.EventFilter) (string, []any) {
+	q := `1=1`
 	var args []any
 	if f.GroupID != 0 {
 		q, args = q+` AND group_id = ?`, append(args, f.GroupID)
@@ -71,11 +106,10 @@ func (s *Events) CountEvents(ctx context.Context, f bot.EventFilter) (int, error
 	if !f.Since.IsZero() {
 		q, args = q+` AND at >= ?`, append(args, formatTime(f.Since))
 	}
-	var n int
-	if err := s.db.r.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("store: counting events: %w", err)
+	if !f.Until.IsZero() {
+		q, args = q+` AND at < ?`, append(args, formatTime(f.Until))
 	}
-	return n, nil
+	return q, args
 }
 
 // CreateSample keeps a checked message for improving the knowledge base.

@@ -249,10 +249,115 @@ func (s *Server) groupPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	last := points[len(points)-1]
+	warnings, err := s.warnings(r, g.ID, ws)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	month, err := s.monthTips(r, g.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	next, err := s.nextPost(r, g)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.render(w, r, "group.html", map[string]any{"G": g, "Points": points, "Last": last, "Chart": trendSVG(points),
+		"Warnings": warnings, "Month": month, "NextPost": next,
 		"Posts": posts, "Schedule": schedule.For(g).Human(), "Status": report.WeekStatus(ws, s.Now(), last.Tips), "Week": ws.Format("2006-01-02"),
 		"Current": !s.Now().Before(ws) && s.Now().Before(ws.AddDate(0, 0, 7)), "Unbound": g.BoundAt == nil || !g.BoundAt.Before(ws.AddDate(0, 0, 7)),
 		"JustUnbound": r.URL.Query().Get("unbound") != ""})
+}
+
+// maxListedWarnings: a group page lists at most this many of a week's
+// warnings.
+const maxListedWarnings = 50
+
+// warningRow is one unrequested warning: when, and what it looked like.
+// The message itself is not kept.
+type warningRow struct {
+	At   time.Time
+	Type string
+}
+
+// warnings lists the week's unrequested warnings in group id.
+func (s *Server) warnings(r *http.Request, id int64, ws time.Time) ([]warningRow, error) {
+	evs, err := s.Events.FindEvents(r.Context(), bot.EventFilter{GroupID: id, Kind: bot.EventWarning, Since: ws, Until: ws.AddDate(0, 0, 7)}, maxListedWarnings)
+	if err != nil {
+		return nil, err
+	}
+	ix := s.Knowledge.Index()
+	rows := make([]warningRow, 0, len(evs))
+	for _, e := range evs {
+		name := ix.TypeName(e.Detail)
+		if name == "" {
+			name = "疑似诈骗消息"
+		}
+		rows = append(rows, warningRow{At: e.At, Type: name})
+	}
+	return rows, nil
+}
+
+// monthProgress is a group's tips this calendar month against the rule of
+// report.RequiredTips a week, for each week that starts in the month.
+type monthProgress struct {
+	Month        string
+	Sent, Target int
+	Weeks        int
+}
+
+func (s *Server) monthTips(r *http.Request, id int64) (monthProgress, error) {
+	now := s.Now().In(s.Loc)
+	from := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, s.Loc)
+	to := from.AddDate(0, 1, 0)
+	figs, err := s.Stats.GroupFigures(r.Context(), from, to, id)
+	if err != nil {
+		return monthProgress{}, err
+	}
+	p := monthProgress{Month: fmt.Sprintf("%d 月", now.Month())}
+	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
+		if d.Weekday() == time.Monday {
+			p.Weeks++
+		}
+	}
+	p.Target = report.RequiredTips * p.Weeks
+	if f := figs[id]; f != nil {
+		p.Sent = f.TipsSent
+	}
+	return p, nil
+}
+
+// nextPost is when the group's next tip or quiz goes out: the earliest
+// post waiting in the outbox, else the next slot of its schedule.
+func (s *Server) nextPost(r *http.Request, g *bot.Group) (time.Time, error) {
+	now := s.Now()
+	if !g.Bound() {
+		return time.Time{}, nil // nothing is scheduled for an unbound group
+	}
+	posts, err := s.Outbox.FindPosts(r.Context(), bot.PostFilter{GroupID: g.ID, Status: bot.PostPending, DueSince: now})
+	if err != nil {
+		return time.Time{}, err
+	}
+	var next time.Time
+	for _, p := range posts {
+		if next.IsZero() || p.DueAt.Before(next) {
+			next = p.DueAt
+		}
+	}
+	if !next.IsZero() {
+		return next, nil
+	}
+	ws := bot.WeekStart(now, s.Loc)
+	for _, week := range []time.Time{ws, ws.AddDate(0, 0, 7)} {
+		for _, t := range schedule.For(g).Slots(week) {
+			if t.After(now) {
+				return t, nil
+			}
+		}
+	}
+	return time.Time{}, nil
 }
 
 // trendSVG draws members reached and tips posted per week as a small

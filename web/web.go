@@ -30,6 +30,7 @@ type Server struct {
 	Units     bot.OrgUnitStore
 	Outbox    bot.Outbox
 	Accounts  bot.SessionStore
+	Events    bot.EventReader
 	Knowledge *knowledge.Base
 	Loc       *time.Location
 	Campaign  report.Campaign

@@ -34,7 +34,7 @@ func serverAt(t *testing.T, now func() time.Time) (*httptest.Server, *store.DB) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &web.Server{Groups: db.Groups(), Stats: db.Stats(), Units: db.Stats(), Outbox: db.Outbox(), Accounts: db.Accounts(), Knowledge: kb, Loc: time.FixedZone("CST", 8*3600), Logger: slog.New(slog.DiscardHandler), Now: now}
+	s := &web.Server{Groups: db.Groups(), Stats: db.Stats(), Units: db.Stats(), Outbox: db.Outbox(), Accounts: db.Accounts(), Events: db.Events(), Knowledge: kb, Loc: time.FixedZone("CST", 8*3600), Logger: slog.New(slog.DiscardHandler), Now: now}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return srv, db

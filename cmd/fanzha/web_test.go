@@ -570,3 +570,59 @@ func TestAdminUnbindsAGroup(t *testing.T) {
 		t.Fatal("the group is still bound")
 	}
 }
+
+// TestCounsellorSeesWhatToDoNext: a counsellor's pages rank their own
+// groups, say when and as what a warning went off (never the message),
+// how the month's posts stand against the rule, and when the next post
+// goes out (issue 19, item 18).
+func TestCounsellorSeesWhatToDoNext(t *testing.T) {
+	f := newWebFixture(t)
+	createGroup(t, f.base, "c3", "幸福社区二群")
+	sayAs(t, f.base, "c3", "wang", "王老师", "b3", "绑定 城关镇 幸福社区")
+	sayAs(t, f.base, "c3", "sun", "孙大爷", "talk", "今天社区活动几点开始？")
+	phishing := "【中国移动】您的积分将于今日清零，请登录 http://10086-jf.top 兑换现金"
+	if r := sayAs(t, f.base, "c1", "chen", "陈大姐", "p1", phishing); len(r) != 1 || !strings.Contains(r[0], "⚠️") {
+		t.Fatalf("the phishing SMS was not warned about: %q", r)
+	}
+
+	wang, _ := f.client(t, "wang", f.couPW)
+	_, overview := get(t, wang, f.base+"/admin/")
+	rows := regexp.MustCompile(`<tr><td>(\d+)</td><td><a href="/admin/groups/\d+[^"]*">([^<]+)</a>`).FindAllStringSubmatch(overview, -1)
+	ranks := map[string]string{}
+	for _, r := range rows {
+		ranks[r[2]] = r[1]
+	}
+	if len(ranks) != 2 || ranks["幸福社区居民群"] == "" || ranks["幸福社区二群"] == "" {
+		t.Fatalf("the counsellor's groups are not ranked: %v", ranks)
+	}
+	if ranks["幸福社区居民群"] != "1" {
+		t.Errorf("the group with more people taking part is not first: %v", ranks)
+	}
+
+	_, page := get(t, wang, fmt.Sprintf("%s/admin/groups/%d", f.base, f.mine))
+	table := page[strings.Index(page, `id="warnings"`):]
+	table = table[:strings.Index(table, "</table>")]
+	if !regexp.MustCompile(`\d\d-\d\d \d\d:\d\d</td><td>[^<]*钓鱼`).MatchString(table) {
+		t.Errorf("the warning's time and type are not shown:\n%s", table)
+	}
+	if strings.Contains(page, "10086-jf.top") || strings.Contains(page, "兑换现金") {
+		t.Error("the group page shows the warned message's text")
+	}
+	m := regexp.MustCompile(`id="month-tips"[^>]*>(\d+)/(\d+)<`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no month progress on the group page")
+	}
+	now := time.Now().In(shanghai)
+	mondays := 0
+	for d := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, shanghai); d.Month() == now.Month(); d = d.AddDate(0, 0, 1) {
+		if d.Weekday() == time.Monday {
+			mondays++
+		}
+	}
+	if m[2] != fmt.Sprint(2*mondays) {
+		t.Errorf("month target %s; want 2 a week for %d weeks", m[2], mondays)
+	}
+	if !regexp.MustCompile(`id="next-post">\d\d-\d\d \d\d:\d\d<`).MatchString(page) {
+		t.Errorf("no next post time on a bound group's page")
+	}
+}
