@@ -180,7 +180,7 @@ func slogan(text string) int {
 	n, cur, upper := 0, 0, false
 	for _, r := range text {
 		switch {
-		case strings.ContainsRune(sloganBreaks, r):
+		case sloganBreak(r):
 			if cur > 0 {
 				if n == len(lens) {
 					return 0
@@ -239,8 +239,14 @@ const (
 	sloganVerse = 2
 )
 
-// sloganBreaks end a clause of a slogan.
-const sloganBreaks = "，,；;。！!？?、 \n：:"
+// sloganBreak reports a character that ends a clause of a slogan.
+func sloganBreak(r rune) bool {
+	switch r {
+	case '，', ',', '；', ';', '。', '！', '!', '？', '?', '、', ' ', '\n', '：', ':':
+		return true
+	}
+	return false
+}
 
 // noticeHeaders in a leading 【…】 mark an announcement: 【物业公告】,
 // 【奖学金公示】. Not 通知: scams call themselves 【法院通知】, 【快递通知】.
@@ -593,12 +599,12 @@ func (s *scratch) quotedAt(start, end int) bool {
 // mark: two clauses, not one phrase. Spaces, dots and symbols, which
 // scammers put inside words to dodge filters ("刷 单", "刷.单"), do not.
 func (s *scratch) spansStop(start, end int) bool {
-	for _, b := range s.stops {
-		if int(b) > start && int(b) < end {
-			return true
-		}
+	if len(s.stops) == 0 {
+		return false
 	}
-	return false
+	// The first mark after start, by binary search: stops are in order.
+	i, _ := slices.BinarySearch(s.stops, int32(start+1))
+	return i < len(s.stops) && int(s.stops[i]) < end
 }
 
 // entryNegator marks a ref that is a negator, not a phrase of an entry.
