@@ -33,6 +33,12 @@ type SessionStore interface {
 	DeleteSession(ctx context.Context, token string) error
 }
 
+// TokenStore finds the account behind an API token. Only tokens' hashes
+// are stored.
+type TokenStore interface {
+	FindToken(ctx context.Context, token string) (*Account, error)
+}
+
 // OrgUnitStore lists org units and lets admins fill in what chat binding
 // cannot know: population and the town a unit belongs to.
 type OrgUnitStore interface {

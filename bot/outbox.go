@@ -106,6 +106,7 @@ type OutboxPost struct {
 type PostFilter struct {
 	GroupID  int64
 	Kind     string
+	Key      string
 	Status   PostStatus
 	DueSince time.Time
 	DueUntil time.Time

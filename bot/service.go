@@ -193,6 +193,9 @@ const (
 	EventQuizAnswer EventKind = "quiz_answer" // detail: "correct" or "wrong"
 	EventHelp       EventKind = "help"
 	EventBind       EventKind = "bind" // detail: the kind of unit bound to
+	// EventCampaignAnswer: 收到, 我承诺 or a survey answer; detail: the
+	// campaign's kind.
+	EventCampaignAnswer EventKind = "campaign_answer"
 )
 
 // Event is one act of participation: a scam check asked, a quiz answer, a

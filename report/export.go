@@ -127,6 +127,22 @@ func WriteCSV(w io.Writer, r *Report) error {
 // sum and sort them; empty figures are blank cells; the header row is
 // frozen and filtered.
 func WriteXLSX(w io.Writer, r *Report) error {
+	var sheets []sheet
+	if len(r.Units) > 0 {
+		sheets = append(sheets, sheet{"村社学校", unitRecords(r)})
+	}
+	sheets = append(sheets, sheet{"群", groupRecords(r)})
+	return writeSheets(w, r.Title(), sheets)
+}
+
+// sheet is one worksheet: its name and its rows, the first a header.
+type sheet struct {
+	name string
+	rows [][]any
+}
+
+// writeSheets writes a workbook of sheets, each headed by title.
+func writeSheets(w io.Writer, title string, sheets []sheet) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	percent, err := f.NewStyle(&excelize.Style{CustomNumFmt: ptr("0.0%")})
@@ -137,15 +153,6 @@ func WriteXLSX(w io.Writer, r *Report) error {
 	if err != nil {
 		return err
 	}
-	type sheet struct {
-		name string
-		rows [][]any
-	}
-	var sheets []sheet
-	if len(r.Units) > 0 {
-		sheets = append(sheets, sheet{"村社学校", unitRecords(r)})
-	}
-	sheets = append(sheets, sheet{"群", groupRecords(r)})
 	for i, s := range sheets {
 		if i == 0 {
 			if err := f.SetSheetName("Sheet1", s.name); err != nil {
@@ -154,7 +161,7 @@ func WriteXLSX(w io.Writer, r *Report) error {
 		} else if _, err := f.NewSheet(s.name); err != nil {
 			return err
 		}
-		if err := f.SetCellValue(s.name, "A1", r.Title()); err != nil {
+		if err := f.SetCellValue(s.name, "A1", title); err != nil {
 			return err
 		}
 		widths := make([]int, len(s.rows[0]))

@@ -211,14 +211,7 @@ func Week(ctx context.Context, src Source, scope Scope, ws time.Time, c Campaign
 		byID[u.ID] = u
 	}
 	// The reporting unit (village, community, school) of every unit.
-	reportingOf := func(id int64) (bot.OrgUnit, bool) {
-		for u, ok := byID[id]; ok; u, ok = byID[u.ParentID] {
-			if reportingKinds[u.Kind] {
-				return u, true
-			}
-		}
-		return bot.OrgUnit{}, false
-	}
+	reportingOf := func(id int64) (bot.OrgUnit, bool) { return reportingUnit(byID, id) }
 	rows := map[int64]*UnitRow{}
 	row := func(u bot.OrgUnit) *UnitRow {
 		if rows[u.ID] == nil {

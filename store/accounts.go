@@ -173,6 +173,59 @@ func (s *Accounts) FindSession(ctx context.Context, token string) (*Session, err
 	return &ses, nil
 }
 
+// CreateToken records an API token for the account username; only its
+// hash is stored, so it is shown once, by the caller.
+func (s *Accounts) CreateToken(ctx context.Context, username, name, token string) error {
+	return s.db.withTx(ctx, "CreateToken", func(tx *sql.Tx) error {
+		var id int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM accounts WHERE username = ?`, username).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return bot.Errorf(bot.ENOTFOUND, "没有账号 %s。", username)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO api_tokens (account_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)`,
+			id, name, tokenHash(token), s.db.now())
+		return err
+	})
+}
+
+// RevokeTokens revokes every API token of username, and reports how many.
+func (s *Accounts) RevokeTokens(ctx context.Context, username string) (int, error) {
+	n := 0
+	err := s.db.withTx(ctx, "RevokeTokens", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE revoked_at IS NULL
+			AND account_id = (SELECT id FROM accounts WHERE username = ?)`, s.db.now(), username)
+		if err != nil {
+			return err
+		}
+		k, _ := res.RowsAffected()
+		n = int(k)
+		return nil
+	})
+	return n, err
+}
+
+// FindToken returns the enabled account of a live API token, or
+// ENOTFOUND.
+func (s *Accounts) FindToken(ctx context.Context, token string) (*Account, error) {
+	row := s.db.r.QueryRowContext(ctx, `SELECT `+prefixed("a.", accountColumns)+`
+		FROM api_tokens t JOIN accounts a ON a.id = t.account_id WHERE t.token_hash = ? AND t.revoked_at IS NULL`, tokenHash(token))
+	var a Account
+	var org, member sql.NullInt64
+	var link, disabled sql.NullString
+	err := row.Scan(&a.ID, &a.Username, &a.PasswordHash, &a.Role, &org, &member, &link, &disabled)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && disabled.Valid {
+		return nil, bot.Errorf(bot.ENOTFOUND, "API 令牌无效或已撤销。")
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.OrgUnitID, a.MemberID, a.LinkCode = org.Int64, member.Int64, link.String
+	return &a, nil
+}
+
 // DeleteSession logs a browser out.
 func (s *Accounts) DeleteSession(ctx context.Context, token string) error {
 	return s.db.withTx(ctx, "DeleteSession", func(tx *sql.Tx) error {

@@ -113,6 +113,9 @@ func (s *Outbox) FindPosts(ctx context.Context, f bot.PostFilter) ([]*bot.Outbox
 	if f.Status != "" {
 		q, args = q+` AND p.status = ?`, append(args, f.Status)
 	}
+	if f.Key != "" {
+		q, args = q+` AND p.key = ?`, append(args, f.Key)
+	}
 	if !f.DueSince.IsZero() {
 		q, args = q+` AND p.due_at >= ?`, append(args, formatTime(f.DueSince))
 	}

@@ -4,6 +4,7 @@
 package web
 
 import (
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -31,11 +32,16 @@ type Server struct {
 	Outbox    bot.Outbox
 	Accounts  bot.SessionStore
 	Events    bot.EventReader
-	Knowledge *knowledge.Base
-	Loc       *time.Location
-	Campaign  report.Campaign
-	Logger    *slog.Logger
-	Now       func() time.Time
+	Campaigns bot.CampaignStore
+	Tokens    bot.TokenStore
+	// PlanCampaigns puts a new or widened campaign into the outbox at once;
+	// nil leaves it to the next planning tick.
+	PlanCampaigns func(context.Context) error
+	Knowledge     *knowledge.Base
+	Loc           *time.Location
+	Campaign      report.Campaign
+	Logger        *slog.Logger
+	Now           func() time.Time
 	// SecureCookies marks cookies Secure; on whenever the site is served
 	// over HTTPS (behind a proxy, say).
 	SecureCookies bool
@@ -78,7 +84,15 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /admin/knowledge/reload", s.form(s.requireLogin(s.reloadKnowledge)))
 	mux.HandleFunc("GET /admin/schedule", s.requireLogin(s.schedulePage))
 	mux.HandleFunc("GET /admin/export.csv", s.requireLogin(s.exportCSV))
+	mux.HandleFunc("GET /admin/campaigns", s.requireLogin(s.campaignsPage))
+	mux.HandleFunc("POST /admin/campaigns", s.form(s.requireLogin(s.createCampaign)))
+	mux.HandleFunc("GET /admin/campaigns/{id}", s.requireLogin(s.campaignPage))
+	mux.HandleFunc("POST /admin/campaigns/{id}/cancel", s.form(s.requireLogin(s.cancelCampaign)))
+	mux.HandleFunc("POST /admin/campaigns/{id}/relay", s.form(s.requireLogin(s.relayCampaign)))
+	mux.HandleFunc("GET /admin/campaigns/{id}/export.xlsx", s.requireLogin(s.exportCampaign))
 	mux.HandleFunc("GET /admin/export.xlsx", s.requireLogin(s.exportXLSX))
+	mux.HandleFunc("POST /api/v1/campaigns", s.requireToken(s.apiCreateCampaign))
+	mux.HandleFunc("GET /api/v1/campaigns/{id}", s.requireToken(s.apiGetCampaign))
 	for pattern, h := range s.Mounts {
 		mux.Handle(pattern, h)
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
@@ -28,7 +29,7 @@ func runAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	case "create":
 	case "list":
 		return adminList(ctx, args[1:], stdout, stderr)
-	case "passwd", "disable", "enable":
+	case "passwd", "disable", "enable", "token", "revoke":
 		return adminChange(ctx, args[0], args[1:], stdin, stdout, stderr)
 	default:
 		return bot.Errorf(bot.EINVALID, "%s", adminUsage)
@@ -90,7 +91,9 @@ const adminUsage = `用法：
   fanzha admin list                       列出所有账号
   fanzha admin passwd -username 登录名 < 新密码   重设密码（该账号已登录的浏览器会退出）
   fanzha admin disable -username 登录名     停用账号（不能再登录）
-  fanzha admin enable -username 登录名      重新启用`
+  fanzha admin enable -username 登录名      重新启用
+  fanzha admin token -username 登录名       为脚本生成 API 令牌（只显示一次）
+  fanzha admin revoke -username 登录名      撤销该账号的全部 API 令牌`
 
 // readPassword reads one line from stdin: never a flag, so passwords stay
 // out of shell history and process lists.
@@ -206,11 +209,32 @@ func adminChange(ctx context.Context, what string, args []string, stdin io.Reade
 			return err
 		}
 		fmt.Fprintf(stdout, "已重新启用账号 %s。\n", *username)
+	case "token":
+		token := apiToken()
+		if err := accounts.CreateToken(ctx, *username, "cli", token); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s 的 API 令牌（只显示这一次，请妥善保存）：\n%s\n", *username, token)
+	case "revoke":
+		n, err := accounts.RevokeTokens(ctx, *username)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "已撤销 %s 的 %d 个 API 令牌。\n", *username, n)
 	}
 	return nil
 }
 
 var roleNames = map[bot.Role]string{bot.RoleAdmin: "管理员", bot.RoleCounsellor: "老师/网格员"}
+
+// apiToken is a new random API token: 32 bytes, hex.
+func apiToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return "fz_" + hex.EncodeToString(b)
+}
 
 // linkCode is a one-time code, easy to type on a phone: no 0/O or 1/I.
 func linkCode() string {

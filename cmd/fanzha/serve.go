@@ -25,6 +25,7 @@ import (
 	"fanzha/channels/wechat"
 	"fanzha/config"
 	"fanzha/handlers/binding"
+	"fanzha/handlers/campaign"
 	"fanzha/handlers/help"
 	"fanzha/handlers/quiz"
 	"fanzha/handlers/scamcheck"
@@ -50,6 +51,7 @@ type Main struct {
 	Sender     *bot.Sender
 	Planner    *tips.Planner
 	Quiz       *quiz.Quiz
+	Campaigns  *campaign.Planner
 	Playground *playground.Channel
 	HTTP       *http.Server
 	// Addr is where the web server listens, known once Run returns.
@@ -153,10 +155,12 @@ func (m *Main) buildRouter() (*bot.Router, error) {
 	m.Planner = &tips.Planner{Groups: m.DB.Groups(), Outbox: m.DB.Outbox(), Content: m.Knowledge.Content, Loc: loc, Quiet: quiet}
 	m.Quiz = &quiz.Quiz{Store: m.DB.Quiz(), Groups: m.DB.Groups(), Quiet: quiet, Content: m.Knowledge.Content, Now: m.Now, Loc: loc,
 		Window: time.Duration(m.Config.Quiz.WindowSeconds) * time.Second, Questions: m.Config.Quiz.Questions, Stale: staleRound}
+	m.Campaigns = &campaign.Planner{Campaigns: m.DB.Campaigns(), Groups: m.DB.Groups(), Units: m.DB.Stats(), Outbox: m.DB.Outbox(), Quiet: quiet, Loc: loc}
 	r := bot.NewRouter(m.Logger)
 	r.UseStandard(m.DB.Stores())
 	binding.RegisterWith(r, &binding.Binding{Groups: m.DB.Groups(), Counsellors: m.DB.Accounts(), Sandbox: playground.Name})
-	quiz.Register(r, m.Quiz) // before the scam check, so "A" is an answer
+	quiz.Register(r, m.Quiz)                                                                                // before the scam check, so "A" is an answer
+	campaign.Register(r, &campaign.Answers{Campaigns: m.DB.Campaigns(), Outbox: m.DB.Outbox(), Now: m.Now}) // so is "已安装"
 	scamcheck.Register(r, scamcheck.Deps{KB: m.Knowledge, Groups: m.DB.Groups(), Events: m.DB.Events(), Samples: m.DB.Events(), Now: m.Now})
 	tips.Register(r, &tips.Commands{Planner: m.Planner, Now: m.Now})
 	stats.Register(r, &stats.Stats{Groups: m.DB.Groups(), Accounts: m.DB.Accounts(), Now: m.Now, Loc: loc,
@@ -193,6 +197,10 @@ func (m *Main) scheduler() *bot.Scheduler {
 	return &bot.Scheduler{Logger: m.Logger, Interval: tickEvery, Jobs: []*bot.Job{
 		{Name: "planning tips", Every: planEvery, Run: func(ctx context.Context, now time.Time) error {
 			_, err := m.Planner.Tick(ctx, now)
+			return err
+		}},
+		{Name: "planning campaigns", Every: planEvery, Run: func(ctx context.Context, now time.Time) error {
+			_, err := m.Campaigns.Tick(ctx, now)
 			return err
 		}},
 		{Name: "starting scheduled quizzes", Every: planEvery, Run: func(ctx context.Context, now time.Time) error {
@@ -289,6 +297,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	srv := &web.Server{Groups: m.DB.Groups(), Stats: m.DB.Stats(), Units: m.DB.Stats(), Outbox: m.DB.Outbox(), Accounts: m.DB.Accounts(), Events: m.DB.Events(),
+		Campaigns: m.DB.Campaigns(), Tokens: m.DB.Accounts(), PlanCampaigns: func(ctx context.Context) error { _, err := m.Campaigns.Tick(ctx, m.Now()); return err },
 		Knowledge: m.Knowledge, Loc: loc, Campaign: m.campaign(), Logger: m.Logger, Now: m.Now,
 		SecureCookies: m.Config.Web.SecureCookies, OpenGroupsAPI: m.Config.Playground.Enabled && m.Config.Demo() && m.Config.Loopback(), LoopbackOnly: m.Config.Loopback(), Mounts: mounts}
 	ln, err := net.Listen("tcp", m.Config.Web.Addr)
