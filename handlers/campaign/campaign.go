@@ -106,8 +106,8 @@ type Answers struct {
 	Now       func() time.Time
 
 	mu      sync.Mutex
-	acked   map[int64]time.Time // group → when the last acknowledgement was said
-	options map[string]bool     // the options of open surveys, as of optionsAt
+	acked   map[[2]int64]time.Time // (group, campaign) → when the last acknowledgement was said
+	options map[string]bool        // the options of open surveys, as of optionsAt
 	optAt   time.Time
 }
 
@@ -142,9 +142,9 @@ func (a *Answers) isOption(ctx context.Context, text string) bool {
 	return a.options[text]
 }
 
-// AckEvery: in a busy group, one acknowledgement a minute; the answers in
-// between are recorded without a reply, so fifty 收到 do not bring fifty
-// bot messages.
+// AckEvery: in a busy group, one acknowledgement a minute per campaign;
+// the answers in between are recorded without a reply, so fifty 收到 do
+// not bring fifty bot messages.
 const AckEvery = time.Minute
 
 // Register adds the answers. Survey answers match a bare option number or
@@ -248,13 +248,19 @@ func (a *Answers) record(c *bot.Context, camp *bot.Campaign, option int) error {
 	}
 	c.Tally(bot.EventCampaignAnswer, string(camp.Kind))
 	a.mu.Lock()
-	last, ok := a.acked[c.Group.ID]
+	key := [2]int64{c.Group.ID, camp.ID}
+	last, ok := a.acked[key]
 	quiet := ok && now.Sub(last) < AckEvery && now.After(last)
 	if !quiet {
 		if a.acked == nil {
-			a.acked = map[int64]time.Time{}
+			a.acked = map[[2]int64]time.Time{}
 		}
-		a.acked[c.Group.ID] = now
+		for k, at := range a.acked { // forget old ones: the map stays small
+			if now.Sub(at) >= AckEvery {
+				delete(a.acked, k)
+			}
+		}
+		a.acked[key] = now
 	}
 	a.mu.Unlock()
 	if quiet {
