@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -289,10 +290,42 @@ func AnswerLabel(k bot.CampaignKind) string {
 // (when the viewer has any) and groups; counts are numbers, rates are
 // percentages.
 func WriteCampaignXLSX(w io.Writer, r *CampaignReport) error {
-	c := r.Campaign
-	if c == nil {
+	if r.Campaign == nil {
 		return errors.New("report: no campaign")
 	}
+	units, groups := campaignRecords(r)
+	var sheets []sheet
+	if len(r.Units) > 0 {
+		sheets = append(sheets, sheet{"村社学校", units})
+	}
+	sheets = append(sheets, sheet{"群", groups})
+	return writeSheets(w, r.Title(), sheets)
+}
+
+// WriteCampaignCSV writes the unit rows (when the viewer has any), a blank
+// line and the group rows, UTF-8 with a byte order mark.
+func WriteCampaignCSV(w io.Writer, r *CampaignReport) error {
+	if r.Campaign == nil {
+		return errors.New("report: no campaign")
+	}
+	units, groups := campaignRecords(r)
+	if _, err := w.Write([]byte("\xEF\xBB\xBF")); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	cw.Write([]string{inert(r.Title())})
+	if len(r.Units) > 0 {
+		cw.WriteAll(texts(units))
+		cw.Write(nil)
+	}
+	cw.WriteAll(texts(groups))
+	cw.Flush()
+	return cw.Error()
+}
+
+// campaignRecords are the campaign's unit and group rows, headers first.
+func campaignRecords(r *CampaignReport) (units, groups [][]any) {
+	c := r.Campaign
 	ans := AnswerLabel(c.Kind)
 	unitHead := []any{"排名", "村社/学校", "人口", "群数", "已送达群数", ans, "回复率"}
 	groupHead := []any{"群名", "所属", "发送状态", "失败原因", "群人数", ans, "回复率"}
@@ -303,7 +336,7 @@ func WriteCampaignXLSX(w io.Writer, r *CampaignReport) error {
 	if c.Kind == bot.CampaignSurvey {
 		unitHead = append(unitHead, "首项占人口")
 	}
-	units := [][]any{unitHead}
+	units = [][]any{unitHead}
 	for _, u := range r.Units {
 		var rank, pop, rate, yes any = "未填人口", nil, nil, nil
 		if u.Unit.Population > 0 {
@@ -318,7 +351,7 @@ func WriteCampaignXLSX(w io.Writer, r *CampaignReport) error {
 		}
 		units = append(units, row)
 	}
-	groups := [][]any{groupHead}
+	groups = [][]any{groupHead}
 	for _, g := range r.Groups {
 		var size, rate, lastErr any
 		if g.Group.Size > 0 {
@@ -337,10 +370,5 @@ func WriteCampaignXLSX(w io.Writer, r *CampaignReport) error {
 		}
 		groups = append(groups, row)
 	}
-	var sheets []sheet
-	if len(r.Units) > 0 {
-		sheets = append(sheets, sheet{"村社学校", units})
-	}
-	sheets = append(sheets, sheet{"群", groups})
-	return writeSheets(w, r.Title(), sheets)
+	return units, groups
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -314,18 +315,27 @@ func (s *Server) relayCampaign(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, fmt.Sprintf("/admin/campaigns/%d", c.ID), http.StatusSeeOther)
 }
 
-func (s *Server) exportCampaign(w http.ResponseWriter, r *http.Request) {
+// exportCampaign downloads the campaign's figures as ext, "xlsx" or "csv".
+func (s *Server) exportCampaign(ext string) http.HandlerFunc {
+	ctype, write := "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", report.WriteCampaignXLSX
+	if ext == "csv" {
+		ctype, write = "text/csv; charset=utf-8", report.WriteCampaignCSV
+	}
+	return func(w http.ResponseWriter, r *http.Request) { s.writeCampaign(w, r, ext, ctype, write) }
+}
+
+func (s *Server) writeCampaign(w http.ResponseWriter, r *http.Request, ext, ctype string, write func(io.Writer, *report.CampaignReport) error) {
 	rep, _, err := s.campaignReport(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	var b bytes.Buffer
-	if err := report.WriteCampaignXLSX(&b, rep); err != nil {
+	if err := write(&b, rep); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="campaign-%d.xlsx"`, rep.Campaign.ID))
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="campaign-%d.%s"`, rep.Campaign.ID, ext))
 	b.WriteTo(w)
 }

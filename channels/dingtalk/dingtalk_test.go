@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"fanzha/bot"
+	"fanzha/handlers/campaign"
 	"fanzha/store"
 	"fanzha/store/storetest"
 )
@@ -324,5 +325,39 @@ func TestRobotRemovedMarksGroup(t *testing.T) {
 	active, _ := h.db.Groups().FindGroups(ctx, bot.GroupFilter{Channel: Name, Active: true})
 	if len(active) != 0 {
 		t.Fatalf("group still active after robotCode.notExsit: %+v", active)
+	}
+}
+
+// TestCampaignThroughGroupSend: a campaign planned for a bound DingTalk
+// group reaches the fake DingTalk once, with how to answer.
+func TestCampaignThroughGroupSend(t *testing.T) {
+	h := start(t, "right-secret", 0)
+	now := time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)
+	s, g := h.sender(t, &now)
+	ctx := context.Background()
+	bound, err := h.db.Groups().BindGroup(ctx, g.ID, []bot.OrgUnit{{Kind: bot.OrgTown, Name: "城关镇"}, {Kind: bot.OrgVillage, Name: "东风村"}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &bot.Campaign{Kind: bot.CampaignNotice, Title: "防诈骗告知书", Text: "冒充客服退款诈骗高发。", Units: []int64{bound.OrgUnit.ID}}
+	if err := bot.ValidateCampaign(c, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.db.Campaigns().CreateCampaign(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	p := &campaign.Planner{Campaigns: h.db.Campaigns(), Groups: h.db.Groups(), Units: h.db.Stats(), Outbox: h.db.Outbox(), Loc: time.UTC}
+	for i := 0; i < 3; i++ {
+		if _, err := p.Tick(ctx, now); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Tick(ctx, now); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(time.Second)
+	}
+	_, _, sends := h.f.snapshot()
+	if len(sends) != 1 || sends[0].group != "cid-tips" || !strings.Contains(sends[0].text, "【告知书】防诈骗告知书") || !strings.Contains(sends[0].text, "收到") {
+		t.Fatalf("group sends: %+v", sends)
 	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"fanzha/bot"
 	"fanzha/handlers/binding"
+	"fanzha/handlers/campaign"
 	"fanzha/store"
 	"fanzha/store/storetest"
 )
@@ -438,5 +439,37 @@ func TestMarkdownKeepsTextAsWritten(t *testing.T) {
 	}
 	if got := Markdown(strings.Repeat("骗", 3000)); len(got) > 4096 {
 		t.Errorf("markdown of %d bytes; WeCom takes 4,096", len(got))
+	}
+}
+
+// TestCampaignThroughWebhook: a campaign planned for a bound WeCom group
+// reaches the fake WeCom robot webhook once.
+func TestCampaignThroughWebhook(t *testing.T) {
+	h := start(t)
+	g := h.bindGroup(t)
+	ctx := context.Background()
+	now := h.now
+	c := &bot.Campaign{Kind: bot.CampaignPledge, Title: "反诈承诺书", Text: "我承诺：不轻信、不透露、不转账。", Units: []int64{g.OrgUnit.ID}}
+	if err := bot.ValidateCampaign(c, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.db.Campaigns().CreateCampaign(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	p := &campaign.Planner{Campaigns: h.db.Campaigns(), Groups: h.db.Groups(), Units: h.db.Stats(), Outbox: h.db.Outbox(), Loc: time.UTC}
+	s := &bot.Sender{Outbox: h.db.Outbox(), Channels: map[string]bot.Channel{Name: h.ch}, Limits: bot.NewPostLimiter(20, 0),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for i := 0; i < 3; i++ {
+		if _, err := p.Tick(ctx, now); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Tick(ctx, now); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(time.Second)
+	}
+	webhook, _, _ := h.f.snapshot()
+	if len(webhook) != 1 || !strings.Contains(webhook[0], "反诈承诺书") || !strings.Contains(webhook[0], "我承诺") {
+		t.Fatalf("webhook: %q", webhook)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	"github.com/xuri/excelize/v2"
 
@@ -155,6 +156,11 @@ func TestCampaignThroughWebAndChat(t *testing.T) {
 	}
 	if typ, _ := book.GetCellType("群", "F4"); typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset {
 		t.Errorf("answers are not numbers in the workbook: %v", typ)
+	}
+
+	if _, csv := get(t, town, f.base+path+"/export.csv"); !strings.HasPrefix(csv, "\xEF\xBB\xBF") || !strings.Contains(csv, "回答人数") ||
+		!strings.Contains(csv, "幸福社区居民群,城关镇") && !strings.Contains(csv, "幸福社区居民群,幸福社区") {
+		t.Errorf("CSV export:\n%s", csv)
 	}
 
 	// A notice to 东风村 only; 王老师 relays it to his own group.
@@ -351,10 +357,14 @@ func TestPledgeClosesOnTime(t *testing.T) {
 func TestCampaignInBrowser(t *testing.T) {
 	exe := chromium(t)
 	f := newWebFixture(t)
+	createGroup(t, f.base, "c4", "西湖村村民群")
+	sayAs(t, f.base, "c4", "sun", "孙主任", "b4", "绑定 城南镇 西湖村")
+	downloads := t.TempDir()
 	ctx := newBrowser(t, exe)
 	var title, progress string
 	unit := fmt.Sprintf(`input[name="unit"][value="%d"]`, unitID(t, f.m, "城关镇"))
 	err := chromedp.Run(ctx,
+		browser.SetDownloadBehavior(browser.SetDownloadBehaviorBehaviorAllow).WithDownloadPath(downloads),
 		loginSteps(f.base, "town", f.adminPW),
 		chromedp.Navigate(f.base+"/admin/campaigns"),
 		chromedp.WaitVisible("#compose", chromedp.ByID),
@@ -378,14 +388,32 @@ func TestCampaignInBrowser(t *testing.T) {
 			t.Fatalf("%s got %q", g, posts)
 		}
 	}
+	if posts := botPosts(t, f.base, "c4", bot.PostCampaign); len(posts) != 0 {
+		t.Fatalf("a group of another town got the notice: %q", posts)
+	}
 	sayAs(t, f.base, "c1", "zhang", "张阿姨", "r1", "收到")
+	sayAs(t, f.base, "c1", "chen", "陈大姐", "r2", "收到")
+	sayAs(t, f.base, "c1", "zhang", "张阿姨", "r3", "收到") // twice: counts once
 	var answers string
 	err = chromedp.Run(ctx, chromedp.Reload(), chromedp.WaitVisible("#answers", chromedp.ByID),
-		chromedp.Text("#answers", &answers, chromedp.ByID), chromedp.Text("#progress", &progress, chromedp.ByID))
+		chromedp.Text("#answers", &answers, chromedp.ByID), chromedp.Text("#progress", &progress, chromedp.ByID),
+		chromedp.Click("#export", chromedp.ByID))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if answers != "1" || progress != "2/2" {
-		t.Fatalf("after one 收到: answers %q, progress %q", answers, progress)
+	if answers != "2" || progress != "2/2" {
+		t.Fatalf("after 收到 from two people: answers %q, progress %q", answers, progress)
+	}
+	book, err := excelize.OpenFile(waitForFile(t, downloads, ".xlsx"))
+	if err != nil {
+		t.Fatalf("the export is not a workbook: %v", err)
+	}
+	rows, _ := book.GetRows("群")
+	got := map[string]string{}
+	for _, r := range rows[2:] {
+		got[r[0]] = r[2] + "/" + r[5]
+	}
+	if len(got) != 2 || got["幸福社区居民群"] != "已发送/2" || got["东风村村民群"] != "已发送/0" {
+		t.Fatalf("workbook groups (status/查收): %v", got)
 	}
 }
