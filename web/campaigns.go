@@ -14,6 +14,10 @@ import (
 	"fanzha/report"
 )
 
+// maxPickedGroups: up to this many groups in scope, the compose form lists
+// them to pick by hand; beyond, units (or the API) choose.
+const maxPickedGroups = 300
+
 // campaignForm is what the compose form and the API accept.
 type campaignForm struct {
 	Kind     string   `json:"kind"`
@@ -173,7 +177,22 @@ func (s *Server) campaignsPage(w http.ResponseWriter, r *http.Request) {
 				surveys = append(surveys, c)
 			}
 		}
+		bound := true
+		gs, err := s.Groups.FindGroups(r.Context(), bot.GroupFilter{Bound: &bound, Active: true})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		var groups []*bot.Group
+		for _, g := range gs {
+			if scope.Group(g) {
+				groups = append(groups, g)
+			}
+		}
 		data["Units"], data["Surveys"] = mine, surveys
+		if len(groups) <= maxPickedGroups {
+			data["Groups"] = groups
+		}
 	}
 	s.render(w, r, "campaigns.html", data)
 }

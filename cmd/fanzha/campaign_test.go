@@ -36,6 +36,16 @@ func unitID(t *testing.T, m *Main, name string) int64 {
 	return 0
 }
 
+// groupID is the id of playground group pid.
+func groupID(t *testing.T, m *Main, pid string) int64 {
+	t.Helper()
+	gs, err := m.DB.Groups().FindGroups(context.Background(), bot.GroupFilter{Channel: "playground", PlatformID: pid})
+	if err != nil || len(gs) != 1 {
+		t.Fatalf("group %s: %v", pid, err)
+	}
+	return gs[0].ID
+}
+
 // waitPosts waits for the bot's posts of kind in a playground group: the
 // scheduler sends within a tick or two.
 func waitPosts(t *testing.T, base, group, kind string, n int) []string {
@@ -84,6 +94,7 @@ func TestCampaignThroughWebAndChat(t *testing.T) {
 		{url.Values{"kind": {"notice"}, "title": {"标题"}, "text": {"正文"}}, "请选择发送范围"},
 		{url.Values{"kind": {"notice"}, "title": {"标题"}, "text": {"正文"}, "unit": {"9999"}}, "没有找到单位"},
 		{url.Values{"kind": {"notice"}, "title": {"标题"}, "text": {"正文"}, "unit": {fmt.Sprint(chengguan)}, "send_at": {"2020-01-01 09:00"}}, "发送时间已经过去"},
+		{url.Values{"kind": {"notice"}, "title": {"标题"}, "text": {"正文"}, "group": {"9999"}}, "没有编号为 9999 的群"},
 	} {
 		bad.form.Set("csrf", csrf)
 		code, body, _ := postForm(t, town, f.base+"/admin/campaigns", bad.form)
@@ -161,6 +172,25 @@ func TestCampaignThroughWebAndChat(t *testing.T) {
 	if _, csv := get(t, town, f.base+path+"/export.csv"); !strings.HasPrefix(csv, "\xEF\xBB\xBF") || !strings.Contains(csv, "回答人数") ||
 		!strings.Contains(csv, "幸福社区居民群,城关镇") && !strings.Contains(csv, "幸福社区居民群,幸福社区") {
 		t.Errorf("CSV export:\n%s", csv)
+	}
+
+	// A group picked by hand, and a scope whose only group has left: the
+	// bot was removed from it, so nothing can be sent.
+	code, _, hpath := postForm(t, town, f.base+"/admin/campaigns", url.Values{"csrf": {csrf}, "kind": {"bulletin"},
+		"title": {"只给西湖村的通报"}, "text": {"西湖村发生一起刷单诈骗。"}, "group": {fmt.Sprint(groupID(t, f.m, "c4"))}, "urgent": {"1"}})
+	if code != http.StatusOK || !strings.HasPrefix(hpath, "/admin/campaigns/") {
+		t.Fatalf("a hand-picked group: %d", code)
+	}
+	if posts := waitPosts(t, f.base, "c4", bot.PostCampaign, 1); len(posts) != 1 || !strings.Contains(posts[0], "只给西湖村") {
+		t.Fatalf("西湖村 got %q", posts)
+	}
+	removed := true
+	if _, err := f.m.DB.Groups().UpdateGroup(context.Background(), groupID(t, f.m, "c4"), bot.GroupUpdate{Removed: &removed}); err != nil {
+		t.Fatal(err)
+	}
+	if code, body, _ := postForm(t, town, f.base+"/admin/campaigns", url.Values{"csrf": {csrf}, "kind": {"bulletin"}, "title": {"通报"},
+		"text": {"正文"}, "unit": {fmt.Sprint(unitID(t, f.m, "城南镇"))}}); code != http.StatusBadRequest || !strings.Contains(body, "还没有绑定的群") {
+		t.Errorf("a scope with no group to send to: %d", code)
 	}
 
 	// A notice to 东风村 only; 王老师 relays it to his own group.
