@@ -54,6 +54,9 @@ type CampaignReport struct {
 	Campaign *bot.Campaign
 	Groups   []CampaignGroupRow
 	Units    []CampaignUnitRow
+	// Towns sum their villages and schools; a rate only where every one
+	// of them has a population.
+	Towns []CampaignUnitRow
 	// Totals over the viewer's groups.
 	Planned, Sent, Failed, Queued, Answers int
 	ByOption                               []int
@@ -157,7 +160,9 @@ func BuildCampaign(ctx context.Context, src CampaignSource, scope Scope, id int6
 		}
 		r.Units = append(r.Units, *ur)
 	}
+	r.Towns = townsOf(r.Units, byID, len(c.Options))
 	rankCampaignUnits(r.Units, c.Kind == bot.CampaignSurvey)
+	rankCampaignUnits(r.Towns, c.Kind == bot.CampaignSurvey)
 	sort.SliceStable(r.Groups, func(i, j int) bool {
 		a, b := r.Groups[i], r.Groups[j]
 		if a.Unit != b.Unit {
@@ -171,6 +176,55 @@ func BuildCampaign(ctx context.Context, src CampaignSource, scope Scope, id int6
 		}
 	}
 	return r, nil
+}
+
+// townsOf sums unit rows into the towns above them.
+func townsOf(units []CampaignUnitRow, byID map[int64]bot.OrgUnit, options int) []CampaignUnitRow {
+	rows := map[int64]*CampaignUnitRow{}
+	complete := map[int64]bool{}
+	var order []int64
+	for _, u := range units {
+		town, ok := bot.OrgUnit{}, false
+		for p, found := byID[u.Unit.ParentID]; found; p, found = byID[p.ParentID] {
+			if p.Kind == bot.OrgTown {
+				town, ok = p, true
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		t := rows[town.ID]
+		if t == nil {
+			town.Population = 0
+			t = &CampaignUnitRow{Unit: town, ByOption: make([]int, options)}
+			rows[town.ID], complete[town.ID] = t, true
+			order = append(order, town.ID)
+		}
+		t.Groups += u.Groups
+		t.Delivered += u.Delivered
+		t.Answers += u.Answers
+		for i, n := range u.ByOption {
+			t.ByOption[i] += n
+		}
+		t.Unit.Population += u.Unit.Population
+		complete[town.ID] = complete[town.ID] && u.Unit.Population > 0
+	}
+	out := make([]CampaignUnitRow, 0, len(order))
+	for _, id := range order {
+		t := rows[id]
+		if !complete[id] {
+			t.Unit.Population = 0 // a partial sum would overstate the rate
+		}
+		if p := t.Unit.Population; p > 0 {
+			t.Rate = 100 * float64(t.Answers) / float64(p)
+			if options > 0 {
+				t.YesRate = 100 * float64(t.ByOption[0]) / float64(p)
+			}
+		}
+		out = append(out, *t)
+	}
+	return out
 }
 
 // inScope reports whether g is in c's scope by unit or by hand.
@@ -293,8 +347,11 @@ func WriteCampaignXLSX(w io.Writer, r *CampaignReport) error {
 	if r.Campaign == nil {
 		return errors.New("report: no campaign")
 	}
-	units, groups := campaignRecords(r)
+	units, towns, groups := campaignRecords(r)
 	var sheets []sheet
+	if len(r.Towns) > 0 {
+		sheets = append(sheets, sheet{"镇街", towns})
+	}
 	if len(r.Units) > 0 {
 		sheets = append(sheets, sheet{"村社学校", units})
 	}
@@ -308,49 +365,32 @@ func WriteCampaignCSV(w io.Writer, r *CampaignReport) error {
 	if r.Campaign == nil {
 		return errors.New("report: no campaign")
 	}
-	units, groups := campaignRecords(r)
+	units, towns, groups := campaignRecords(r)
 	if _, err := w.Write([]byte("\xEF\xBB\xBF")); err != nil {
 		return err
 	}
 	cw := csv.NewWriter(w)
 	cw.Write([]string{inert(r.Title())})
-	if len(r.Units) > 0 {
-		cw.WriteAll(texts(units))
-		cw.Write(nil)
+	for _, rows := range [][][]any{towns, units} {
+		if len(rows) > 1 {
+			cw.WriteAll(texts(rows))
+			cw.Write(nil)
+		}
 	}
 	cw.WriteAll(texts(groups))
 	cw.Flush()
 	return cw.Error()
 }
 
-// campaignRecords are the campaign's unit and group rows, headers first.
-func campaignRecords(r *CampaignReport) (units, groups [][]any) {
+// campaignRecords are the campaign's unit, town and group rows, headers
+// first.
+func campaignRecords(r *CampaignReport) (units, towns, groups [][]any) {
 	c := r.Campaign
-	ans := AnswerLabel(c.Kind)
-	unitHead := []any{"排名", "村社/学校", "人口", "群数", "已送达群数", ans, "回复率"}
-	groupHead := []any{"群名", "所属", "发送状态", "失败原因", "群人数", ans, "回复率"}
+	groupHead := []any{"群名", "所属", "发送状态", "失败原因", "群人数", AnswerLabel(c.Kind), "回复率"}
 	for _, o := range c.Options {
-		unitHead = append(unitHead, "选“"+o+"”")
 		groupHead = append(groupHead, "选“"+o+"”")
 	}
-	if c.Kind == bot.CampaignSurvey {
-		unitHead = append(unitHead, "首项占人口")
-	}
-	units = [][]any{unitHead}
-	for _, u := range r.Units {
-		var rank, pop, rate, yes any = "未填人口", nil, nil, nil
-		if u.Unit.Population > 0 {
-			rank, pop, rate, yes = u.Rank, u.Unit.Population, pct(u.Rate), pct(u.YesRate)
-		}
-		row := []any{rank, u.Unit.Name, pop, u.Groups, u.Delivered, u.Answers, rate}
-		for _, n := range u.ByOption {
-			row = append(row, n)
-		}
-		if c.Kind == bot.CampaignSurvey {
-			row = append(row, yes)
-		}
-		units = append(units, row)
-	}
+	units, towns = unitRecordsOf(c, r.Units, "村社/学校"), unitRecordsOf(c, r.Towns, "镇街")
 	groups = [][]any{groupHead}
 	for _, g := range r.Groups {
 		var size, rate, lastErr any
@@ -370,5 +410,33 @@ func campaignRecords(r *CampaignReport) (units, groups [][]any) {
 		}
 		groups = append(groups, row)
 	}
-	return units, groups
+	return units, towns, groups
+}
+
+// unitRecordsOf are rows of units (villages and schools, or towns) with
+// their header, which names them.
+func unitRecordsOf(c *bot.Campaign, rows []CampaignUnitRow, name string) [][]any {
+	head := []any{"排名", name, "人口", "群数", "已送达群数", AnswerLabel(c.Kind), "回复率"}
+	for _, o := range c.Options {
+		head = append(head, "选“"+o+"”")
+	}
+	if c.Kind == bot.CampaignSurvey {
+		head = append(head, "首项占人口")
+	}
+	out := [][]any{head}
+	for _, u := range rows {
+		var rank, pop, rate, yes any = "未填人口", nil, nil, nil
+		if u.Unit.Population > 0 {
+			rank, pop, rate, yes = u.Rank, u.Unit.Population, pct(u.Rate), pct(u.YesRate)
+		}
+		row := []any{rank, u.Unit.Name, pop, u.Groups, u.Delivered, u.Answers, rate}
+		for _, n := range u.ByOption {
+			row = append(row, n)
+		}
+		if c.Kind == bot.CampaignSurvey {
+			row = append(row, yes)
+		}
+		out = append(out, row)
+	}
+	return out
 }

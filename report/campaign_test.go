@@ -88,6 +88,10 @@ func TestCampaignFiguresAndRepeat(t *testing.T) {
 	if u := r.Units[1]; u.Unit.Name != "西湖村" || u.Rank != 2 || u.YesRate != 5 {
 		t.Errorf("second ranked: %+v", u)
 	}
+	// The town sums both: 5 answers of 30 people, 3 chose the first option.
+	if len(r.Towns) != 1 || r.Towns[0].Unit.Name != "城关镇" || r.Towns[0].Answers != 5 || r.Towns[0].Unit.Population != 30 || r.Towns[0].YesRate != 10 {
+		t.Errorf("town row: %+v", r.Towns)
+	}
 
 	r, err = report.BuildCampaign(ctx, src, report.Scope{All: true}, again.ID)
 	if err != nil {
