@@ -196,6 +196,8 @@ const (
 	// EventCampaignAnswer: 收到, 我承诺 or a survey answer; detail: the
 	// campaign's kind.
 	EventCampaignAnswer EventKind = "campaign_answer"
+	// EventReport: a 举报; detail: the kind of item reported.
+	EventReport EventKind = "report"
 )
 
 // Event is one act of participation: a scam check asked, a quiz answer, a

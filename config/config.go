@@ -125,6 +125,7 @@ type Retention struct {
 	PlaygroundDays int `yaml:"playground_days"` // the playground's simulated chats
 	SamplesDays    int `yaml:"samples_days"`    // checked messages groups agreed to share
 	PostTextDays   int `yaml:"post_text_days"`  // texts of sent posts (quiz results name people)
+	ReportDays     int `yaml:"report_days"`     // the text of residents' 举报 (the reported numbers and links stay until unlisted)
 }
 
 // Playground is the simulated channel.
@@ -152,7 +153,7 @@ func Default() Config {
 		Limits:     Limits{PostsPerGroupPerMinute: 20, PostsPerSecond: 50},
 		Schedule:   Schedule{QuietHours: "22:00-07:00"},
 		Quiz:       Quiz{WindowSeconds: 60, Questions: 5},
-		Retention:  Retention{PlaygroundDays: 7, SamplesDays: 90, PostTextDays: 30},
+		Retention:  Retention{PlaygroundDays: 7, SamplesDays: 90, PostTextDays: 30, ReportDays: 90},
 	}
 }
 
@@ -261,7 +262,8 @@ func (c Config) Validate() error {
 	if c.Quiz.WindowSeconds < 10 || c.Quiz.WindowSeconds > 600 {
 		return fmt.Errorf("config: quiz.window_seconds: %d must be between 10 and 600", c.Quiz.WindowSeconds)
 	}
-	for name, d := range map[string]int{"playground_days": c.Retention.PlaygroundDays, "samples_days": c.Retention.SamplesDays, "post_text_days": c.Retention.PostTextDays} {
+	for name, d := range map[string]int{"playground_days": c.Retention.PlaygroundDays, "samples_days": c.Retention.SamplesDays, "post_text_days": c.Retention.PostTextDays,
+		"report_days": c.Retention.ReportDays} {
 		if d < 1 || d > 3650 {
 			return fmt.Errorf("config: retention.%s: %d must be between 1 and 3650", name, d)
 		}

@@ -58,6 +58,9 @@ func (b *Base) Index() *Index { return b.cur.Load() }
 // Check judges text against the active knowledge.
 func (b *Base) Check(text string) Verdict { return b.Index().Check(text) }
 
+// TypeName is the name of a scam type, rule or pattern by id, "" if none.
+func (b *Base) TypeName(id string) string { return b.Index().TypeName(id) }
+
 // Reload loads the files again. On error the active knowledge is unchanged.
 func (b *Base) Reload() error {
 	b.mu.Lock()

@@ -135,7 +135,11 @@ func (db *DB) Prune(ctx context.Context) (int64, error) {
 			{`DELETE FROM playground_messages WHERE created_at < ?`, r.Playground},
 			{`DELETE FROM kb_samples WHERE created_at < ?`, r.Samples},
 			{`UPDATE posts SET body = '' WHERE status = 'sent' AND body != '' AND sent_at < ?`, r.PostTexts},
+			{`UPDATE reports SET text = NULL WHERE text IS NOT NULL AND created_at < ?`, r.Reports},
 		} {
+			if q.keep <= 0 {
+				continue // not configured: keep
+			}
 			res, err := tx.ExecContext(ctx, q.sql, formatTime(now.Add(-q.keep)))
 			if err != nil {
 				return err

@@ -53,11 +53,12 @@ type Retention struct {
 	Playground time.Duration // the playground's simulated chats
 	Samples    time.Duration // checked messages a group agreed to share
 	PostTexts  time.Duration // the text of sent posts (quiz results name people); the rows stay for the counts
+	Reports    time.Duration // the text of 举报; the reported items stay for the counts
 }
 
-// DefaultRetention: a week of playground chat, 90 days of samples, 30 days
-// of sent post texts.
-var DefaultRetention = Retention{Playground: 7 * 24 * time.Hour, Samples: 90 * 24 * time.Hour, PostTexts: 30 * 24 * time.Hour}
+// DefaultRetention: a week of playground chat, 90 days of samples and of
+// report texts, 30 days of sent post texts.
+var DefaultRetention = Retention{Playground: 7 * 24 * time.Hour, Samples: 90 * 24 * time.Hour, PostTexts: 30 * 24 * time.Hour, Reports: 90 * 24 * time.Hour}
 
 // Open opens (creating if needed) the database at path. secret keys the
 // pseudonyms of members and must stay the same for the life of the install.

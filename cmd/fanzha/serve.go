@@ -109,7 +109,7 @@ func (m *Main) openDB(ctx context.Context) error {
 	day := 24 * time.Hour
 	r := m.Config.Retention
 	db.Retention = store.Retention{Playground: time.Duration(r.PlaygroundDays) * day, Samples: time.Duration(r.SamplesDays) * day,
-		PostTexts: time.Duration(r.PostTextDays) * day}
+		PostTexts: time.Duration(r.PostTextDays) * day, Reports: time.Duration(r.ReportDays) * day}
 	n, err := db.Migrate(ctx)
 	if err != nil {
 		return err
@@ -161,7 +161,8 @@ func (m *Main) buildRouter() (*bot.Router, error) {
 	binding.RegisterWith(r, &binding.Binding{Groups: m.DB.Groups(), Counsellors: m.DB.Accounts(), Sandbox: playground.Name})
 	quiz.Register(r, m.Quiz)                                                                                // before the scam check, so "A" is an answer
 	campaign.Register(r, &campaign.Answers{Campaigns: m.DB.Campaigns(), Outbox: m.DB.Outbox(), Now: m.Now}) // so is "已安装"
-	scamcheck.Register(r, scamcheck.Deps{KB: m.Knowledge, Groups: m.DB.Groups(), Events: m.DB.Events(), Samples: m.DB.Events(), Now: m.Now})
+	scamcheck.Register(r, scamcheck.Deps{KB: m.Knowledge, Groups: m.DB.Groups(), Events: m.DB.Events(), Samples: m.DB.Events(), Now: m.Now,
+		Crowd: m.DB.Crowd(), History: m.DB.Events()})
 	tips.Register(r, &tips.Commands{Planner: m.Planner, Now: m.Now})
 	stats.Register(r, &stats.Stats{Groups: m.DB.Groups(), Accounts: m.DB.Accounts(), Now: m.Now, Loc: loc,
 		Week: func(ctx context.Context, scope report.Scope, ws time.Time) (*report.Report, error) {

@@ -31,6 +31,10 @@ type Deps struct {
 	Events  bot.EventStore
 	Samples SampleStore
 	Now     func() time.Time
+	// Crowd and History switch on 举报, feedback and the blocklist; nil
+	// leaves them off.
+	Crowd   bot.CrowdStore
+	History bot.EventReader
 }
 
 // Unrequested warnings are bounded so the bot helps rather than nags: one
@@ -70,6 +74,15 @@ func Register(r *bot.Router, d Deps) {
 		return !c.Mentioned() && c.Group != nil && c.Group.WarnsScams() && utf8.RuneCountInString(c.Args()) >= 8
 	}, h.warn)
 
+	if d.Crowd != nil && d.History != nil {
+		r.Handle(h.report, "举报")
+		r.Handle(h.feedback(bot.FeedbackFalseAlarm), "误报")
+		r.Handle(h.feedback(bot.FeedbackMiss), "漏报")
+		r.Handle(h.feedback(bot.FeedbackUseful), "有用")
+		r.Handle(h.feedback(bot.FeedbackUseless), "没用")
+		r.Describe(bot.Usage{Say: "举报 + 可疑号码、链接或消息", Does: "举报给工作人员核实，核实后提醒大家"})
+		r.Describe(bot.Usage{Say: "误报 / 漏报 / 有用 / 没用", Does: "对机器人刚才的判断提意见"})
+	}
 	r.Describe(bot.Usage{Say: "这是诈骗吗 + 收到的消息", Does: "帮你看看是不是诈骗、为什么、该怎么办"})
 	r.Describe(bot.Usage{Say: "查询 + 网址或电话", Does: "看看链接、号码有没有风险"})
 	r.Describe(bot.Usage{Say: "开启预警 / 关闭预警", Does: "群里有人发出高风险诈骗信息时，机器人是否主动提醒", Counsellor: true})
@@ -83,6 +96,7 @@ type handler struct {
 	// memory only, so that "这是诈骗吗？" sent right after a forwarded
 	// message checks that message: people forward first, then ask.
 	forwarded map[string]heldText
+	floods    flood
 }
 
 // heldText is a message kept for a question that may follow it.
@@ -173,15 +187,32 @@ func (h *handler) check(c *bot.Context, text string) error {
 	if len(v.Types) > 0 {
 		detail = v.Types[0].ID
 	}
+	known, listed, err := h.known(c, itemsOf(v))
+	if err != nil {
+		return err
+	}
+	level := bot.CheckLevel(v.Level.Code())
+	if listed {
+		level, detail = bot.CheckHigh, blocklisted
+	}
 	// The verdict is counted; the text is kept only where the group agreed.
-	c.TallyCheck(bot.CheckLevel(v.Level.Code()), detail)
+	c.TallyCheck(level, detail)
 	if c.Group != nil && c.Group.ShareSamples && h.Samples != nil {
-		if err := h.Samples.CreateSample(c.Context(), c.Group.ID, v.Level.Code(), text); err != nil {
+		if err := h.Samples.CreateSample(c.Context(), c.Group.ID, string(level), text); err != nil {
 			c.Logger().Error("keeping sample", "err", err)
 		}
 	}
+	if listed {
+		return c.Reply(strings.Join(known, "\n") + "\n这是诈骗：不要联系、不要转账、不要点链接。\n" + knowledge.Hotline)
+	}
+	if len(known) > 0 {
+		return c.Reply(v.Text() + "\n" + strings.Join(known, "\n"))
+	}
 	return c.Reply(v.Text())
 }
+
+// blocklisted is the detail of a verdict made by the blocklist.
+const blocklisted = "blocklist"
 
 // chatRunes: an @-mention shorter than this with nothing risky in it is
 // more likely chat ("今天天气怎么样") than a message to check.
@@ -223,15 +254,37 @@ func (h *handler) lookup(c *bot.Context) error {
 		return c.Reply(arg + " 是" + what + "。\n" + knowledge.Hotline)
 	}
 	v := h.KB.Check(arg)
-	if len(v.Entities) == 0 {
+	items := itemsOf(v)
+	if len(items) == 0 {
+		if it, ok := bot.NormalizeItem("", arg); ok {
+			items = []bot.Item{it} // a landline or a bare number the check does not name
+		}
+	}
+	known, listed, err := h.known(c, items)
+	if err != nil {
+		return err
+	}
+	if len(v.Entities) == 0 && len(known) == 0 {
+		if len(items) > 0 && h.Crowd != nil {
+			c.TallyCheck(bot.CheckLookup, string(items[0].Kind))
+			return c.Reply(items[0].String() + "：还没有人举报过，也不在核实名单上。号码本身查不出真假，请自己查官方电话核实。\n" + knowledge.Hotline)
+		}
 		return bot.Errorf(bot.EINVALID, "没有认出网址或电话号码，请检查后再发，例如：查询 13800138000")
 	}
-	var lines []string
+	lines := known
+	if listed {
+		c.TallyCheck(bot.CheckHigh, blocklisted)
+		return c.Reply(strings.Join(append(lines, "不要联系、不要转账、不要点链接。", knowledge.Hotline), "\n"))
+	}
 	for _, e := range v.Entities {
 		lines = append(lines, knowledge.EntityLabel(e.Kind)+"："+e.Value+"。"+entityAdvice(e.Kind))
 	}
 	lines = append(lines, "号码和链接本身查不出真假：不要用对方给的号码和链接核实，请自己查官方电话。", knowledge.Hotline)
-	c.TallyCheck(bot.CheckLookup, v.Entities[0].Kind)
+	kind := string(items[0].Kind)
+	if len(v.Entities) > 0 {
+		kind = v.Entities[0].Kind
+	}
+	c.TallyCheck(bot.CheckLookup, kind)
 	return c.Reply(strings.Join(lines, "\n"))
 }
 
@@ -265,11 +318,27 @@ func (h *handler) warn(c *bot.Context) error {
 		return nil // the group's own teacher or grid worker forwards scams as examples
 	}
 	v := h.KB.Check(c.Args())
-	if !v.Warn {
+	known, listed, err := h.known(c, itemsOf(v))
+	if err != nil {
+		return err
+	}
+	if !v.Warn && !listed {
 		return nil
 	}
-	top := v.Types[0]
+	top := knowledge.TypeScore{ID: blocklisted, Name: "已核实的诈骗号码或链接"}
+	if len(v.Types) > 0 && !listed {
+		top = v.Types[0]
+	}
 	now := h.Now()
+	if h.Crowd != nil {
+		muted, err := h.Crowd.Muted(c.Context(), c.Group.ID, top.ID, now)
+		if err != nil {
+			return err
+		}
+		if muted {
+			return nil // the group's counsellor said this rule was wrong here
+		}
+	}
 	for _, f := range []bot.EventFilter{
 		{GroupID: c.Group.ID, Kind: bot.EventWarning, Since: now.Add(-warnAnyEvery)},
 		{GroupID: c.Group.ID, Kind: bot.EventWarning, Detail: top.ID, Since: now.Add(-warnSameTypeEvery)},
@@ -283,6 +352,9 @@ func (h *handler) warn(c *bot.Context) error {
 		}
 	}
 	c.Tally(bot.EventWarning, top.ID)
+	if listed {
+		return c.Reply("⚠️ 温馨提醒：刚才这条消息里有已核实的诈骗号码或链接。\n" + strings.Join(known, "\n") + "\n请大家不要联系、不要转账、不要点链接。" + knowledge.Hotline)
+	}
 	msg := "⚠️ 温馨提醒：刚才这条消息很像“" + top.Name + "”。"
 	if v.Pattern != nil {
 		msg += "\n判断依据：" + v.Pattern.Because + " → " + v.Pattern.Name

@@ -21,7 +21,8 @@ func newBot(t *testing.T) *bottest.Harness {
 	}
 	return bottest.New(t, func(h *bottest.Harness, r *bot.Router) {
 		binding.Register(r, h.DB.Groups())
-		scamcheck.Register(r, scamcheck.Deps{KB: kb, Groups: h.DB.Groups(), Events: h.DB.Events(), Samples: h.DB.Events(), Now: h.Now})
+		scamcheck.Register(r, scamcheck.Deps{KB: kb, Groups: h.DB.Groups(), Events: h.DB.Events(), Samples: h.DB.Events(), Now: h.Now,
+			Crowd: h.DB.Crowd(), History: h.DB.Events()})
 	})
 }
 
