@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -272,8 +274,18 @@ type ReviewEntry struct {
 	At      time.Time
 }
 
+// Sample is a checked message a group agreed to share.
+type Sample struct {
+	GroupID int64
+	Level   CheckLevel
+	Text    string
+	At      time.Time
+}
+
 // ReviewStore is the admin side: the queue, decisions and the blocklist.
 type ReviewStore interface {
+	// Unanswered lists shared checks that found nothing, newest first.
+	Unanswered(ctx context.Context, since time.Time, limit int) ([]Sample, error)
 	ReportedItems(ctx context.Context, limit int) ([]ReportedItem, error)
 	OpenFeedback(ctx context.Context, limit int) ([]Feedback, error)
 	// Confirm lists the item as a scam of scamType; Dismiss closes its
@@ -288,3 +300,117 @@ type ReviewStore interface {
 	ImportBlocklist(ctx context.Context, rows []ListedItem, accountID int64) (int, error)
 	ReviewLog(ctx context.Context, limit int) ([]ReviewEntry, error)
 }
+
+// Blocklist CSV columns, as offices keep them: 类型 (号码, 链接, 银行卡号,
+// QQ号, 微信号), 内容, 诈骗类型 (the knowledge base's id), 备注, 有效期至
+// (2027-06-30, optional).
+var BlocklistHeader = []string{"类型", "内容", "诈骗类型", "备注", "有效期至"}
+
+// itemKindOf reads a kind as the CSV names it.
+func itemKindOf(label string) (ItemKind, bool) {
+	for _, k := range []ItemKind{ItemPhone, ItemLink, ItemCard, ItemQQ, ItemWeChat} {
+		if label == k.Label() || label == string(k) {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// entityOf is the scam check's entity kind of an item kind, for
+// NormalizeItem.
+func entityOf(k ItemKind) string {
+	switch k {
+	case ItemPhone:
+		return "phone"
+	case ItemLink:
+		return "url"
+	case ItemCard:
+		return "bank_card"
+	case ItemQQ:
+		return "qq"
+	case ItemWeChat:
+		return "wechat"
+	}
+	return ""
+}
+
+// ParseBlocklist reads blocklist rows (a header first) and checks every
+// one: a bad row is named by its line and column, and no row is returned
+// unless all are good. types tells a known scam type id.
+func ParseBlocklist(records [][]string, types func(string) bool, at time.Time, loc *time.Location) ([]ListedItem, error) {
+	if len(records) == 0 {
+		return nil, Errorf(EINVALID, "文件是空的：第一行应是表头 %s。", strings.Join(BlocklistHeader, ","))
+	}
+	head := records[0]
+	if len(head) > 0 {
+		head[0] = strings.TrimPrefix(head[0], "\ufeff")
+	}
+	if len(head) < 2 || strings.TrimSpace(head[0]) != BlocklistHeader[0] || strings.TrimSpace(head[1]) != BlocklistHeader[1] {
+		return nil, Errorf(EINVALID, "第 1 行应是表头：%s。", strings.Join(BlocklistHeader, ","))
+	}
+	var out []ListedItem
+	var problems []string
+	seen := map[Item]int{}
+	for i, rec := range records[1:] {
+		line := i + 2
+		cell := func(c int) string {
+			if c < len(rec) {
+				return strings.TrimSpace(rec[c])
+			}
+			return ""
+		}
+		if strings.Join(rec, "") == "" {
+			continue
+		}
+		kind, ok := itemKindOf(cell(0))
+		if !ok {
+			problems = append(problems, fmt.Sprintf("第 %d 行第 1 列“类型”：%q 不认识，应是号码、链接、银行卡号、QQ号或微信号", line, cell(0)))
+			continue
+		}
+		it, ok := NormalizeItem(entityOf(kind), cell(1))
+		if !ok || it.Kind != kind {
+			problems = append(problems, fmt.Sprintf("第 %d 行第 2 列“内容”：%q 不是有效的%s", line, cell(1), kind.Label()))
+			continue
+		}
+		if prev, dup := seen[it]; dup {
+			problems = append(problems, fmt.Sprintf("第 %d 行：与第 %d 行重复", line, prev))
+			continue
+		}
+		seen[it] = line
+		li := ListedItem{Item: it, ScamType: cell(2), Note: cell(3), ListedAt: at}
+		if li.ScamType != "" && types != nil && !types(li.ScamType) {
+			problems = append(problems, fmt.Sprintf("第 %d 行第 3 列“诈骗类型”：%q 不在知识库里", line, li.ScamType))
+			continue
+		}
+		if utf8.RuneCountInString(li.Note) > maxNote {
+			problems = append(problems, fmt.Sprintf("第 %d 行第 4 列“备注”：超过 %d 字", line, maxNote))
+			continue
+		}
+		if v := cell(4); v != "" {
+			t, err := time.ParseInLocation("2006-01-02", v, loc)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("第 %d 行第 5 列“有效期至”：%q 应写成 2027-06-30", line, v))
+				continue
+			}
+			t = t.AddDate(0, 0, 1) // through that day
+			li.ExpiresAt = &t
+		}
+		out = append(out, li)
+	}
+	if len(problems) > 0 {
+		if len(problems) > maxProblems {
+			problems = append(problems[:maxProblems], fmt.Sprintf("……共 %d 处错误", len(problems)))
+		}
+		return nil, Errorf(EINVALID, "没有导入任何一行，请改正后重新导入：\n%s", strings.Join(problems, "\n"))
+	}
+	if len(out) == 0 {
+		return nil, Errorf(EINVALID, "除了表头没有数据行。")
+	}
+	return out, nil
+}
+
+// Bounds of a blocklist import.
+const (
+	maxNote     = 200
+	maxProblems = 20
+)

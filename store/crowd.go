@@ -275,6 +275,27 @@ func (s *Crowd) ImportBlocklist(ctx context.Context, rows []bot.ListedItem, acco
 	return len(rows), nil
 }
 
+// Unanswered lists the shared samples whose check found nothing since.
+func (s *Crowd) Unanswered(ctx context.Context, since time.Time, limit int) ([]bot.Sample, error) {
+	rows, err := s.db.r.QueryContext(ctx, `SELECT group_id, level, text, created_at FROM kb_samples WHERE level = 'none' AND created_at >= ?
+		ORDER BY created_at DESC LIMIT ?`, formatTime(since), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: listing samples: %w", err)
+	}
+	defer rows.Close()
+	var out []bot.Sample
+	for rows.Next() {
+		var sm bot.Sample
+		var level, at string
+		if err := rows.Scan(&sm.GroupID, &level, &sm.Text, &at); err != nil {
+			return nil, fmt.Errorf("store: listing samples: %w", err)
+		}
+		sm.Level, sm.At = bot.CheckLevel(level), parseTime(at)
+		out = append(out, sm)
+	}
+	return out, rows.Err()
+}
+
 // ReviewLog lists the latest decisions.
 func (s *Crowd) ReviewLog(ctx context.Context, limit int) ([]bot.ReviewEntry, error) {
 	rows, err := s.db.r.QueryContext(ctx, `SELECT coalesce(a.username, ''), l.action, l.item_kind, l.item_value, l.note, l.at

@@ -34,6 +34,7 @@ type Server struct {
 	Events    bot.EventReader
 	Campaigns bot.CampaignStore
 	Tokens    bot.TokenStore
+	Review    bot.ReviewStore
 	// PlanCampaigns puts a new or widened campaign into the outbox at once;
 	// nil leaves it to the next planning tick.
 	PlanCampaigns func(context.Context) error
@@ -92,6 +93,15 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /admin/campaigns/{id}/export.xlsx", s.requireLogin(s.exportCampaign("xlsx")))
 	mux.HandleFunc("GET /admin/campaigns/{id}/export.csv", s.requireLogin(s.exportCampaign("csv")))
 	mux.HandleFunc("GET /admin/export.xlsx", s.requireLogin(s.exportXLSX))
+	mux.HandleFunc("GET /admin/review", s.requireLogin(s.reviewPage))
+	mux.HandleFunc("POST /admin/review/confirm", s.form(s.requireLogin(s.confirmItem)))
+	mux.HandleFunc("POST /admin/review/dismiss", s.form(s.requireLogin(s.dismissItem)))
+	mux.HandleFunc("POST /admin/review/feedback/{id}/close", s.form(s.requireLogin(s.closeFeedback)))
+	mux.HandleFunc("GET /admin/blocklist", s.requireLogin(s.blocklistPage))
+	mux.HandleFunc("GET /admin/blocklist.csv", s.requireLogin(s.exportBlocklist))
+	mux.HandleFunc("POST /admin/blocklist/unlist", s.form(s.requireLogin(s.unlistItem)))
+	mux.HandleFunc("POST /admin/blocklist/import", s.form(s.requireLogin(s.importBlocklistForm)))
+	mux.HandleFunc("POST /api/v1/blocklist", s.requireToken(s.apiImportBlocklist))
 	mux.HandleFunc("POST /api/v1/campaigns", s.requireToken(s.apiCreateCampaign))
 	mux.HandleFunc("GET /api/v1/campaigns/{id}", s.requireToken(s.apiGetCampaign))
 	for pattern, h := range s.Mounts {
