@@ -49,6 +49,29 @@ func Open(dir string, logger *slog.Logger) (*Base, error) {
 	return b, nil
 }
 
+// Dir is the knowledge folder, "" while the embedded copy is active.
+func (b *Base) Dir() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.dir
+}
+
+// UseDir switches to the knowledge in dir, if it loads; otherwise the
+// active knowledge and its source stay.
+func (b *Base) UseDir(dir string) error {
+	b.mu.Lock()
+	oldDir, oldFS := b.dir, b.fsys
+	b.dir, b.fsys = dir, os.DirFS(dir)
+	b.mu.Unlock()
+	if err := b.Reload(); err != nil {
+		b.mu.Lock()
+		b.dir, b.fsys = oldDir, oldFS
+		b.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
 // Content returns the active tips and quiz questions.
 func (b *Base) Content() *Content { return b.con.Load() }
 

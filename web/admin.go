@@ -403,8 +403,17 @@ func (s *Server) knowledgePage(w http.ResponseWriter, r *http.Request) {
 			types = append(types, e)
 		}
 	}
+	var versions []knowledge.Version
+	if s.Editor != nil {
+		var err error
+		if versions, err = s.Editor.Versions(); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	s.render(w, r, "knowledge.html", map[string]any{"Entries": types, "Parts": parts, "Patterns": ix.PatternSummaries(),
-		"Tips": len(con.Tips), "Questions": len(con.Questions),
+		"Tips": len(con.Tips), "Questions": len(con.Questions), "Versions": versions,
+		"Saved": r.URL.Query().Get("saved"), "Restored": r.URL.Query().Get("restored"),
 		"Error": r.URL.Query().Get("error"), "Reloaded": r.URL.Query().Get("reloaded") != ""})
 }
 

@@ -35,6 +35,9 @@ type Server struct {
 	Campaigns bot.CampaignStore
 	Tokens    bot.TokenStore
 	Review    bot.ReviewStore
+	// Editor edits the knowledge folder from the web; nil leaves it read
+	// only.
+	Editor *knowledge.Editor
 	// PlanCampaigns puts a new or widened campaign into the outbox at once;
 	// nil leaves it to the next planning tick.
 	PlanCampaigns func(context.Context) error
@@ -83,6 +86,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /admin/groups/{id}/unbind", s.form(s.requireLogin(s.unbindGroup)))
 	mux.HandleFunc("GET /admin/knowledge", s.requireLogin(s.knowledgePage))
 	mux.HandleFunc("POST /admin/knowledge/reload", s.form(s.requireLogin(s.reloadKnowledge)))
+	mux.HandleFunc("GET /admin/knowledge/types/{id}", s.requireLogin(s.editPage))
+	mux.HandleFunc("POST /admin/knowledge/types/{id}", s.form(s.requireLogin(s.editPage)))
+	mux.HandleFunc("POST /admin/knowledge/rollback/{v}", s.form(s.requireLogin(s.rollbackKnowledge)))
 	mux.HandleFunc("GET /admin/schedule", s.requireLogin(s.schedulePage))
 	mux.HandleFunc("GET /admin/export.csv", s.requireLogin(s.exportCSV))
 	mux.HandleFunc("GET /admin/campaigns", s.requireLogin(s.campaignsPage))

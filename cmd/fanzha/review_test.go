@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -149,5 +151,70 @@ func TestReviewInBrowser(t *testing.T) {
 	}
 	if r := sayAs(t, f.base, "c2", "liu", "刘大妈", "look2", "查询 refund-taobao.top/kf"); len(r) != 1 || !strings.Contains(r[0], "已被核实为诈骗") || !strings.Contains(r[0], "冒充淘宝客服") {
 		t.Fatalf("查询 after confirming in the browser: %q", r)
+	}
+}
+
+// TestKnowledgeEditFromTheWeb: an admin adds a phrase to a type, sees what
+// it would change, saves it and the check in chat changes at once; a bad
+// edit names its problem and changes nothing; rolling back restores the
+// verdict; a counsellor cannot edit.
+func TestKnowledgeEditFromTheWeb(t *testing.T) {
+	f := newWebFixture(t)
+	town, csrf := f.client(t, "town", f.adminPW)
+	const msg = "这是诈骗吗 熊猫闪购折扣券限时领，领了再说"
+	ask := func(id string) string {
+		r := sayAs(t, f.base, "c1", "zhang", "张阿姨", id, msg)
+		if len(r) != 1 {
+			t.Fatalf("no answer: %q", r)
+		}
+		return r[0]
+	}
+	if strings.Contains(ask("k0"), "虚假购物") {
+		t.Fatal("the test phrase already counts")
+	}
+	_, page := get(t, town, f.base+"/admin/knowledge/types/xujia_gouwu")
+	m := regexp.MustCompile(`(?s)<textarea name="phrases"[^>]*>(.*?)</textarea>`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no edit form:\n%s", page)
+	}
+	phrases := html.UnescapeString(m[1]) + "\n熊猫闪购=6"
+	form := url.Values{"csrf": {csrf}, "phrases": {phrases}, "do": {"买东西走正规平台"}, "dont": {"不跟陌生卖家私下转账"}}
+	form.Set("preview", "1")
+	code, body, _ := postForm(t, town, f.base+"/admin/knowledge/types/xujia_gouwu", form)
+	if code != http.StatusOK || !strings.Contains(body, `id="effect"`) || !strings.Contains(body, "提示") {
+		t.Fatalf("preview: %d\n%s", code, body)
+	}
+	if strings.Contains(ask("k1"), "虚假购物") {
+		t.Fatal("a preview changed the active knowledge")
+	}
+	bad := url.Values{"csrf": {csrf}, "phrases": {phrases + "\n坏权重=abc"}, "do": {"x"}, "dont": {"y"}, "save": {"1"}}
+	if code, body, _ := postForm(t, town, f.base+"/admin/knowledge/types/xujia_gouwu", bad); code != http.StatusBadRequest || !strings.Contains(body, "shopping.yaml") {
+		t.Fatalf("bad edit: %d\n%s", code, body)
+	}
+	if strings.Contains(ask("k2"), "虚假购物") {
+		t.Fatal("a bad edit changed the check")
+	}
+	form.Del("preview")
+	form.Set("save", "1")
+	if code, _, _ := postForm(t, town, f.base+"/admin/knowledge/types/xujia_gouwu", form); code != http.StatusOK {
+		t.Fatalf("save: %d", code)
+	}
+	if !strings.Contains(ask("k3"), "虚假购物") {
+		t.Fatal("the saved edit is not active in chat")
+	}
+	_, page = get(t, town, f.base+"/admin/knowledge")
+	v := regexp.MustCompile(`action="/admin/knowledge/rollback/(\d+)"`).FindStringSubmatch(page)
+	if v == nil {
+		t.Fatalf("no version to roll back to:\n%s", page)
+	}
+	if code, _, _ := postForm(t, town, f.base+"/admin/knowledge/rollback/"+v[1], url.Values{"csrf": {csrf}}); code != http.StatusOK {
+		t.Fatalf("rollback: %d", code)
+	}
+	if strings.Contains(ask("k4"), "虚假购物") {
+		t.Fatal("the rollback did not restore the check")
+	}
+	wang, wcsrf := f.client(t, "wang", f.couPW)
+	if code, _, _ := postForm(t, wang, f.base+"/admin/knowledge/types/xujia_gouwu", url.Values{"csrf": {wcsrf}, "phrases": {"x"}, "save": {"1"}}); code != http.StatusForbidden {
+		t.Fatalf("a counsellor edited the knowledge: %d", code)
 	}
 }

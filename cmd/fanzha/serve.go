@@ -52,6 +52,7 @@ type Main struct {
 	Planner    *tips.Planner
 	Quiz       *quiz.Quiz
 	Campaigns  *campaign.Planner
+	Editor     *knowledge.Editor
 	Playground *playground.Channel
 	HTTP       *http.Server
 	// Addr is where the web server listens, known once Run returns.
@@ -233,11 +234,24 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openDB(ctx); err != nil {
 		return err
 	}
-	kb, err := knowledge.Open(m.Config.KnowledgeDir, m.Logger)
+	// Edits from the web live in the data folder's copy of the knowledge,
+	// made at the first edit; a configured knowledge_dir is edited in place.
+	kdir := m.Config.KnowledgeDir
+	edited := filepath.Join(m.Config.DataDir, "knowledge")
+	if kdir == "" {
+		if entries, err := os.ReadDir(edited); err == nil && len(entries) > 0 {
+			kdir = edited
+		}
+	}
+	kb, err := knowledge.Open(kdir, m.Logger)
 	if err != nil {
 		return fmt.Errorf("knowledge base: %w", err)
 	}
 	m.Knowledge = kb
+	m.Editor = &knowledge.Editor{Base: kb, Dir: edited, History: filepath.Join(m.Config.DataDir, "knowledge-history"), Now: m.Now}
+	if m.Config.KnowledgeDir != "" {
+		m.Editor.Dir = m.Config.KnowledgeDir
+	}
 	if m.Router, err = m.buildRouter(); err != nil {
 		return err
 	}
@@ -298,7 +312,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	srv := &web.Server{Groups: m.DB.Groups(), Stats: m.DB.Stats(), Units: m.DB.Stats(), Outbox: m.DB.Outbox(), Accounts: m.DB.Accounts(), Events: m.DB.Events(),
-		Campaigns: m.DB.Campaigns(), Tokens: m.DB.Accounts(), Review: m.DB.Crowd(), PlanCampaigns: func(ctx context.Context) error { _, err := m.Campaigns.Tick(ctx, m.Now()); return err },
+		Campaigns: m.DB.Campaigns(), Tokens: m.DB.Accounts(), Review: m.DB.Crowd(), Editor: m.Editor, PlanCampaigns: func(ctx context.Context) error { _, err := m.Campaigns.Tick(ctx, m.Now()); return err },
 		Knowledge: m.Knowledge, Loc: loc, Campaign: m.campaign(), Logger: m.Logger, Now: m.Now,
 		SecureCookies: m.Config.Web.SecureCookies, OpenGroupsAPI: m.Config.Playground.Enabled && m.Config.Demo() && m.Config.Loopback(), LoopbackOnly: m.Config.Loopback(), Mounts: mounts}
 	ln, err := net.Listen("tcp", m.Config.Web.Addr)

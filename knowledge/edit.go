@@ -1,0 +1,317 @@
+package knowledge
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing/fstest"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Editing the knowledge base from the web: an edit of one type's phrases
+// and advice is checked by the same loader as the files, written to the
+// knowledge folder file by file (each a temporary file renamed into
+// place), and recorded as a version; any version can be restored.
+
+// EntryEdit is what the web form changes of a scam type or rule.
+type EntryEdit struct {
+	ID      string
+	Phrases []string // "phrase" or "phrase=weight"
+	Do      []string
+	Dont    []string
+}
+
+// Version is one state of the knowledge folder in its history.
+type Version struct {
+	ID   string    `json:"id"` // sortable: "000012"
+	At   time.Time `json:"at"`
+	Who  string    `json:"who"`
+	What string    `json:"what"`
+}
+
+// Editor edits the knowledge folder Dir of Base and keeps the versions in
+// History.
+type Editor struct {
+	Base    *Base
+	Dir     string
+	History string
+	Now     func() time.Time
+}
+
+// Materialize writes the embedded knowledge files into dir unless it holds
+// some already, so that an install that never configured a knowledge
+// folder can be edited. It reports whether it wrote them.
+func Materialize(dir string) (bool, error) {
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return false, nil
+	}
+	err := fs.WalkDir(Embedded(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(Embedded(), p)
+		if err != nil {
+			return err
+		}
+		return writeAtomic(filepath.Join(dir, filepath.FromSlash(p)), b)
+	})
+	return err == nil, err
+}
+
+// writeAtomic writes b to name through a temporary file renamed into place:
+// a crash leaves the old file or the new one, never half of one.
+func writeAtomic(name string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(name), ".edit-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), name)
+}
+
+// files reads every YAML file of a folder.
+func files(fsys fs.FS) (fstest.MapFS, error) {
+	out := fstest.MapFS{}
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		out[p] = &fstest.MapFile{Data: b}
+		return nil
+	})
+	return out, err
+}
+
+// Stage applies edit to a copy of the folder's files and loads it exactly
+// as a reload would: the staged knowledge, or the loader's error naming the
+// file, line and field. Nothing is written.
+func (e *Editor) Stage(edit EntryEdit) (*Index, fstest.MapFS, error) {
+	all, err := files(os.DirFS(e.Dir))
+	if err != nil {
+		return nil, nil, err
+	}
+	entry := e.Base.Index().byID(edit.ID)
+	if entry == nil || entry.Kind == "part" || entry.Kind == "context" {
+		return nil, nil, fmt.Errorf("没有可以编辑的类型 %q", edit.ID)
+	}
+	name := entry.file
+	f := all[name]
+	if f == nil {
+		return nil, nil, fmt.Errorf("类型 %s 所在的文件 %s 不在知识库文件夹里", edit.ID, name)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(f.Data, &doc); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := setEntry(&doc, edit); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
+	}
+	out, err := yaml.Marshal(&doc)
+	if err != nil {
+		return nil, nil, err
+	}
+	all[name] = &fstest.MapFile{Data: out}
+	ix, err := Load(all)
+	if err == nil {
+		_, err = loadContent(all, ix)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return ix, all, nil
+}
+
+// setEntry replaces the phrases and advice of the entry with edit's id in
+// a YAML document holding a list of entries.
+func setEntry(doc *yaml.Node, edit EntryEdit) error {
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.SequenceNode {
+		return errors.New("不是条目列表")
+	}
+	for _, m := range doc.Content[0].Content {
+		if m.Kind != yaml.MappingNode || value(m, "id") == nil || value(m, "id").Value != edit.ID {
+			continue
+		}
+		set(m, "phrases", flowList(edit.Phrases))
+		advice := &yaml.Node{Kind: yaml.MappingNode}
+		set(advice, "do", flowList(edit.Do))
+		set(advice, "dont", flowList(edit.Dont))
+		set(m, "advice", advice)
+		return nil
+	}
+	return fmt.Errorf("没有找到条目 %s", edit.ID)
+}
+
+func value(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func set(m *yaml.Node, key string, v *yaml.Node) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content[i+1] = v
+			return
+		}
+	}
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, v)
+}
+
+func flowList(items []string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+	for _, s := range items {
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: s})
+	}
+	return n
+}
+
+// Apply stages edit, records the folder as it was as a version, writes
+// the changed files and reloads. On any error before the write nothing
+// changes.
+func (e *Editor) Apply(edit EntryEdit, who string) (Version, error) {
+	_, staged, err := e.Stage(edit)
+	if err != nil {
+		return Version{}, err
+	}
+	return e.replace(staged, who, "修改 "+edit.ID)
+}
+
+// replace records the current files as a version, then writes files over
+// the folder and reloads.
+func (e *Editor) replace(files fstest.MapFS, who, what string) (Version, error) {
+	v, err := e.snapshot(who, what)
+	if err != nil {
+		return Version{}, err
+	}
+	for name, f := range files {
+		cur, err := os.ReadFile(filepath.Join(e.Dir, filepath.FromSlash(name)))
+		if err == nil && string(cur) == string(f.Data) {
+			continue
+		}
+		if err := writeAtomic(filepath.Join(e.Dir, filepath.FromSlash(name)), f.Data); err != nil {
+			return v, err
+		}
+	}
+	return v, e.Base.Reload()
+}
+
+// snapshot copies the folder's files into a new version of the history.
+func (e *Editor) snapshot(who, what string) (Version, error) {
+	vs, err := e.Versions()
+	if err != nil {
+		return Version{}, err
+	}
+	n := 1
+	if len(vs) > 0 {
+		last, _ := strconv.Atoi(vs[0].ID)
+		n = last + 1
+	}
+	v := Version{ID: fmt.Sprintf("%06d", n), At: e.Now(), Who: who, What: what}
+	cur, err := files(os.DirFS(e.Dir))
+	if err != nil {
+		return v, err
+	}
+	dir := filepath.Join(e.History, v.ID)
+	for name, f := range cur {
+		if err := writeAtomic(filepath.Join(dir, filepath.FromSlash(name)), f.Data); err != nil {
+			return v, err
+		}
+	}
+	meta, _ := json.Marshal(v)
+	return v, writeAtomic(filepath.Join(dir, "version.json"), meta)
+}
+
+// Versions lists the history, newest first. Each version is the folder as
+// it was before the change it names.
+func (e *Editor) Versions() ([]Version, error) {
+	entries, err := os.ReadDir(e.History)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []Version
+	for _, d := range entries {
+		b, err := os.ReadFile(filepath.Join(e.History, d.Name(), "version.json"))
+		if err != nil {
+			continue // an unfinished snapshot: not a version
+		}
+		var v Version
+		if json.Unmarshal(b, &v) == nil && v.ID == d.Name() {
+			out = append(out, v)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
+	return out, nil
+}
+
+// Rollback restores version id: it is loaded first, and refused if it no
+// longer loads; the folder as it is now becomes a version itself.
+func (e *Editor) Rollback(id, who string) (Version, error) {
+	if strings.ContainsAny(id, `/\.`) || id == "" {
+		return Version{}, fmt.Errorf("没有版本 %q", id)
+	}
+	dir := filepath.Join(e.History, id)
+	if _, err := os.Stat(filepath.Join(dir, "version.json")); err != nil {
+		return Version{}, fmt.Errorf("没有版本 %q", id)
+	}
+	old, err := files(os.DirFS(dir))
+	if err != nil {
+		return Version{}, err
+	}
+	ix, err := Load(old)
+	if err == nil {
+		_, err = loadContent(old, ix)
+	}
+	if err != nil {
+		return Version{}, fmt.Errorf("版本 %s 无法加载，未恢复：%w", id, err)
+	}
+	// Files added since that version are removed with the rollback.
+	cur, err := files(os.DirFS(e.Dir))
+	if err != nil {
+		return Version{}, err
+	}
+	v, err := e.replace(old, who, "恢复到版本 "+id)
+	if err != nil {
+		return v, err
+	}
+	for name := range cur {
+		if old[name] == nil {
+			if err := os.Remove(filepath.Join(e.Dir, filepath.FromSlash(path.Clean(name)))); err != nil {
+				return v, err
+			}
+		}
+	}
+	return v, e.Base.Reload()
+}

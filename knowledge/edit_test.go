@@ -1,0 +1,88 @@
+package knowledge
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func hasType(v Verdict, id string) bool {
+	for _, t := range v.Types {
+		if t.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// TestEditApplyAndRollback: an edit from the web changes the check at once
+// and keeps a version; a bad edit names its problem and changes nothing;
+// a rollback restores the verdict before the edit.
+func TestEditApplyAndRollback(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "knowledge")
+	if wrote, err := Materialize(dir); err != nil || !wrote {
+		t.Fatalf("materialize: %v, %v", wrote, err)
+	}
+	if wrote, _ := Materialize(dir); wrote {
+		t.Fatal("materialize overwrote a folder that has files")
+	}
+	b, err := Open("", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.UseDir(dir); err != nil || b.Dir() != dir {
+		t.Fatalf("use dir: %v", err)
+	}
+	ed := &Editor{Base: b, Dir: dir, History: filepath.Join(t.TempDir(), "history"), Now: func() time.Time { return time.Unix(1e9, 0) }}
+	const msg = "熊猫闪购折扣券限时领，领了再说"
+	if hasType(b.Check(msg), "xujia_gouwu") {
+		t.Fatal("the test phrase already counts")
+	}
+	e := b.Index().byID("xujia_gouwu")
+	edit := EntryEdit{ID: e.ID, Phrases: append(append([]string{}, e.Phrases...), "熊猫闪购=6"), Do: e.Advice.Do, Dont: append(e.Advice.Dont, "不领来历不明的折扣券")}
+	staged, _, err := ed.Stage(edit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasType(staged.Check(msg), "xujia_gouwu") || hasType(b.Check(msg), "xujia_gouwu") {
+		t.Fatal("staging changed the active knowledge, or the staged one does not see the phrase")
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, "shopping.yaml"))
+	bad := edit
+	bad.Phrases = append(bad.Phrases, "坏权重=abc")
+	if _, err := ed.Apply(bad, "town"); err == nil || !strings.Contains(err.Error(), "shopping.yaml") {
+		t.Fatalf("a bad edit: %v", err)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, "shopping.yaml")); string(after) != string(before) {
+		t.Fatal("a bad edit changed the file")
+	}
+	v, err := ed.Apply(edit, "town")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasType(b.Check(msg), "xujia_gouwu") {
+		t.Fatal("the edit is not active after Apply")
+	}
+	if got := b.Index().byID("xujia_gouwu").Advice.Dont; got[len(got)-1] != "不领来历不明的折扣券" {
+		t.Fatalf("advice not saved: %v", got)
+	}
+	vs, _ := ed.Versions()
+	if len(vs) != 1 || vs[0].ID != v.ID || vs[0].Who != "town" {
+		t.Fatalf("versions: %+v", vs)
+	}
+	if _, err := ed.Rollback(v.ID, "town"); err != nil {
+		t.Fatal(err)
+	}
+	if hasType(b.Check(msg), "xujia_gouwu") {
+		t.Fatal("rollback did not restore the verdict")
+	}
+	if vs, _ := ed.Versions(); len(vs) != 2 {
+		t.Fatalf("the rollback is not a version itself: %+v", vs)
+	}
+	if _, err := ed.Rollback("../x", "town"); err == nil {
+		t.Fatal("rollback to a made-up version")
+	}
+}
