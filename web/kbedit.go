@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"fanzha/bot"
 	"fanzha/knowledge"
@@ -29,6 +30,10 @@ type effectRow struct {
 	Source, Text  string
 	Before, After string
 }
+
+// maxAddedPhrase: a phrase brought from the review queue is at most this
+// long.
+const maxAddedPhrase = 20
 
 // maxEffectRows: the preview shows at most this many changed messages.
 const maxEffectRows = 20
@@ -105,7 +110,11 @@ func (s *Server) editPage(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusNotFound, "没有这个诈骗类型。")
 		return
 	}
-	data := map[string]any{"E": e, "Phrases": strings.Join(e.Phrases, "\n"), "Do": strings.Join(e.Advice.Do, "\n"), "Dont": strings.Join(e.Advice.Dont, "\n")}
+	phrases := strings.Join(e.Phrases, "\n")
+	if add := strings.TrimSpace(r.URL.Query().Get("add")); add != "" && utf8.RuneCountInString(add) <= maxAddedPhrase {
+		phrases += "\n" + add // from the review queue: a reported wording to add
+	}
+	data := map[string]any{"E": e, "Phrases": phrases, "Do": strings.Join(e.Advice.Do, "\n"), "Dont": strings.Join(e.Advice.Dont, "\n")}
 	if r.Method == http.MethodPost {
 		edit := knowledge.EntryEdit{ID: e.ID, Phrases: lines(r.PostFormValue("phrases")), Do: lines(r.PostFormValue("do")), Dont: lines(r.PostFormValue("dont"))}
 		data["Phrases"], data["Do"], data["Dont"] = r.PostFormValue("phrases"), r.PostFormValue("do"), r.PostFormValue("dont")

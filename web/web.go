@@ -87,6 +87,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /admin/knowledge", s.requireLogin(s.knowledgePage))
 	mux.HandleFunc("POST /admin/knowledge/reload", s.form(s.requireLogin(s.reloadKnowledge)))
 	mux.HandleFunc("GET /admin/knowledge/types/{id}", s.requireLogin(s.editPage))
+	mux.HandleFunc("GET /admin/knowledge/to", s.requireLogin(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/admin/knowledge/types/"+url.PathEscape(r.URL.Query().Get("id"))+"?add="+url.QueryEscape(r.URL.Query().Get("add")), http.StatusSeeOther)
+	}))
 	mux.HandleFunc("POST /admin/knowledge/types/{id}", s.form(s.requireLogin(s.editPage)))
 	mux.HandleFunc("POST /admin/knowledge/rollback/{v}", s.form(s.requireLogin(s.rollbackKnowledge)))
 	mux.HandleFunc("GET /admin/schedule", s.requireLogin(s.schedulePage))

@@ -172,12 +172,16 @@ func TestKnowledgeEditFromTheWeb(t *testing.T) {
 	if strings.Contains(ask("k0"), "虚假购物") {
 		t.Fatal("the test phrase already counts")
 	}
-	_, page := get(t, town, f.base+"/admin/knowledge/types/xujia_gouwu")
+	// From the review queue a wording goes to a type's edit form.
+	_, page := get(t, town, f.base+"/admin/knowledge/to?id=xujia_gouwu&add=熊猫闪购%3D6")
+	if !strings.Contains(page, "熊猫闪购=6</textarea>") {
+		t.Fatalf("the phrase from the queue is not in the form:\n%s", page)
+	}
 	m := regexp.MustCompile(`(?s)<textarea name="phrases"[^>]*>(.*?)</textarea>`).FindStringSubmatch(page)
 	if m == nil {
 		t.Fatalf("no edit form:\n%s", page)
 	}
-	phrases := html.UnescapeString(m[1]) + "\n熊猫闪购=6"
+	phrases := html.UnescapeString(m[1])
 	form := url.Values{"csrf": {csrf}, "phrases": {phrases}, "do": {"买东西走正规平台"}, "dont": {"不跟陌生卖家私下转账"}}
 	form.Set("preview", "1")
 	code, body, _ := postForm(t, town, f.base+"/admin/knowledge/types/xujia_gouwu", form)
