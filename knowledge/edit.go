@@ -28,6 +28,9 @@ type EntryEdit struct {
 	Phrases []string // "phrase" or "phrase=weight"
 	Do      []string
 	Dont    []string
+	// Tips, if not nil, are the ids of the tips that teach this type: the
+	// type is added to their types and taken off every other tip's.
+	Tips []string
 }
 
 // Version is one state of the knowledge folder in its history.
@@ -138,6 +141,11 @@ func (e *Editor) Stage(edit EntryEdit) (*Index, fstest.MapFS, error) {
 		return nil, nil, err
 	}
 	all[name] = &fstest.MapFile{Data: out}
+	if edit.Tips != nil {
+		if err := relateTips(all, edit.ID, edit.Tips); err != nil {
+			return nil, nil, err
+		}
+	}
 	ix, err := Load(all)
 	if err == nil {
 		_, err = loadContent(all, ix)
@@ -146,6 +154,75 @@ func (e *Editor) Stage(edit EntryEdit) (*Index, fstest.MapFS, error) {
 		return nil, nil, err
 	}
 	return ix, all, nil
+}
+
+// relateTips makes the tips with ids, and only those, teach type id, in
+// every tips file of all.
+func relateTips(all fstest.MapFS, id string, ids []string) error {
+	want := map[string]bool{}
+	for _, t := range ids {
+		want[t] = true
+	}
+	found := 0
+	for name, f := range all {
+		if !strings.HasPrefix(name, "tips/") {
+			continue
+		}
+		var doc yaml.Node
+		if err := yaml.Unmarshal(f.Data, &doc); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.SequenceNode {
+			continue
+		}
+		changed := false
+		for _, m := range doc.Content[0].Content {
+			tid := value(m, "id")
+			if m.Kind != yaml.MappingNode || tid == nil {
+				continue
+			}
+			types := value(m, "types")
+			var have []string
+			if types != nil {
+				for _, t := range types.Content {
+					if t.Value != id {
+						have = append(have, t.Value)
+					}
+				}
+			}
+			if want[tid.Value] {
+				found++
+				have = append(have, id)
+			}
+			if types == nil && !want[tid.Value] {
+				continue
+			}
+			if types == nil || len(types.Content) != len(have) || want[tid.Value] != contains(types.Content, id) {
+				set(m, "types", flowList(have))
+				changed = true
+			}
+		}
+		if changed {
+			out, err := yaml.Marshal(&doc)
+			if err != nil {
+				return err
+			}
+			all[name] = &fstest.MapFile{Data: out}
+		}
+	}
+	if found != len(want) {
+		return fmt.Errorf("tips: 有 %d 条提示编号不存在", len(want)-found)
+	}
+	return nil
+}
+
+func contains(ns []*yaml.Node, v string) bool {
+	for _, n := range ns {
+		if n.Value == v {
+			return true
+		}
+	}
+	return false
 }
 
 // setEntry replaces the phrases and advice of the entry with edit's id in

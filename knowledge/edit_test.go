@@ -73,13 +73,44 @@ func TestEditApplyAndRollback(t *testing.T) {
 	if len(vs) != 1 || vs[0].ID != v.ID || vs[0].Who != "town" {
 		t.Fatalf("versions: %+v", vs)
 	}
+	// The tips that teach the type: one more, then restored by the rollback.
+	tip := b.Content().Tips[0]
+	for _, ty := range tip.Types {
+		if ty == "xujia_gouwu" {
+			t.Fatal("the first tip already teaches the type")
+		}
+	}
+	var related []string
+	for _, tp := range b.Content().Tips {
+		for _, ty := range tp.Types {
+			if ty == "xujia_gouwu" {
+				related = append(related, tp.ID)
+			}
+		}
+	}
+	edit.Tips = append(related, tip.ID)
+	if _, err := ed.Apply(edit, "town"); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Content().Tip(tip.ID).Types; got[len(got)-1] != "xujia_gouwu" {
+		t.Fatalf("tip %s types %v", tip.ID, got)
+	}
+	edit.Tips = []string{"no-such-tip"}
+	if _, _, err := ed.Stage(edit); err == nil {
+		t.Fatal("a made-up tip was accepted")
+	}
 	if _, err := ed.Rollback(v.ID, "town"); err != nil {
 		t.Fatal(err)
 	}
 	if hasType(b.Check(msg), "xujia_gouwu") {
 		t.Fatal("rollback did not restore the verdict")
 	}
-	if vs, _ := ed.Versions(); len(vs) != 2 {
+	for _, ty := range b.Content().Tip(tip.ID).Types {
+		if ty == "xujia_gouwu" {
+			t.Fatal("the rollback did not restore the tip")
+		}
+	}
+	if vs, _ := ed.Versions(); len(vs) != 3 {
 		t.Fatalf("the rollback is not a version itself: %+v", vs)
 	}
 	if _, err := ed.Rollback("../x", "town"); err == nil {

@@ -114,9 +114,30 @@ func (s *Server) editPage(w http.ResponseWriter, r *http.Request) {
 	if add := strings.TrimSpace(r.URL.Query().Get("add")); add != "" && utf8.RuneCountInString(add) <= maxAddedPhrase {
 		phrases += "\n" + add // from the review queue: a reported wording to add
 	}
-	data := map[string]any{"E": e, "Phrases": phrases, "Do": strings.Join(e.Advice.Do, "\n"), "Dont": strings.Join(e.Advice.Dont, "\n")}
+	type tipRow struct {
+		ID, Text string
+		On       bool
+	}
+	var tips []tipRow
+	for _, t := range s.Knowledge.Content().Tips {
+		on := false
+		for _, ty := range t.Types {
+			on = on || ty == e.ID
+		}
+		if r.Method == http.MethodPost {
+			on = false
+			for _, id := range r.PostForm["tip"] {
+				on = on || id == t.ID
+			}
+		}
+		tips = append(tips, tipRow{t.ID, t.Text, on})
+	}
+	data := map[string]any{"E": e, "Phrases": phrases, "Do": strings.Join(e.Advice.Do, "\n"), "Dont": strings.Join(e.Advice.Dont, "\n"), "Tips": tips}
 	if r.Method == http.MethodPost {
 		edit := knowledge.EntryEdit{ID: e.ID, Phrases: lines(r.PostFormValue("phrases")), Do: lines(r.PostFormValue("do")), Dont: lines(r.PostFormValue("dont"))}
+		if r.PostFormValue("tips_shown") != "" {
+			edit.Tips = append([]string{}, r.PostForm["tip"]...) // none ticked: no tip teaches it
+		}
 		data["Phrases"], data["Do"], data["Dont"] = r.PostFormValue("phrases"), r.PostFormValue("do"), r.PostFormValue("dont")
 		if err := s.ensureEditable(); err != nil {
 			s.fail(w, r, err)
