@@ -33,6 +33,7 @@ const (
 	PostQuizQuestion = "quiz_question"
 	PostQuizResult   = "quiz_result"
 	PostQuizRanking  = "quiz_ranking"
+	PostPrize        = "prize" // a draw's commitment or its result
 )
 
 // TipSentIn reports whether p is anti-fraud content delivered in [from,
@@ -61,6 +62,10 @@ func PostKindLabel(kind string) string {
 		return "答题结果"
 	case PostQuizRanking:
 		return "答题排名"
+	case PostPrize:
+		return "抽奖"
+	case PostCampaign:
+		return "宣传活动"
 	}
 	return kind
 }

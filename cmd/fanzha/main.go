@@ -87,6 +87,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runCheck(args, stdin, stdout, stderr)
 	case "admin":
 		return runAdmin(ctx, args, stdin, stdout, stderr)
+	case "draw":
+		return runDraw(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "fanzha", version)
 		return nil
@@ -103,7 +105,8 @@ const usage = `用法：fanzha [命令] [参数]
   serve     运行机器人（默认）：所有已配置的渠道、体验场和管理后台
   migrate   把数据库升级到最新版本后退出
   check     判断一条消息："fanzha check 文本"，或 fanzha check --json < 每行一条的文件
-  admin     创建后台账号：fanzha admin create -username 登录名 [-role admin|counsellor] [-org 单位] < 密码
+  admin     后台账号：fanzha admin create|list|passwd|disable|enable|token|revoke（fanzha admin 查看用法）
+  draw      核对一次有奖问答抽奖：fanzha draw verify 抽奖编号
   version   显示版本
 
 serve 和 migrate 的参数：

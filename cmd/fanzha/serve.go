@@ -27,6 +27,7 @@ import (
 	"fanzha/handlers/binding"
 	"fanzha/handlers/campaign"
 	"fanzha/handlers/help"
+	"fanzha/handlers/prize"
 	"fanzha/handlers/quiz"
 	"fanzha/handlers/scamcheck"
 	"fanzha/handlers/stats"
@@ -53,6 +54,7 @@ type Main struct {
 	Quiz       *quiz.Quiz
 	Campaigns  *campaign.Planner
 	Editor     *knowledge.Editor
+	Prizes     *prize.Drawer
 	Playground *playground.Channel
 	HTTP       *http.Server
 	// Addr is where the web server listens, known once Run returns.
@@ -156,6 +158,7 @@ func (m *Main) buildRouter() (*bot.Router, error) {
 	m.Planner = &tips.Planner{Groups: m.DB.Groups(), Outbox: m.DB.Outbox(), Content: m.Knowledge.Content, Loc: loc, Quiet: quiet}
 	m.Quiz = &quiz.Quiz{Store: m.DB.Quiz(), Groups: m.DB.Groups(), Quiet: quiet, Content: m.Knowledge.Content, Now: m.Now, Loc: loc,
 		Window: time.Duration(m.Config.Quiz.WindowSeconds) * time.Second, Questions: m.Config.Quiz.Questions, Stale: staleRound}
+	m.Prizes = &prize.Drawer{Prizes: m.DB.Prizes(), Groups: m.DB.Groups(), Units: m.DB.Stats(), Quiz: m.DB.Quiz(), Quiet: quiet, Loc: loc}
 	m.Campaigns = &campaign.Planner{Campaigns: m.DB.Campaigns(), Groups: m.DB.Groups(), Units: m.DB.Stats(), Outbox: m.DB.Outbox(), Quiet: quiet, Loc: loc}
 	r := bot.NewRouter(m.Logger)
 	r.UseStandard(m.DB.Stores())
@@ -205,6 +208,7 @@ func (m *Main) scheduler() *bot.Scheduler {
 			_, err := m.Campaigns.Tick(ctx, now)
 			return err
 		}},
+		{Name: "prize draws", Every: planEvery, Run: m.Prizes.Tick},
 		{Name: "starting scheduled quizzes", Every: planEvery, Run: func(ctx context.Context, now time.Time) error {
 			return m.Quiz.TickSchedule(ctx, now, m.DB.Groups())
 		}},
