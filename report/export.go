@@ -221,3 +221,17 @@ func displayWidth(s string) int {
 	}
 	return n
 }
+
+// WriteWorkbook writes tables as sheets of a workbook headed by title:
+// names[i] is the sheet of tables[i], whose first row is its header. Cells
+// are strings, ints, nil (blank) or Pct(v), a percentage.
+func WriteWorkbook(w io.Writer, title string, names []string, tables [][][]any) error {
+	sheets := make([]sheet, len(names))
+	for i := range names {
+		sheets[i] = sheet{names[i], tables[i]}
+	}
+	return writeSheets(w, title, sheets)
+}
+
+// Pct is a percentage cell for WriteWorkbook: 28.6 for 28.6 %.
+func Pct(v float64) any { return pct(v) }

@@ -35,6 +35,7 @@ type Server struct {
 	Campaigns bot.CampaignStore
 	Tokens    bot.TokenStore
 	Review    bot.ReviewStore
+	Prizes    bot.PrizeStore
 	// Editor edits the knowledge folder from the web; nil leaves it read
 	// only.
 	Editor *knowledge.Editor
@@ -102,6 +103,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /admin/campaigns/{id}/export.xlsx", s.requireLogin(s.exportCampaign("xlsx")))
 	mux.HandleFunc("GET /admin/campaigns/{id}/export.csv", s.requireLogin(s.exportCampaign("csv")))
 	mux.HandleFunc("GET /admin/export.xlsx", s.requireLogin(s.exportXLSX))
+	mux.HandleFunc("GET /admin/prizes", s.requireLogin(s.prizesPage))
+	mux.HandleFunc("GET /admin/prizes.xlsx", s.requireLogin(s.exportPrizes))
+	mux.HandleFunc("POST /admin/prizes/rules", s.form(s.requireLogin(s.createPrizeRule)))
+	mux.HandleFunc("POST /admin/prizes/rules/{id}/toggle", s.form(s.requireLogin(s.togglePrizeRule)))
+	mux.HandleFunc("POST /admin/prizes/draws/{id}/handed", s.form(s.requireLogin(s.markHanded)))
 	mux.HandleFunc("GET /admin/review", s.requireLogin(s.reviewPage))
 	mux.HandleFunc("POST /admin/review/confirm", s.form(s.requireLogin(s.confirmItem)))
 	mux.HandleFunc("POST /admin/review/dismiss", s.form(s.requireLogin(s.dismissItem)))
