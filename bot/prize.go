@@ -61,6 +61,22 @@ type PrizeRule struct {
 	Active       bool
 }
 
+// Conditions are the rule's conditions as residents read them: "答题不少于
+// 3 题", "答对率不低于 60%".
+func (r *PrizeRule) Conditions() []string {
+	var out []string
+	if r.MinAnswers > 0 {
+		out = append(out, fmt.Sprintf("答题不少于 %d 题", r.MinAnswers))
+	}
+	if r.MinCorrect > 0 {
+		out = append(out, fmt.Sprintf("答对率不低于 %.0f%%", r.MinCorrect))
+	}
+	if len(out) == 0 {
+		out = append(out, "参与答题")
+	}
+	return out
+}
+
 // Entrant is one person's part in a period: their public tag (a short
 // hash of their pseudonym, the same in every group), answers and name.
 type Entrant struct {

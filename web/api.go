@@ -26,19 +26,7 @@ func apiJSON(w http.ResponseWriter, status int, v any) {
 // apiFail answers an API error in JSON: the message for what the caller
 // can fix, a general one (and a log line) for the rest.
 func (s *Server) apiFail(w http.ResponseWriter, err error) {
-	status, msg := http.StatusInternalServerError, "服务器出错了，请稍后再试。"
-	switch bot.ErrorCode(err) {
-	case bot.EINVALID:
-		status, msg = http.StatusBadRequest, bot.ErrorMessage(err)
-	case bot.ENOTFOUND:
-		status, msg = http.StatusNotFound, bot.ErrorMessage(err)
-	case bot.EFORBIDDEN:
-		status, msg = http.StatusForbidden, bot.ErrorMessage(err)
-	case bot.ECONFLICT:
-		status, msg = http.StatusConflict, bot.ErrorMessage(err)
-	default:
-		s.Logger.Error("API request failed", "err", err)
-	}
+	status, msg := s.status(err)
 	apiJSON(w, status, map[string]string{"error": msg})
 }
 

@@ -164,14 +164,7 @@ func (s *Server) prizeView(r *http.Request) (*prizeView, error) {
 }
 
 func ruleSummary(r *bot.PrizeRule) string {
-	var parts []string
-	if r.MinAnswers > 0 {
-		parts = append(parts, fmt.Sprintf("答题≥%d", r.MinAnswers))
-	}
-	if r.MinCorrect > 0 {
-		parts = append(parts, fmt.Sprintf("答对率≥%.0f%%", r.MinCorrect))
-	}
-	parts = append(parts, fmt.Sprintf("抽 %d 名", r.Winners))
+	parts := append(r.Conditions(), fmt.Sprintf("抽 %d 名", r.Winners))
 	if r.OncePerMonth {
 		parts = append(parts, "每人每月限一次")
 	}

@@ -203,23 +203,32 @@ func (s *Server) mayAct(r *http.Request, it bot.Item) (bool, error) {
 	return false, nil
 }
 
+// itemToAct is the item a review form names, if the viewer may decide on
+// it; otherwise the refusal is written and ok is false.
+func (s *Server) itemToAct(w http.ResponseWriter, r *http.Request) (bot.Item, bool) {
+	it, err := formItem(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return it, false
+	}
+	ok, err := s.mayAct(r, it)
+	if err != nil {
+		s.fail(w, r, err)
+		return it, false
+	}
+	if !ok {
+		s.forbidden(w, r, "这一项")
+	}
+	return it, ok
+}
+
 func (s *Server) confirmItem(w http.ResponseWriter, r *http.Request) {
 	if session(r).Account.Role != bot.RoleAdmin {
 		s.forbidden(w, r, "把这一项列入诈骗名单")
 		return
 	}
-	it, err := formItem(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	ok, err := s.mayAct(r, it)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	it, ok := s.itemToAct(w, r)
 	if !ok {
-		s.forbidden(w, r, "这一项")
 		return
 	}
 	li := bot.ListedItem{Item: it, ScamType: r.PostFormValue("scam_type"), Note: strings.TrimSpace(r.PostFormValue("note")), ListedAt: s.Now()}
@@ -245,18 +254,8 @@ func (s *Server) confirmItem(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) dismissItem(w http.ResponseWriter, r *http.Request) {
-	it, err := formItem(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	ok, err := s.mayAct(r, it)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	it, ok := s.itemToAct(w, r)
 	if !ok {
-		s.forbidden(w, r, "这一项")
 		return
 	}
 	if err := s.Review.Dismiss(r.Context(), it, session(r).Account.ID, s.Now()); err != nil {

@@ -217,18 +217,25 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 // fail answers a failed request: with the error's own words for what the
 // user can fix, with a general apology (and a log line) for the rest.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status, msg := http.StatusInternalServerError, "服务器出错了，请稍后再试。"
+	status, msg := s.status(err)
+	s.errorPage(w, r, status, msg)
+}
+
+// status is the HTTP status and message of an error: its own words for
+// what the user can fix, a general apology (and a log line) for the rest.
+func (s *Server) status(err error) (int, string) {
 	switch bot.ErrorCode(err) {
 	case bot.EINVALID:
-		status, msg = http.StatusBadRequest, bot.ErrorMessage(err)
+		return http.StatusBadRequest, bot.ErrorMessage(err)
 	case bot.ENOTFOUND:
-		status, msg = http.StatusNotFound, bot.ErrorMessage(err)
+		return http.StatusNotFound, bot.ErrorMessage(err)
 	case bot.EFORBIDDEN:
-		status, msg = http.StatusForbidden, bot.ErrorMessage(err)
-	default:
-		s.Logger.Error("web request failed", "err", err)
+		return http.StatusForbidden, bot.ErrorMessage(err)
+	case bot.ECONFLICT:
+		return http.StatusConflict, bot.ErrorMessage(err)
 	}
-	s.errorPage(w, r, status, msg)
+	s.Logger.Error("web request failed", "err", err)
+	return http.StatusInternalServerError, "服务器出错了，请稍后再试。"
 }
 
 // errorPage shows msg in the admin layout with a way back: the page the

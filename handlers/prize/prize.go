@@ -195,17 +195,7 @@ func groupOf(gs []*bot.Group, id int64) *bot.Group {
 
 // rules is the rule's conditions as residents read them.
 func rules(r *bot.PrizeRule) string {
-	var cond []string
-	if r.MinAnswers > 0 {
-		cond = append(cond, fmt.Sprintf("答题不少于 %d 题", r.MinAnswers))
-	}
-	if r.MinCorrect > 0 {
-		cond = append(cond, fmt.Sprintf("答对率不低于 %.0f%%", r.MinCorrect))
-	}
-	if len(cond) == 0 {
-		cond = append(cond, "参与答题")
-	}
-	s := strings.Join(cond, "、") + fmt.Sprintf("的群友参加抽奖，抽 %d 名，奖品：%s", r.Winners, r.Prize)
+	s := strings.Join(r.Conditions(), "、") + fmt.Sprintf("的群友参加抽奖，抽 %d 名，奖品：%s", r.Winners, r.Prize)
 	if r.OncePerMonth {
 		s += "（每人每月最多中一次）"
 	}
