@@ -36,6 +36,9 @@ type Server struct {
 	Tokens    bot.TokenStore
 	Review    bot.ReviewStore
 	Prizes    bot.PrizeStore
+	Cases     bot.CaseStore
+	// MustTeach is when cases flag a unit 必讲.
+	MustTeach bot.MustTeachRule
 	// Editor edits the knowledge folder from the web; nil leaves it read
 	// only.
 	Editor *knowledge.Editor
@@ -103,6 +106,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /admin/campaigns/{id}/export.xlsx", s.requireLogin(s.exportCampaign("xlsx")))
 	mux.HandleFunc("GET /admin/campaigns/{id}/export.csv", s.requireLogin(s.exportCampaign("csv")))
 	mux.HandleFunc("GET /admin/export.xlsx", s.requireLogin(s.exportXLSX))
+	mux.HandleFunc("GET /admin/cases", s.requireLogin(s.casesPage))
+	mux.HandleFunc("POST /admin/cases", s.form(s.requireLogin(s.addCase)))
+	mux.HandleFunc("POST /admin/cases/import", s.requireLogin(s.importCases))
+	mux.HandleFunc("GET /admin/cases/{id}", s.requireLogin(s.casePage))
+	mux.HandleFunc("POST /admin/cases/flags/{id}/clear", s.form(s.requireLogin(s.clearFlag)))
 	mux.HandleFunc("GET /admin/prizes", s.requireLogin(s.prizesPage))
 	mux.HandleFunc("GET /admin/prizes.xlsx", s.requireLogin(s.exportPrizes))
 	mux.HandleFunc("POST /admin/prizes/rules", s.form(s.requireLogin(s.createPrizeRule)))

@@ -155,7 +155,8 @@ func (m *Main) buildRouter() (*bot.Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.Planner = &tips.Planner{Groups: m.DB.Groups(), Outbox: m.DB.Outbox(), Content: m.Knowledge.Content, Loc: loc, Quiet: quiet}
+	m.Planner = &tips.Planner{Groups: m.DB.Groups(), Outbox: m.DB.Outbox(), Content: m.Knowledge.Content, Loc: loc, Quiet: quiet,
+		Priority: m.mustTeach}
 	m.Quiz = &quiz.Quiz{Store: m.DB.Quiz(), Groups: m.DB.Groups(), Quiet: quiet, Content: m.Knowledge.Content, Now: m.Now, Loc: loc,
 		Window: time.Duration(m.Config.Quiz.WindowSeconds) * time.Second, Questions: m.Config.Quiz.Questions, Stale: staleRound}
 	m.Prizes = &prize.Drawer{Prizes: m.DB.Prizes(), Groups: m.DB.Groups(), Units: m.DB.Stats(), Quiz: m.DB.Quiz(), Quiet: quiet, Loc: loc}
@@ -316,7 +317,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	srv := &web.Server{Groups: m.DB.Groups(), Stats: m.DB.Stats(), Units: m.DB.Stats(), Outbox: m.DB.Outbox(), Accounts: m.DB.Accounts(), Events: m.DB.Events(),
-		Campaigns: m.DB.Campaigns(), Tokens: m.DB.Accounts(), Review: m.DB.Crowd(), Prizes: m.DB.Prizes(), Editor: m.Editor, PlanCampaigns: func(ctx context.Context) error { _, err := m.Campaigns.Tick(ctx, m.Now()); return err },
+		Campaigns: m.DB.Campaigns(), Tokens: m.DB.Accounts(), Review: m.DB.Crowd(), Prizes: m.DB.Prizes(), Cases: m.DB.Cases(), MustTeach: bot.DefaultMustTeach, Editor: m.Editor, PlanCampaigns: func(ctx context.Context) error { _, err := m.Campaigns.Tick(ctx, m.Now()); return err },
 		Knowledge: m.Knowledge, Loc: loc, Campaign: m.campaign(), Logger: m.Logger, Now: m.Now,
 		SecureCookies: m.Config.Web.SecureCookies, OpenGroupsAPI: m.Config.Playground.Enabled && m.Config.Demo() && m.Config.Loopback(), LoopbackOnly: m.Config.Loopback(), Mounts: mounts}
 	ln, err := net.Listen("tcp", m.Config.Web.Addr)
@@ -438,6 +439,33 @@ func (m *Main) campaign() report.Campaign {
 		c.Start, _ = time.ParseInLocation("2006-01-02", m.Config.Campaign.Start, m.Config.Location()) // validated
 	}
 	return c
+}
+
+// mustTeach names the scam types group g must be taught first: those of
+// the 必讲 flags on its unit and the units above it.
+func (m *Main) mustTeach(ctx context.Context, g *bot.Group) (map[string]bool, error) {
+	if g.OrgUnit == nil {
+		return nil, nil
+	}
+	flags, err := m.DB.Cases().MustTeach(ctx)
+	if err != nil || len(flags) == 0 {
+		return nil, err
+	}
+	units, err := m.DB.Stats().OrgUnits(ctx)
+	if err != nil {
+		return nil, err
+	}
+	parent := map[int64]int64{}
+	for _, u := range units {
+		parent[u.ID] = u.ParentID
+	}
+	out := map[string]bool{}
+	for u, hops := g.OrgUnit.ID, 0; u != 0 && hops <= len(units); u, hops = parent[u], hops+1 {
+		for _, t := range flags[u] {
+			out[t] = true
+		}
+	}
+	return out, nil
 }
 
 // reloadKnowledge reloads the knowledge base on SIGHUP and, when it comes

@@ -29,6 +29,9 @@ type Planner struct {
 	Content func() *knowledge.Content
 	Loc     *time.Location
 	Quiet   schedule.Quiet
+	// Priority, if set, names the scam types a group must be taught first
+	// (必讲: its unit's cases passed the thresholds).
+	Priority func(ctx context.Context, g *bot.Group) (map[string]bool, error)
 }
 
 // slotKey names the k-th post of a week. Keys by position rather than by
@@ -100,6 +103,21 @@ func (p *Planner) pick(ctx context.Context, g *bot.Group, now time.Time, alsoUse
 	for _, id := range alsoUsed {
 		uses[id]++
 	}
+	var must map[string]bool
+	if p.Priority != nil {
+		var err error
+		if must, err = p.Priority(ctx, g); err != nil {
+			return nil, err
+		}
+	}
+	teaches := func(t *knowledge.Tip) bool {
+		for _, ty := range t.Types {
+			if must[ty] {
+				return true
+			}
+		}
+		return false
+	}
 	aud := bot.AudiencesFor(g.Kind)
 	local := now.In(p.Loc)
 	var cands []*knowledge.Tip
@@ -128,6 +146,9 @@ func (p *Planner) pick(ctx context.Context, g *bot.Group, now time.Time, alsoUse
 		a, b := cands[i], cands[j]
 		if uses[a.ID] != uses[b.ID] {
 			return uses[a.ID] < uses[b.ID]
+		}
+		if teaches(a) != teaches(b) {
+			return teaches(a) // 必讲: the unit's own scams first
 		}
 		if (a.Season != "") != (b.Season != "") {
 			return a.Season != ""

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"fanzha/bot"
+)
+
+// workbook is an .xlsx with rows on its first sheet.
+func workbook(t *testing.T, rows [][]any) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	for i, row := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var b bytes.Buffer
+	if err := f.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// upload posts an .xlsx to the case import.
+func upload(t *testing.T, c *http.Client, base, csrf string, data []byte) (int, string) {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("csrf", csrf)
+	fw, _ := mw.CreateFormFile("file", "cases.xlsx")
+	fw.Write(data)
+	mw.Close()
+	req, _ := http.NewRequest("POST", base+"/admin/cases/import", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(resp.Body)
+	return resp.StatusCode, b.String()
+}
+
+// TestCasesImportBackcheckAndMustTeach: a case entered by form with a loss
+// over ¥100,000 flags its community 必讲, and the next tip asked for there
+// teaches that scam; a workbook with bad rows or a name column changes
+// nothing and names each error; a good one is imported; the 倒查 page says
+// what the unit received before.
+func TestCasesImportBackcheckAndMustTeach(t *testing.T) {
+	f := newWebFixture(t)
+	town, csrf := f.client(t, "town", f.adminPW)
+	day := time.Now().In(shanghai).AddDate(0, 0, -3).Format("2006-01-02")
+	code, body, _ := postForm(t, town, f.base+"/admin/cases", url.Values{"csrf": {csrf}, "date": {day}, "unit": {fmt.Sprint(unitID(t, f.m, "幸福社区"))},
+		"type": {"shuadan"}, "loss": {"120000"}, "age": {"31-45岁"}, "role": {"居民"}})
+	if code != http.StatusOK || !strings.Contains(body, `id="flags"`) || !strings.Contains(body, "幸福社区") {
+		t.Fatalf("a ¥120,000 case did not flag its community: %d\n%s", code, body)
+	}
+	sayAs(t, f.base, "c1", "wang", "王老师", "tipnow", "来一条提示")
+	posts, _ := f.m.DB.Outbox().FindPosts(context.Background(), bot.PostFilter{GroupID: f.mine, Kind: bot.PostTipExtra})
+	if len(posts) != 1 {
+		t.Fatalf("来一条提示 queued %d posts", len(posts))
+	}
+	tip := f.m.Knowledge.Content().Tip(posts[0].Ref)
+	if tip == nil || !strings.Contains(strings.Join(tip.Types, ","), "shuadan") {
+		t.Fatalf("the 必讲 community got a tip about %v, not 刷单", tip.Types)
+	}
+
+	before, _ := f.m.DB.Cases().Cases(context.Background(), time.Now().AddDate(-1, 0, 0), time.Now().AddDate(0, 0, 1))
+	header := []any{"发案日期", "单位", "诈骗类型", "损失金额", "年龄段", "身份"}
+	bad := [][]any{header,
+		{day, "幸福社区", "刷单返利", "3000", "18-30岁", "学生"},
+		{"2026-13-01", "不存在村", "刷单返利", "三千", "18-30岁", "学生"},
+		{day, "东风村", "没有这种", "100", "二十岁", "路人"},
+	}
+	if code, body := upload(t, town, f.base, csrf, workbook(t, bad)); code != http.StatusBadRequest ||
+		!strings.Contains(body, "第 3 行第 1 列") || !strings.Contains(body, "第 3 行第 2 列") || !strings.Contains(body, "第 3 行第 4 列") ||
+		!strings.Contains(body, "第 4 行第 3 列") || !strings.Contains(body, "第 4 行第 5 列") || !strings.Contains(body, "第 4 行第 6 列") {
+		t.Fatalf("bad workbook: %d\n%s", code, body)
+	}
+	named := [][]any{append(append([]any{}, header...), "姓名"), {day, "东风村", "刷单返利", "100", "18-30岁", "学生", "张三"}}
+	if code, body := upload(t, town, f.base, csrf, workbook(t, named)); code != http.StatusBadRequest || !strings.Contains(body, "姓名") {
+		t.Fatalf("a workbook with a name column: %d\n%s", code, body)
+	}
+	if after, _ := f.m.DB.Cases().Cases(context.Background(), time.Now().AddDate(-1, 0, 0), time.Now().AddDate(0, 0, 1)); len(after) != len(before) {
+		t.Fatal("a refused workbook imported something")
+	}
+	good := [][]any{header, {day, "东风村", "刷单返利", "3,000", "18-30岁", "学生"}, {day, "东风村", "冒充公检法", "56000", "60岁以上", "老年人"}}
+	if code, body := upload(t, town, f.base, csrf, workbook(t, good)); code != http.StatusOK || !strings.Contains(body, "已登记 2 起") {
+		t.Fatalf("good workbook: %d\n%s", code, body)
+	}
+	_, page := get(t, town, f.base+"/admin/cases")
+	if !strings.Contains(page, "东风村") || !strings.Contains(page, "59000") {
+		t.Fatalf("monthly figures:\n%s", page)
+	}
+	cases, _ := f.m.DB.Cases().Cases(context.Background(), time.Now().AddDate(-1, 0, 0), time.Now().AddDate(0, 0, 1))
+	var first int64
+	for _, c := range cases {
+		if c.Loss == 120000 {
+			first = c.ID
+		}
+	}
+	_, page = get(t, town, fmt.Sprintf("%s/admin/cases/%d", f.base, first))
+	if !strings.Contains(page, `id="windows"`) || !strings.Contains(page, "幸福社区居民群") || !strings.Contains(page, "没有收到过讲") {
+		t.Fatalf("倒查 page:\n%s", page)
+	}
+	wang, _ := f.client(t, "wang", f.couPW)
+	if code, _ := get(t, wang, f.base+"/admin/cases"); code != http.StatusForbidden {
+		t.Fatalf("a counsellor opened the case registry: %d", code)
+	}
+	// Clearing the flag takes it off.
+	code, body, _ = postForm(t, town, fmt.Sprintf("%s/admin/cases/flags/%d/clear", f.base, unitID(t, f.m, "幸福社区")), url.Values{"csrf": {csrf}})
+	if code != http.StatusOK || strings.Contains(body, `id="flags"`) {
+		t.Fatalf("clearing the flag: %d", code)
+	}
+}
