@@ -111,4 +111,3 @@ func Backcheck(ctx context.Context, src BackcheckSource, c *bot.Case, tipTypes f
 	}
 	return res, nil
 }
-
