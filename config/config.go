@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"fanzha/bot"
+	"fanzha/report"
 	"fanzha/schedule"
 )
 
@@ -38,6 +39,7 @@ type Config struct {
 	Quiz       Quiz       `yaml:"quiz"`
 	Campaign   Campaign   `yaml:"campaign"`
 	Retention  Retention  `yaml:"retention"`
+	Score      Score      `yaml:"score"`
 	DingTalk   DingTalk   `yaml:"dingtalk"`
 	WeChat     WeChat     `yaml:"wechat"`
 }
@@ -120,6 +122,33 @@ type Web struct {
 	SecureCookies bool `yaml:"secure_cookies"`
 }
 
+// Score is the monthly composite score's weights and thresholds, and when
+// cases make a unit 必讲.
+type Score struct {
+	Coverage       float64 `yaml:"coverage"`
+	Tips           float64 `yaml:"tips"`
+	Quiz           float64 `yaml:"quiz"`
+	Pledge         float64 `yaml:"pledge"`
+	App            float64 `yaml:"app"`
+	CasePenalty    float64 `yaml:"case_penalty"`
+	MaxCasePenalty float64 `yaml:"max_case_penalty"`
+	Threshold      float64 `yaml:"threshold"` // bottom three under it are named for 通报
+	MustTeachLoss  int64   `yaml:"must_teach_loss"`
+	MustTeachCases int     `yaml:"must_teach_cases"`
+}
+
+// ScoreWeights are the configured weights of the composite score.
+func (c *Config) ScoreWeights() report.ScoreWeights {
+	s := c.Score
+	return report.ScoreWeights{Coverage: s.Coverage, Tips: s.Tips, Quiz: s.Quiz, Pledge: s.Pledge, App: s.App,
+		CasePenalty: s.CasePenalty, MaxCasePenalty: s.MaxCasePenalty, Threshold: s.Threshold}
+}
+
+// MustTeach is when cases make a unit 必讲.
+func (c *Config) MustTeach() bot.MustTeachRule {
+	return bot.MustTeachRule{MinLoss: c.Score.MustTeachLoss, MinCases: c.Score.MustTeachCases}
+}
+
 // Retention is how many days data kept only for a feature lives.
 type Retention struct {
 	PlaygroundDays int `yaml:"playground_days"` // the playground's simulated chats
@@ -154,6 +183,10 @@ func Default() Config {
 		Schedule:   Schedule{QuietHours: "22:00-07:00"},
 		Quiz:       Quiz{WindowSeconds: 60, Questions: 5},
 		Retention:  Retention{PlaygroundDays: 7, SamplesDays: 90, PostTextDays: 30, ReportDays: 90},
+		Score: Score{Coverage: report.DefaultScoreWeights.Coverage, Tips: report.DefaultScoreWeights.Tips, Quiz: report.DefaultScoreWeights.Quiz,
+			Pledge: report.DefaultScoreWeights.Pledge, App: report.DefaultScoreWeights.App, CasePenalty: report.DefaultScoreWeights.CasePenalty,
+			MaxCasePenalty: report.DefaultScoreWeights.MaxCasePenalty, Threshold: report.DefaultScoreWeights.Threshold,
+			MustTeachLoss: bot.DefaultMustTeach.MinLoss, MustTeachCases: bot.DefaultMustTeach.MinCases},
 	}
 }
 
@@ -261,6 +294,18 @@ func (c Config) Validate() error {
 	}
 	if c.Quiz.WindowSeconds < 10 || c.Quiz.WindowSeconds > 600 {
 		return fmt.Errorf("config: quiz.window_seconds: %d must be between 10 and 600", c.Quiz.WindowSeconds)
+	}
+	for name, v := range map[string]float64{"coverage": c.Score.Coverage, "tips": c.Score.Tips, "quiz": c.Score.Quiz, "pledge": c.Score.Pledge,
+		"app": c.Score.App, "case_penalty": c.Score.CasePenalty, "max_case_penalty": c.Score.MaxCasePenalty, "threshold": c.Score.Threshold} {
+		if v < 0 || v > 100 {
+			return fmt.Errorf("config: score.%s: %g must be between 0 and 100", name, v)
+		}
+	}
+	if c.Score.Coverage+c.Score.Tips+c.Score.Quiz+c.Score.Pledge+c.Score.App <= 0 {
+		return fmt.Errorf("config: score: at least one weight must be above 0")
+	}
+	if c.Score.MustTeachLoss < 0 || c.Score.MustTeachCases < 0 {
+		return fmt.Errorf("config: score: must_teach_loss and must_teach_cases cannot be negative")
 	}
 	for name, d := range map[string]int{"playground_days": c.Retention.PlaygroundDays, "samples_days": c.Retention.SamplesDays, "post_text_days": c.Retention.PostTextDays,
 		"report_days": c.Retention.ReportDays} {

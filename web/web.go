@@ -39,6 +39,8 @@ type Server struct {
 	Cases     bot.CaseStore
 	// MustTeach is when cases flag a unit 必讲.
 	MustTeach bot.MustTeachRule
+	// Weights are the composite score's.
+	Weights report.ScoreWeights
 	// Editor edits the knowledge folder from the web; nil leaves it read
 	// only.
 	Editor *knowledge.Editor
@@ -106,6 +108,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /admin/campaigns/{id}/export.xlsx", s.requireLogin(s.exportCampaign("xlsx")))
 	mux.HandleFunc("GET /admin/campaigns/{id}/export.csv", s.requireLogin(s.exportCampaign("csv")))
 	mux.HandleFunc("GET /admin/export.xlsx", s.requireLogin(s.exportXLSX))
+	mux.HandleFunc("GET /admin/scores", s.requireLogin(s.scoresPage))
+	mux.HandleFunc("GET /admin/scores.xlsx", s.requireLogin(s.exportScores))
 	mux.HandleFunc("GET /admin/cases", s.requireLogin(s.casesPage))
 	mux.HandleFunc("POST /admin/cases", s.form(s.requireLogin(s.addCase)))
 	mux.HandleFunc("POST /admin/cases/import", s.requireLogin(s.importCases))
