@@ -19,8 +19,8 @@ import (
 // score under which a bottom-three unit is named for 通报.
 type ScoreWeights struct {
 	Coverage, Tips, Quiz, Pledge, App float64
-	CasePenalty, MaxCasePenalty      float64
-	Threshold                        float64
+	CasePenalty, MaxCasePenalty       float64
+	Threshold                         float64
 }
 
 // DefaultScoreWeights: coverage 30, tips 30, quiz 20, pledges 10, app 10;
