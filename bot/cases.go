@@ -200,3 +200,19 @@ func (r MustTeachRule) MustTeachTypes(cs []*Case) []string {
 	}
 	return order
 }
+
+// ReportGroup is the group a unit's scheduled reports go to.
+type ReportGroup struct {
+	UnitID  int64
+	GroupID int64
+	SetAt   time.Time
+}
+
+// ReportGroupStore keeps the report group of each unit.
+type ReportGroupStore interface {
+	// SetReportGroup makes g the report group of unit, replacing any
+	// other; a group reports for one unit.
+	SetReportGroup(ctx context.Context, unitID, groupID, by int64, at time.Time) error
+	UnsetReportGroup(ctx context.Context, groupID int64) (bool, error)
+	ReportGroups(ctx context.Context) ([]ReportGroup, error)
+}

@@ -33,7 +33,8 @@ const (
 	PostQuizQuestion = "quiz_question"
 	PostQuizResult   = "quiz_result"
 	PostQuizRanking  = "quiz_ranking"
-	PostPrize        = "prize" // a draw's commitment or its result
+	PostPrize        = "prize"  // a draw's commitment or its result
+	PostReport       = "report" // a unit's scheduled report to its 管理群
 )
 
 // TipSentIn reports whether p is anti-fraud content delivered in [from,
@@ -64,6 +65,8 @@ func PostKindLabel(kind string) string {
 		return "答题排名"
 	case PostPrize:
 		return "抽奖"
+	case PostReport:
+		return "定时报告"
 	case PostCampaign:
 		return "宣传活动"
 	}

@@ -117,6 +117,9 @@ type Quiz struct {
 // Web is the HTTP server for the admin pages and the playground.
 type Web struct {
 	Addr string `yaml:"addr"`
+	// PublicURL is where people reach the admin pages ("https://fanzha.example.gov.cn"),
+	// for the link in scheduled reports; empty leaves the link out.
+	PublicURL string `yaml:"public_url"`
 	// SecureCookies marks login cookies Secure: set it when the site is
 	// reached over HTTPS.
 	SecureCookies bool `yaml:"secure_cookies"`
@@ -221,6 +224,7 @@ func (c *Config) applyEnv(env func(string) (string, bool)) error {
 		"FANZHA_TIMEZONE":               &c.Timezone,
 		"FANZHA_LOG_LEVEL":              &c.LogLevel,
 		"FANZHA_WEB_ADDR":               &c.Web.Addr,
+		"FANZHA_WEB_PUBLIC_URL":         &c.Web.PublicURL,
 		"FANZHA_KNOWLEDGE_DIR":          &c.KnowledgeDir,
 		"FANZHA_SCHEDULE_QUIET_HOURS":   &c.Schedule.QuietHours,
 		"FANZHA_DINGTALK_CLIENT_ID":     &c.DingTalk.ClientID,

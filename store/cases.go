@@ -132,3 +132,50 @@ func (s *Cases) ClearedAt(ctx context.Context, unitID int64) (time.Time, error) 
 	}
 	return parseTime(at.String), nil
 }
+
+var _ bot.ReportGroupStore = (*Cases)(nil)
+
+// SetReportGroup makes the group the unit's report group.
+func (s *Cases) SetReportGroup(ctx context.Context, unitID, groupID, by int64, at time.Time) error {
+	return s.db.withTx(ctx, "SetReportGroup", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM report_groups WHERE group_id = ? OR unit_id = ?`, groupID, unitID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO report_groups (unit_id, group_id, set_by, set_at) VALUES (?, ?, ?, ?)`,
+			unitID, groupID, nullID(by), formatTime(at))
+		return err
+	})
+}
+
+// UnsetReportGroup stops the group's reports, reporting whether it had any.
+func (s *Cases) UnsetReportGroup(ctx context.Context, groupID int64) (bool, error) {
+	var n int64
+	err := s.db.withTx(ctx, "UnsetReportGroup", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM report_groups WHERE group_id = ?`, groupID)
+		if err == nil {
+			n, _ = res.RowsAffected()
+		}
+		return err
+	})
+	return n > 0, err
+}
+
+// ReportGroups lists every unit's report group.
+func (s *Cases) ReportGroups(ctx context.Context) ([]bot.ReportGroup, error) {
+	rows, err := s.db.r.QueryContext(ctx, `SELECT unit_id, group_id, set_at FROM report_groups ORDER BY unit_id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: listing report groups: %w", err)
+	}
+	defer rows.Close()
+	var out []bot.ReportGroup
+	for rows.Next() {
+		var g bot.ReportGroup
+		var at string
+		if err := rows.Scan(&g.UnitID, &g.GroupID, &at); err != nil {
+			return nil, err
+		}
+		g.SetAt = parseTime(at)
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}

@@ -24,6 +24,7 @@ import (
 	"fanzha/channels/playground"
 	"fanzha/channels/wechat"
 	"fanzha/config"
+	"fanzha/handlers/autoreport"
 	"fanzha/handlers/binding"
 	"fanzha/handlers/campaign"
 	"fanzha/handlers/help"
@@ -55,6 +56,7 @@ type Main struct {
 	Campaigns  *campaign.Planner
 	Editor     *knowledge.Editor
 	Prizes     *prize.Drawer
+	Reporter   *autoreport.Reporter
 	Playground *playground.Channel
 	HTTP       *http.Server
 	// Addr is where the web server listens, known once Run returns.
@@ -160,6 +162,8 @@ func (m *Main) buildRouter() (*bot.Router, error) {
 	m.Quiz = &quiz.Quiz{Store: m.DB.Quiz(), Groups: m.DB.Groups(), Quiet: quiet, Content: m.Knowledge.Content, Now: m.Now, Loc: loc,
 		Window: time.Duration(m.Config.Quiz.WindowSeconds) * time.Second, Questions: m.Config.Quiz.Questions, Stale: staleRound}
 	m.Prizes = &prize.Drawer{Prizes: m.DB.Prizes(), Groups: m.DB.Groups(), Units: m.DB.Stats(), Quiz: m.DB.Quiz(), Quiet: quiet, Loc: loc}
+	m.Reporter = &autoreport.Reporter{Reports: m.DB.Cases(), Groups: m.DB.Groups(), Stats: m.DB.Stats(), Cases: m.DB.Cases(), Outbox: m.DB.Outbox(),
+		Campaign: m.campaign, KindName: m.Knowledge.TypeName, Loc: loc, BaseURL: m.Config.Web.PublicURL, Now: m.Now}
 	m.Campaigns = &campaign.Planner{Campaigns: m.DB.Campaigns(), Groups: m.DB.Groups(), Units: m.DB.Stats(), Outbox: m.DB.Outbox(), Quiet: quiet, Loc: loc}
 	r := bot.NewRouter(m.Logger)
 	r.UseStandard(m.DB.Stores())
@@ -169,6 +173,7 @@ func (m *Main) buildRouter() (*bot.Router, error) {
 	scamcheck.Register(r, scamcheck.Deps{KB: m.Knowledge, Groups: m.DB.Groups(), Events: m.DB.Events(), Samples: m.DB.Events(), Now: m.Now,
 		Crowd: m.DB.Crowd(), History: m.DB.Events()})
 	tips.Register(r, &tips.Commands{Planner: m.Planner, Now: m.Now})
+	autoreport.Register(r, m.Reporter)
 	stats.Register(r, &stats.Stats{Groups: m.DB.Groups(), Accounts: m.DB.Accounts(), Now: m.Now, Loc: loc,
 		Week: func(ctx context.Context, scope report.Scope, ws time.Time) (*report.Report, error) {
 			return report.Week(ctx, report.Source{Groups: m.DB.Groups(), Stats: m.DB.Stats()}, scope, ws, m.campaign())
@@ -210,6 +215,7 @@ func (m *Main) scheduler() *bot.Scheduler {
 			return err
 		}},
 		{Name: "prize draws", Every: planEvery, Run: m.Prizes.Tick},
+		{Name: "scheduled reports", Every: planEvery, Run: m.Reporter.Tick},
 		{Name: "starting scheduled quizzes", Every: planEvery, Run: func(ctx context.Context, now time.Time) error {
 			return m.Quiz.TickSchedule(ctx, now, m.DB.Groups())
 		}},
