@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -146,7 +147,43 @@ func (s *Server) unitPage(w http.ResponseWriter, r *http.Request) {
 			groups = append(groups, g)
 		}
 	}
-	s.render(w, r, "unit.html", map[string]any{"U": unit, "Groups": groups, "Week": rep.WeekStart.Format("2006-01-02"), "R": rep})
+	labels, series, err := s.coverageTrend(r.Context(), unit, units, rep.WeekStart)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, "unit.html", map[string]any{"U": unit, "Groups": groups, "Week": rep.WeekStart.Format("2006-01-02"), "R": rep,
+		"Charts": unit.Unit.Population > 0, "ChartLabels": labels, "ChartSeries": series})
+}
+
+// coverageTrend is the unit's coverage at the end of each of the trend's
+// weeks up to ws, against the month's target.
+func (s *Server) coverageTrend(ctx context.Context, unit *report.UnitRow, units []bot.OrgUnit, ws time.Time) (string, string, error) {
+	reportsTo := map[int64]int64{}
+	below := report.ScopeFor(units, bot.RoleAdmin, unit.Unit.ID, 0)
+	for _, u := range units {
+		if below.Unit(u.ID) {
+			reportsTo[u.ID] = unit.Unit.ID
+		}
+	}
+	var labels []string
+	cov, target := chartSeries{Label: "覆盖率（%）"}, chartSeries{Label: "本月目标（%）"}
+	for i := trendWeeks - 1; i >= 0; i-- {
+		end := ws.AddDate(0, 0, 7-7*i)
+		reach, err := s.Stats.UnitReach(ctx, s.Campaign.Start, end, "", reportsTo)
+		if err != nil {
+			return "", "", err
+		}
+		labels = append(labels, end.AddDate(0, 0, -1).Format("01-02"))
+		v := 0.0
+		if p := unit.Unit.Population; p > 0 {
+			v = math.Round(1000*float64(reach[unit.Unit.ID])/float64(p)) / 10
+		}
+		cov.Data = append(cov.Data, v)
+		target.Data = append(target.Data, s.Campaign.Targets[end.Add(-time.Second).Format("2006-01")])
+	}
+	l, d := chartJSON(labels, []chartSeries{cov, target})
+	return l, d, nil
 }
 
 func (s *Server) updateUnit(w http.ResponseWriter, r *http.Request) {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
@@ -121,9 +122,44 @@ func (s *Server) casesPage(w http.ResponseWriter, r *http.Request) {
 			types = append(types, &typeOption{ID: e.ID, Name: e.Name})
 		}
 	}
-	s.render(w, r, "cases.html", map[string]any{"Cases": mine, "Units": units, "ByID": byID, "Months": order, "Flags": flagged,
+	labels, series := casesChart(order)
+	s.render(w, r, "cases.html", map[string]any{"Charts": true, "ChartLabels": labels, "ChartSeries": series, "Cases": mine, "Units": units, "ByID": byID, "Months": order, "Flags": flagged,
 		"Types": types, "AgeBands": bot.AgeBands, "Roles": bot.VictimRoles, "Header": strings.Join(bot.CaseHeader, "、"),
 		"Added": r.URL.Query().Get("added"), "TypeName": ix.TypeName, "Today": now.In(s.Loc).Format("2006-01-02")})
+}
+
+// chartSeries is one dataset of a chart.
+type chartSeries struct {
+	Label string    `json:"label"`
+	Data  []float64 `json:"data"`
+}
+
+// chartJSON is a chart's labels and datasets as the data attributes carry
+// them.
+func chartJSON(labels []string, series []chartSeries) (string, string) {
+	l, _ := json.Marshal(labels)
+	s, _ := json.Marshal(series)
+	return string(l), string(s)
+}
+
+// casesChart is cases and losses (in 10,000 yuan) by month, oldest first.
+func casesChart(months []*caseMonth) (string, string) {
+	count, loss := map[string]float64{}, map[string]float64{}
+	var labels []string
+	for _, m := range months {
+		if _, ok := count[m.Month]; !ok {
+			labels = append(labels, m.Month)
+		}
+		count[m.Month] += float64(m.Cases)
+		loss[m.Month] += float64(m.Loss) / 10000
+	}
+	sort.Strings(labels)
+	series := []chartSeries{{Label: "案件数"}, {Label: "损失（万元）"}}
+	for _, l := range labels {
+		series[0].Data = append(series[0].Data, count[l])
+		series[1].Data = append(series[1].Data, loss[l])
+	}
+	return chartJSON(labels, series)
 }
 
 // addCases stores cases and raises the 必讲 flags they cause.

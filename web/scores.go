@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"math"
 	"net/http"
 	"time"
 
@@ -45,7 +46,25 @@ func (s *Server) scoresPage(w http.ResponseWriter, r *http.Request) {
 			bottom = append(bottom, sc)
 		}
 	}
-	s.render(w, r, "scores.html", map[string]any{"Scores": scores, "Bottom": bottom, "W": s.Weights, "Parts": report.ScorePartNames,
+	var labels []string
+	series := make([]chartSeries, len(report.ScorePartNames))
+	for i, name := range report.ScorePartNames {
+		series[i].Label = name
+	}
+	for _, sc := range scores {
+		labels = append(labels, sc.Unit.Name)
+		for i, name := range report.ScorePartNames {
+			v := 0.0
+			for _, p := range sc.Parts {
+				if p.Name == name {
+					v = math.Round(p.Points*10) / 10
+				}
+			}
+			series[i].Data = append(series[i].Data, v)
+		}
+	}
+	chartLabels, chartData := chartJSON(labels, series)
+	s.render(w, r, "scores.html", map[string]any{"Charts": true, "ChartLabels": chartLabels, "ChartSeries": chartData, "Scores": scores, "Bottom": bottom, "W": s.Weights, "Parts": report.ScorePartNames,
 		"Month": month.Format("2006-01"), "Prev": month.AddDate(0, -1, 0).Format("2006-01"), "Next": month.AddDate(0, 1, 0).Format("2006-01")})
 }
 

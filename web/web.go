@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -23,6 +24,12 @@ import (
 
 //go:embed templates/*.html
 var templateFS embed.FS
+
+// staticFS holds the pages' scripts: Chart.js (MIT, vendor/) and the code
+// that draws the charts.
+//
+//go:embed static
+var staticFS embed.FS
 
 // Server is the HTTP handler.
 type Server struct {
@@ -80,6 +87,8 @@ func (s *Server) Handler() http.Handler {
 	clock := template.FuncMap{"clock": func(t time.Time) string { return t.In(loc).Format("01-02 15:04") }}
 	s.tmpl = template.Must(template.New("").Funcs(funcs).Funcs(clock).ParseFS(templateFS, "templates/*.html"))
 	mux := http.NewServeMux()
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(http.FileServerFS(static))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /login", s.loginPage)
 	mux.HandleFunc("POST /login", s.form(s.login))
@@ -140,6 +149,14 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux.Handle("GET /{$}", http.RedirectHandler(home, http.StatusFound))
 	return s.logRequests(s.checkHost(mux))
+}
+
+// cacheFor lets browsers keep the static scripts a day.
+func cacheFor(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		h.ServeHTTP(w, r)
+	})
 }
 
 // checkHost refuses, on a loopback-only server, requests for another host.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/xuri/excelize/v2"
 
 	"fanzha/bot"
@@ -124,5 +125,45 @@ func TestCasesImportBackcheckAndMustTeach(t *testing.T) {
 	code, body, _ = postForm(t, town, fmt.Sprintf("%s/admin/cases/flags/%d/clear", f.base, unitID(t, f.m, "幸福社区")), url.Values{"csrf": {csrf}})
 	if code != http.StatusOK || strings.Contains(body, `id="flags"`) {
 		t.Fatalf("clearing the flag: %d", code)
+	}
+}
+
+// TestCasesAndScoresInBrowser: the case page and its chart render in a
+// browser from scripts the binary serves (no CDN), and so do the 倒查 page
+// and the score chart.
+func TestCasesAndScoresInBrowser(t *testing.T) {
+	exe := chromium(t)
+	f := newWebFixture(t)
+	day := time.Now().In(shanghai).AddDate(0, 0, -2)
+	c := &bot.Case{Date: time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, shanghai), UnitID: unitID(t, f.m, "东风村"), ScamType: "gongjianfa",
+		Loss: 30000, AgeBand: "60岁以上", Role: "老年人", At: time.Now()}
+	if err := f.m.DB.Cases().AddCases(context.Background(), []*bot.Case{c}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := newBrowser(t, exe)
+	var bars, title, scoreChart string
+	err := chromedp.Run(ctx,
+		loginSteps(f.base, "town", f.adminPW),
+		chromedp.Navigate(f.base+"/admin/cases"),
+		chromedp.WaitVisible("#cases-chart", chromedp.ByID),
+		chromedp.Poll(`(function(){var c = Chart.getChart(document.getElementById("cases-chart")); return c ? c.data.datasets[0].data.join(",") : ""})()`, &bars),
+		chromedp.Navigate(fmt.Sprintf("%s/admin/cases/%d", f.base, c.ID)),
+		chromedp.WaitVisible("#windows", chromedp.ByID),
+		chromedp.Text("#title", &title, chromedp.ByID),
+		chromedp.Navigate(f.base+"/admin/scores"),
+		chromedp.WaitVisible("#scores", chromedp.ByID),
+		chromedp.Poll(`(function(){var c = Chart.getChart(document.getElementById("score-chart")); return c ? String(c.data.labels.length) : ""})()`, &scoreChart),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bars != "1" {
+		t.Fatalf("the cases chart shows %q; want one case", bars)
+	}
+	if !strings.Contains(title, "东风村") {
+		t.Fatalf("倒查 page title %q", title)
+	}
+	if scoreChart == "" || scoreChart == "0" {
+		t.Fatalf("the score chart has %q units", scoreChart)
 	}
 }
