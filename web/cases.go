@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -352,4 +353,59 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request) {
 	}
 	ix := s.Knowledge.Index()
 	s.render(w, r, "case.html", map[string]any{"C": c, "Unit": byID[c.UnitID], "Type": ix.TypeName(c.ScamType), "B": bc, "TypeName": ix.TypeName})
+}
+
+// exportCases downloads the year's cases with their 倒查: what the unit's
+// groups were sent in the 30 and 90 days before, and whether a tip of the
+// case's type was among it.
+func (s *Server) exportCases(w http.ResponseWriter, r *http.Request) {
+	if session(r).Account.Role != bot.RoleAdmin {
+		s.forbidden(w, r, "案件登记")
+		return
+	}
+	_, byID, scope, err := s.caseUnits(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	now := s.Now()
+	cases, err := s.Cases.Cases(r.Context(), now.AddDate(-1, 0, 0), now.AddDate(0, 0, 1))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ix, con := s.Knowledge.Index(), s.Knowledge.Content()
+	tipTypes := func(id string) []string {
+		if t := con.Tip(id); t != nil {
+			return t.Types
+		}
+		return nil
+	}
+	rows := [][]any{{"发案日期", "单位", "诈骗类型", "损失金额", "年龄段", "身份", "30天内推送", "30天内讲这一类", "90天内推送", "90天内讲这一类",
+		"90天内宣传活动", "90天内答题轮数", "90天内参与人数", "案发前讲过这一类"}}
+	for _, c := range cases {
+		if !scope.Unit(c.UnitID) {
+			continue
+		}
+		bc, err := report.Backcheck(r.Context(), report.BackcheckSource{Groups: s.Groups, Outbox: s.Outbox, Stats: s.Stats}, c, tipTypes)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w30, w90 := bc.Windows[0], bc.Windows[1]
+		covered := "否"
+		if bc.Covered {
+			covered = "是"
+		}
+		rows = append(rows, []any{c.Date.Format("2006-01-02"), byID[c.UnitID].Name, ix.TypeName(c.ScamType), int(c.Loss), c.AgeBand, c.Role,
+			w30.Tips, w30.TipsOfType, w90.Tips, w90.TipsOfType, w90.Campaigns, w90.QuizRounds, w90.Reached, covered})
+	}
+	var b bytes.Buffer
+	if err := report.WriteWorkbook(&b, "案件与倒查", []string{"案件"}, [][][]any{rows}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", `attachment; filename="cases.xlsx"`)
+	b.WriteTo(w)
 }

@@ -120,6 +120,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /admin/scores", s.requireLogin(s.scoresPage))
 	mux.HandleFunc("GET /admin/scores.xlsx", s.requireLogin(s.exportScores))
 	mux.HandleFunc("GET /admin/cases", s.requireLogin(s.casesPage))
+	mux.HandleFunc("GET /admin/cases.xlsx", s.requireLogin(s.exportCases))
 	mux.HandleFunc("POST /admin/cases", s.form(s.requireLogin(s.addCase)))
 	mux.HandleFunc("POST /admin/cases/import", s.requireLogin(s.importCases))
 	mux.HandleFunc("GET /admin/cases/{id}", s.requireLogin(s.casePage))

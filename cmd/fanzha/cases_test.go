@@ -117,6 +117,19 @@ func TestCasesImportBackcheckAndMustTeach(t *testing.T) {
 	if !strings.Contains(page, `id="windows"`) || !strings.Contains(page, "幸福社区居民群") || !strings.Contains(page, "没有收到过讲") {
 		t.Fatalf("倒查 page:\n%s", page)
 	}
+	resp, err := town.Get(f.base + "/admin/cases.xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	book, err := excelize.OpenReader(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := book.GetRows("案件")
+	if len(rows) != 5 || rows[1][13] != "案发前讲过这一类" || rows[2][13] != "否" {
+		t.Fatalf("case workbook: %v", rows)
+	}
 	wang, _ := f.client(t, "wang", f.couPW)
 	if code, _ := get(t, wang, f.base+"/admin/cases"); code != http.StatusForbidden {
 		t.Fatalf("a counsellor opened the case registry: %d", code)
