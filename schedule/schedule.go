@@ -170,12 +170,18 @@ func (s Schedule) Slots(weekStart time.Time) []time.Time {
 // posts nothing on its own. It may wrap midnight (22:00-07:00).
 type Quiet struct{ Start, End int }
 
+// quietRe is the shape of quiet hours: "22:00-07:00", no signs.
+var quietRe = regexp.MustCompile(`^\d{1,2}:\d{2}-\d{1,2}:\d{2}$`)
+
 // ParseQuiet reads "22:00-07:00"; "" means no quiet hours.
 func ParseQuiet(v string) (Quiet, error) {
 	if v == "" {
 		return Quiet{}, nil
 	}
 	var h1, m1, h2, m2 int
+	if !quietRe.MatchString(v) {
+		return Quiet{}, fmt.Errorf("quiet hours %q: want HH:MM-HH:MM", v)
+	}
 	if _, err := fmt.Sscanf(v, "%d:%d-%d:%d", &h1, &m1, &h2, &m2); err != nil || h1 > 23 || h2 > 23 || m1 > 59 || m2 > 59 {
 		return Quiet{}, fmt.Errorf("quiet hours %q: want HH:MM-HH:MM", v)
 	}
