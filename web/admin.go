@@ -97,7 +97,30 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 			unranked = append(unranked, u)
 		}
 	}
-	s.render(w, r, "overview.html", map[string]any{
+	rgs, rgUnits, rgGroups, err := s.reportGroups(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var must []string
+	if s.Cases != nil && scope.Member == 0 {
+		flags, err := s.Cases.MustTeach(r.Context())
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		units, err := s.Stats.OrgUnits(r.Context())
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, u := range units {
+			if _, ok := flags[u.ID]; ok && scope.Unit(u.ID) {
+				must = append(must, u.Name)
+			}
+		}
+	}
+	s.render(w, r, "overview.html", map[string]any{"ReportGroups": rgs, "RGUnits": rgUnits, "RGGroups": rgGroups, "MustTeach": must,
 		"R": rep, "Bottom": bottom, "Unranked": unranked, "Counsellor": scope.Member != 0, "Locked": s.lockedFor(r),
 		"Week": rep.WeekStart.Format("2006-01-02"),
 		"Prev": rep.WeekStart.AddDate(0, 0, -7).Format("2006-01-02"), "Next": rep.WeekStart.AddDate(0, 0, 7).Format("2006-01-02"),

@@ -44,6 +44,7 @@ type Server struct {
 	Review    bot.ReviewStore
 	Prizes    bot.PrizeStore
 	Cases     bot.CaseStore
+	Reports   bot.ReportGroupStore
 	// MustTeach is when cases flag a unit 必讲.
 	MustTeach bot.MustTeachRule
 	// Weights are the composite score's.
@@ -117,6 +118,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /admin/campaigns/{id}/export.xlsx", s.requireLogin(s.exportCampaign("xlsx")))
 	mux.HandleFunc("GET /admin/campaigns/{id}/export.csv", s.requireLogin(s.exportCampaign("csv")))
 	mux.HandleFunc("GET /admin/export.xlsx", s.requireLogin(s.exportXLSX))
+	mux.HandleFunc("POST /admin/report-group", s.form(s.requireLogin(s.setReportGroup)))
 	mux.HandleFunc("GET /admin/scores", s.requireLogin(s.scoresPage))
 	mux.HandleFunc("GET /admin/scores.xlsx", s.requireLogin(s.exportScores))
 	mux.HandleFunc("GET /admin/cases", s.requireLogin(s.casesPage))

@@ -134,6 +134,21 @@ func TestCasesImportBackcheckAndMustTeach(t *testing.T) {
 	if code, _ := get(t, wang, f.base+"/admin/cases"); code != http.StatusForbidden {
 		t.Fatalf("a counsellor opened the case registry: %d", code)
 	}
+	if _, page := get(t, town, f.base+"/admin/"); !strings.Contains(page, `id="must-teach"`) || !strings.Contains(page, "幸福社区") {
+		t.Fatal("the overview does not name the 必讲 unit")
+	}
+	// An admin sends the town's reports to a group from the overview; a
+	// counsellor cannot.
+	wcl, wcsrf := f.client(t, "wang", f.couPW)
+	if code, _, _ := postForm(t, wcl, f.base+"/admin/report-group", url.Values{"csrf": {wcsrf}, "unit": {fmt.Sprint(unitID(t, f.m, "城关镇"))},
+		"group": {fmt.Sprint(f.mine)}}); code != http.StatusForbidden {
+		t.Fatalf("a counsellor set a report group: %d", code)
+	}
+	code, body, _ = postForm(t, town, f.base+"/admin/report-group", url.Values{"csrf": {csrf}, "unit": {fmt.Sprint(unitID(t, f.m, "城关镇"))},
+		"group": {fmt.Sprint(f.theirs)}})
+	if code != http.StatusOK || !strings.Contains(body, "<td>城关镇</td><td>东风村村民群</td>") {
+		t.Fatalf("setting the town's report group: %d", code)
+	}
 	// Clearing the flag takes it off.
 	code, body, _ = postForm(t, town, fmt.Sprintf("%s/admin/cases/flags/%d/clear", f.base, unitID(t, f.m, "幸福社区")), url.Values{"csrf": {csrf}})
 	if code != http.StatusOK || strings.Contains(body, `id="flags"`) {

@@ -323,7 +323,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	srv := &web.Server{Groups: m.DB.Groups(), Stats: m.DB.Stats(), Units: m.DB.Stats(), Outbox: m.DB.Outbox(), Accounts: m.DB.Accounts(), Events: m.DB.Events(),
-		Campaigns: m.DB.Campaigns(), Tokens: m.DB.Accounts(), Review: m.DB.Crowd(), Prizes: m.DB.Prizes(), Cases: m.DB.Cases(), MustTeach: m.Config.MustTeach(), Weights: m.Config.ScoreWeights(), Editor: m.Editor, PlanCampaigns: func(ctx context.Context) error { _, err := m.Campaigns.Tick(ctx, m.Now()); return err },
+		Campaigns: m.DB.Campaigns(), Tokens: m.DB.Accounts(), Review: m.DB.Crowd(), Prizes: m.DB.Prizes(), Cases: m.DB.Cases(), Reports: m.DB.Cases(), MustTeach: m.Config.MustTeach(), Weights: m.Config.ScoreWeights(), Editor: m.Editor, PlanCampaigns: func(ctx context.Context) error { _, err := m.Campaigns.Tick(ctx, m.Now()); return err },
 		Knowledge: m.Knowledge, Loc: loc, Campaign: m.campaign(), Logger: m.Logger, Now: m.Now,
 		SecureCookies: m.Config.Web.SecureCookies, OpenGroupsAPI: m.Config.Playground.Enabled && m.Config.Demo() && m.Config.Loopback(), LoopbackOnly: m.Config.Loopback(), Mounts: mounts}
 	ln, err := net.Listen("tcp", m.Config.Web.Addr)
