@@ -202,8 +202,20 @@ func chromium(t *testing.T) string {
 
 func newBrowser(t *testing.T, exe string) context.Context {
 	t.Helper()
+	// The profile is removed after the browser is gone; Chromium's helper
+	// processes may still be writing to it for a moment after it is told
+	// to quit, so removal is retried (t.TempDir would fail the test).
+	profile, err := os.MkdirTemp("", "fanzha-chrome-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for i := 0; i < 50 && os.RemoveAll(profile) != nil; i++ {
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(profile),
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
