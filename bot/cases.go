@@ -138,14 +138,8 @@ func ParseCases(rows [][]string, unit func(string) (int64, bool), typeID func(st
 			out = append(out, c)
 		}
 	}
-	if len(problems) > 0 {
-		if len(problems) > maxProblems {
-			problems = append(problems[:maxProblems], fmt.Sprintf("……共 %d 处错误", len(problems)))
-		}
-		return nil, Errorf(EINVALID, "没有导入任何一行，请改正后重新导入：\n%s", strings.Join(problems, "\n"))
-	}
-	if len(out) == 0 {
-		return nil, Errorf(EINVALID, "除了表头没有数据行。")
+	if err := importProblems(problems, len(out)); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

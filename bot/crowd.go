@@ -397,16 +397,25 @@ func ParseBlocklist(records [][]string, types func(string) bool, at time.Time, l
 		}
 		out = append(out, li)
 	}
+	if err := importProblems(problems, len(out)); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// importProblems is the error of an import with problems (each naming its
+// row and column), or with no data rows; nil if rows are good.
+func importProblems(problems []string, rows int) error {
 	if len(problems) > 0 {
 		if len(problems) > maxProblems {
 			problems = append(problems[:maxProblems], fmt.Sprintf("……共 %d 处错误", len(problems)))
 		}
-		return nil, Errorf(EINVALID, "没有导入任何一行，请改正后重新导入：\n%s", strings.Join(problems, "\n"))
+		return Errorf(EINVALID, "没有导入任何一行，请改正后重新导入：\n%s", strings.Join(problems, "\n"))
 	}
-	if len(out) == 0 {
-		return nil, Errorf(EINVALID, "除了表头没有数据行。")
+	if rows == 0 {
+		return Errorf(EINVALID, "除了表头没有数据行。")
 	}
-	return out, nil
+	return nil
 }
 
 // Bounds of a blocklist import.

@@ -51,22 +51,31 @@ type caseMonth struct {
 	Types       string
 }
 
-func (s *Server) casesPage(w http.ResponseWriter, r *http.Request) {
+// yearCases is the last year's cases and the units an admin may see; for
+// anyone else, or on an error, the answer is written and ok is false.
+func (s *Server) yearCases(w http.ResponseWriter, r *http.Request) (cases []*bot.Case, units []bot.OrgUnit, byID map[int64]bot.OrgUnit, scope report.Scope, ok bool) {
 	if session(r).Account.Role != bot.RoleAdmin {
 		s.forbidden(w, r, "案件登记")
-		return
+		return nil, nil, nil, scope, false
 	}
 	units, byID, scope, err := s.caseUnits(r)
+	if err == nil {
+		now := s.Now()
+		cases, err = s.Cases.Cases(r.Context(), now.AddDate(-1, 0, 0), now.AddDate(0, 0, 1))
+	}
 	if err != nil {
 		s.fail(w, r, err)
+		return nil, nil, nil, scope, false
+	}
+	return cases, units, byID, scope, true
+}
+
+func (s *Server) casesPage(w http.ResponseWriter, r *http.Request) {
+	cases, units, byID, scope, ok := s.yearCases(w, r)
+	if !ok {
 		return
 	}
 	now := s.Now()
-	cases, err := s.Cases.Cases(r.Context(), now.AddDate(-1, 0, 0), now.AddDate(0, 0, 1))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	ix := s.Knowledge.Index()
 	var mine []*bot.Case
 	months := map[string]*caseMonth{}
@@ -359,19 +368,8 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request) {
 // groups were sent in the 30 and 90 days before, and whether a tip of the
 // case's type was among it.
 func (s *Server) exportCases(w http.ResponseWriter, r *http.Request) {
-	if session(r).Account.Role != bot.RoleAdmin {
-		s.forbidden(w, r, "案件登记")
-		return
-	}
-	_, byID, scope, err := s.caseUnits(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	now := s.Now()
-	cases, err := s.Cases.Cases(r.Context(), now.AddDate(-1, 0, 0), now.AddDate(0, 0, 1))
-	if err != nil {
-		s.fail(w, r, err)
+	cases, _, byID, scope, ok := s.yearCases(w, r)
+	if !ok {
 		return
 	}
 	ix, con := s.Knowledge.Index(), s.Knowledge.Content()
