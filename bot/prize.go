@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -106,7 +107,9 @@ type PrizeDraw struct {
 	Ends        time.Time // when the period closes and the draw is made
 	DrawnAt     *time.Time
 	Entrants    []string // tags, sorted: the eligible list
-	Winners     []PrizeWinner
+	// EntrantsHash is EntrantsHash(Entrants), announced with the winners.
+	EntrantsHash string
+	Winners      []PrizeWinner
 }
 
 // PrizeWinner is one winner of a draw.
@@ -132,6 +135,13 @@ func PublicTag(pseudonym string) string {
 func Commit(secret string) string {
 	h := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(h[:])
+}
+
+// EntrantsHash fixes a draw's list of entrants: announced with the
+// winners, it shows any later change of the list.
+func EntrantsHash(tags []string) string {
+	h := sha256.Sum256([]byte(strings.Join(tags, ",")))
+	return hex.EncodeToString(h[:8])
 }
 
 // DrawSeed is the seed of a draw: the secret and the period together.
@@ -188,6 +198,9 @@ type PrizeStore interface {
 func VerifyDraw(d *PrizeDraw) error {
 	if d.DrawnAt == nil {
 		return fmt.Errorf("抽奖 %d 还没有开奖", d.ID)
+	}
+	if d.EntrantsHash != "" && EntrantsHash(d.Entrants) != d.EntrantsHash {
+		return fmt.Errorf("抽奖 %d：参与名单与开奖时公布的校验值不符", d.ID)
 	}
 	if Commit(d.Secret) != d.Commitment {
 		return fmt.Errorf("抽奖 %d：原始值与事先公布的承诺值不符", d.ID)

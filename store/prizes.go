@@ -89,13 +89,13 @@ func (s *Prizes) CommitDraw(ctx context.Context, d *bot.PrizeDraw, posts []*bot.
 	return made, err
 }
 
-const drawColumns = `id, rule_id, period, commitment, secret, committed_at, ends_at, drawn_at, entrants`
+const drawColumns = `id, rule_id, period, commitment, secret, committed_at, ends_at, drawn_at, entrants, entrants_hash`
 
 func scanDraw(row interface{ Scan(...any) error }) (*bot.PrizeDraw, error) {
 	d := &bot.PrizeDraw{}
 	var committed, ends, entrants string
 	var drawn sql.NullString
-	if err := row.Scan(&d.ID, &d.RuleID, &d.Period, &d.Commitment, &d.Secret, &committed, &ends, &drawn, &entrants); err != nil {
+	if err := row.Scan(&d.ID, &d.RuleID, &d.Period, &d.Commitment, &d.Secret, &committed, &ends, &drawn, &entrants, &d.EntrantsHash); err != nil {
 		return nil, err
 	}
 	d.CommittedAt, d.Ends = parseTime(committed), parseTime(ends)
@@ -185,8 +185,8 @@ func (s *Prizes) Draw(ctx context.Context, id int64) (*bot.PrizeDraw, error) {
 func (s *Prizes) FinishDraw(ctx context.Context, d *bot.PrizeDraw, posts []*bot.OutboxPost) (bool, error) {
 	done := false
 	err := s.db.withTx(ctx, "FinishDraw", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE prize_draws SET drawn_at = ?, entrants = ? WHERE id = ? AND drawn_at IS NULL`,
-			formatTime(*d.DrawnAt), strings.Join(d.Entrants, ","), d.ID)
+		res, err := tx.ExecContext(ctx, `UPDATE prize_draws SET drawn_at = ?, entrants = ?, entrants_hash = ? WHERE id = ? AND drawn_at IS NULL`,
+			formatTime(*d.DrawnAt), strings.Join(d.Entrants, ","), d.EntrantsHash, d.ID)
 		if err != nil {
 			return err
 		}

@@ -266,6 +266,7 @@ func (d *Drawer) draw(ctx context.Context, r *bot.PrizeRule, dr *bot.PrizeDraw, 
 	}
 	picked := bot.DrawWinners(bot.DrawSeed(dr.Secret, dr.Period), tags, r.Winners)
 	dr.Entrants = tags
+	dr.EntrantsHash = bot.EntrantsHash(tags)
 	dr.DrawnAt = &now
 	dr.Winners = nil
 	var names []string
@@ -284,8 +285,8 @@ func (d *Drawer) draw(ctx context.Context, r *bot.PrizeRule, dr *bot.PrizeDraw, 
 	} else {
 		text += "获奖：" + strings.Join(names, "、") + fmt.Sprintf("\n共 %d 人符合条件。请获奖的群友联系本群老师或网格员领奖。", len(tags))
 	}
-	text += fmt.Sprintf("\n核对：承诺值 %s…，原始值 %s。把符合条件的编号排序后用原始值抽取，结果可复算（fanzha draw verify %d）。",
-		dr.Commitment[:16], dr.Secret, dr.ID)
+	text += fmt.Sprintf("\n核对：承诺值 %s…，原始值 %s，参与名单校验值 %s。把符合条件的编号排序后用原始值抽取，结果可复算（fanzha draw verify %d）。",
+		dr.Commitment[:16], dr.Secret, dr.EntrantsHash, dr.ID)
 	var posts []*bot.OutboxPost
 	for _, g := range scope {
 		posts = append(posts, &bot.OutboxPost{GroupID: g.ID, Kind: bot.PostPrize, Ref: dr.Period, Text: text, DueAt: d.Quiet.Next(local)})

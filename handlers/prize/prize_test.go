@@ -164,6 +164,14 @@ func TestWeeklyDrawIsCommittedDrawnOnceAndReproduces(t *testing.T) {
 	if err := bot.VerifyDraw(dr); err != nil {
 		t.Fatal(err)
 	}
+	if !strings.Contains(results[0].Text, dr.EntrantsHash) || dr.EntrantsHash == "" {
+		t.Error("the announcement does not fix the list of entrants")
+	}
+	tampered := *dr
+	tampered.Entrants = append([]string{"000000000000"}, dr.Entrants...)
+	if err := bot.VerifyDraw(&tampered); err == nil {
+		t.Fatal("a list of entrants changed after the draw still verifies")
+	}
 	bad := *dr
 	bad.Secret = strings.Repeat("0", len(dr.Secret))
 	if err := bot.VerifyDraw(&bad); err == nil {
