@@ -98,9 +98,13 @@ func BuildCampaign(ctx context.Context, src CampaignSource, scope Scope, id int6
 		byID[u.ID] = u
 	}
 	rows := map[int64]*CampaignUnitRow{}
+	inScope := map[int64]bool{}
+	for _, g := range bot.CampaignScope(c, groups, units) {
+		inScope[g.ID] = true
+	}
 	for _, g := range groups {
 		f := figs[g.ID]
-		if !scope.Group(g) || (f == nil && !inScope(c, g, byID)) {
+		if !scope.Group(g) || (f == nil && !inScope[g.ID]) {
 			continue
 		}
 		gr := CampaignGroupRow{Group: g, ByOption: make([]int, len(c.Options))}
@@ -225,26 +229,6 @@ func townsOf(units []CampaignUnitRow, byID map[int64]bot.OrgUnit, options int) [
 		out = append(out, *t)
 	}
 	return out
-}
-
-// inScope reports whether g is in c's scope by unit or by hand.
-func inScope(c *bot.Campaign, g *bot.Group, byID map[int64]bot.OrgUnit) bool {
-	for _, id := range c.Groups {
-		if id == g.ID {
-			return true
-		}
-	}
-	if g.OrgUnit == nil {
-		return false
-	}
-	for u, hops := g.OrgUnit.ID, 0; u != 0 && hops <= len(byID); u, hops = byID[u].ParentID, hops+1 {
-		for _, id := range c.Units {
-			if id == u {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // reportingUnit is the village, community or school unit id belongs to.

@@ -103,11 +103,7 @@ func (s *Server) prizeView(r *http.Request) (*prizeView, error) {
 			row.Mine = admin && scope.Unit(rule.UnitID)
 			inScope = row.Mine
 			if !inScope { // a counsellor sees a unit rule that covers their groups
-				for _, g := range v.Groups {
-					for u, hops := g.OrgUnit.ID, 0; u != 0 && hops <= len(units); u, hops = unitByID[u].ParentID, hops+1 {
-						inScope = inScope || u == rule.UnitID
-					}
-				}
+				inScope = len(bot.CampaignScope(&bot.Campaign{Units: []int64{rule.UnitID}}, v.Groups, units)) > 0
 			}
 		} else if g := byID[rule.GroupID]; g != nil {
 			row.Scope = g.Name
