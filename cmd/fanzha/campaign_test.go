@@ -295,15 +295,23 @@ func TestCampaignAPI(t *testing.T) {
 			t.Fatalf("%s is outside the bulletin's scope but got %q", g, posts)
 		}
 	}
-	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/campaigns/%v", f.base, v["id"]), nil)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The chat shows the post a moment before the sender marks it sent:
+	// ask until it does (a hang bound, not a speed assertion).
 	var got map[string]any
-	json.NewDecoder(resp.Body).Decode(&got)
-	resp.Body.Close()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/campaigns/%v", f.base, v["id"]), nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = nil
+		json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if got["sent"] == float64(1) || time.Now().After(deadline) {
+			break
+		}
+	}
 	if got["sent"] != float64(1) || got["planned"] != float64(1) {
 		t.Fatalf("figures through the API: %v", got)
 	}
