@@ -271,15 +271,29 @@ func (s *Prizes) WonSince(ctx context.Context, ruleID int64, since time.Time) (m
 // AnswerCounts counts quiz answers per member over [since, until).
 func (s *Prizes) AnswerCounts(ctx context.Context, members []int64, since, until time.Time) (map[int64]int, error) {
 	out := map[int64]int{}
+	if len(members) == 0 {
+		return out, nil
+	}
+	args := []any{formatTime(since), formatTime(until)}
 	for _, m := range members {
+		out[m] = 0
+		args = append(args, m)
+	}
+	rows, err := s.db.r.QueryContext(ctx, `SELECT member_id, count(*) FROM quiz_answers WHERE at >= ? AND at < ?
+		AND member_id IN (`+strings.TrimSuffix(strings.Repeat("?,", len(members)), ",")+`) GROUP BY member_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: counting answers: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m int64
 		var n int
-		if err := s.db.r.QueryRowContext(ctx, `SELECT count(*) FROM quiz_answers WHERE member_id = ? AND at >= ? AND at < ?`,
-			m, formatTime(since), formatTime(until)).Scan(&n); err != nil {
+		if err := rows.Scan(&m, &n); err != nil {
 			return nil, fmt.Errorf("store: counting answers: %w", err)
 		}
 		out[m] = n
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // MarkHanded records that a winner's prize was handed out, and by whom.

@@ -178,6 +178,10 @@ func (s *Server) addCases(ctx context.Context, cs []*bot.Case) error {
 		return err
 	}
 	now := s.Now()
+	all, err := s.Cases.Cases(ctx, now.AddDate(-1, 0, 0), now.AddDate(0, 0, 1))
+	if err != nil {
+		return err
+	}
 	seen := map[int64]bool{}
 	for _, c := range cs {
 		if seen[c.UnitID] {
@@ -185,10 +189,6 @@ func (s *Server) addCases(ctx context.Context, cs []*bot.Case) error {
 		}
 		seen[c.UnitID] = true
 		cleared, err := s.Cases.ClearedAt(ctx, c.UnitID)
-		if err != nil {
-			return err
-		}
-		all, err := s.Cases.Cases(ctx, now.AddDate(-1, 0, 0), now.AddDate(0, 0, 1))
 		if err != nil {
 			return err
 		}

@@ -118,6 +118,23 @@ func (d *Drawer) Tick(ctx context.Context, now time.Time) error {
 	for _, r := range rounds {
 		activeRound[r.ID] = true
 	}
+	// A period's draw, once committed, stays open until it is drawn after
+	// the period: the open draws tell which commitments exist, so a tick
+	// writes only new ones.
+	open, err := d.Prizes.OpenDraws(ctx)
+	if err != nil {
+		return err
+	}
+	committed := map[string]bool{}
+	for _, dr := range open {
+		committed[fmt.Sprint(dr.RuleID, " ", dr.Period)] = true
+	}
+	commit := func(r *bot.PrizeRule, period string, ends time.Time, scope []*bot.Group) error {
+		if committed[fmt.Sprint(r.ID, " ", period)] {
+			return nil
+		}
+		return d.commit(ctx, r, period, ends, scope, now)
+	}
 	for _, r := range active {
 		scope := ScopeGroups(r, groups, units)
 		if len(scope) == 0 {
@@ -131,7 +148,7 @@ func (d *Drawer) Tick(ctx context.Context, now time.Time) error {
 			for _, q := range rounds {
 				if in[q.GroupID] {
 					g := []*bot.Group{groupOf(scope, q.GroupID)}
-					if err := d.commit(ctx, r, roundPeriod(q.ID, q.GroupID), roundEnds, g, now); err != nil {
+					if err := commit(r, roundPeriod(q.ID, q.GroupID), roundEnds, g); err != nil {
 						return err
 					}
 				}
@@ -139,15 +156,11 @@ func (d *Drawer) Tick(ctx context.Context, now time.Time) error {
 			continue
 		}
 		key, _, end := d.periodOf(r.Period, now)
-		if err := d.commit(ctx, r, key, end, scope, now); err != nil {
+		if err := commit(r, key, end, scope); err != nil {
 			return err
 		}
 	}
-	open, err := d.Prizes.OpenDraws(ctx)
-	if err != nil {
-		return err
-	}
-	for _, dr := range open {
+	for _, dr := range open { // those committed in this tick are not due yet
 		r := byID[dr.RuleID]
 		if r == nil {
 			continue
