@@ -184,20 +184,17 @@ func (rep *Reporter) Compose(ctx context.Context, unitID int64, kind string, slo
 		byID[u.ID] = u
 	}
 	scope := report.ScopeFor(units, bot.RoleAdmin, unitID, 0)
-	ws := bot.WeekStart(slot, rep.Loc)
 	title := map[string]string{Weekly: "反诈周报", Progress: "反诈进度", Monthly: "反诈月报"}[kind]
+	// The weekly report is the week so far; the others the last full week.
+	ws := bot.WeekStart(slot.AddDate(0, 0, -7), rep.Loc)
 	var prev time.Time
 	switch kind {
 	case Weekly:
-		prev = slot.AddDate(0, 0, -7)
+		prev, ws = slot.AddDate(0, 0, -7), bot.WeekStart(slot, rep.Loc)
 	case Progress:
 		prev = Slot(Progress, slot.Add(-time.Minute), rep.Loc)
 	case Monthly:
 		prev = slot.AddDate(0, -1, 0)
-		ws = bot.WeekStart(slot.AddDate(0, 0, -7), rep.Loc) // the last full week of the month
-	}
-	if kind == Progress {
-		ws = bot.WeekStart(slot.AddDate(0, 0, -7), rep.Loc)
 	}
 	r, err := report.Week(ctx, report.Source{Groups: rep.Groups, Stats: rep.Stats}, scope, ws, rep.Campaign())
 	if err != nil {
