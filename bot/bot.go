@@ -31,6 +31,58 @@ type Message struct {
 	// the text once the message is handled.
 	ReplyHandle  string    `json:"reply_handle,omitempty"`
 	ReplyExpires time.Time `json:"reply_expires,omitempty"`
+	// Media are the pictures and voice clips the message carries. A voice
+	// clip's platform transcription is also its Text, so every feature
+	// reads it as typed; a picture's text is read only when someone asks.
+	Media []Media `json:"media,omitempty"`
+}
+
+// MediaKind says what a Media is.
+type MediaKind string
+
+const (
+	MediaImage MediaKind = "image"
+	MediaVoice MediaKind = "voice"
+)
+
+// Media is a picture or voice clip attached to a message. It never holds
+// the bytes: Ref is the channel's handle to fetch them (a DingTalk download
+// code, a WeCom URL, a playground upload), kept in the inbox with the text
+// and forgotten with it.
+type Media struct {
+	Kind MediaKind `json:"kind"`
+	Ref  string    `json:"ref,omitempty"`
+	// Transcript is the platform's own speech recognition of a voice clip.
+	Transcript string `json:"transcript,omitempty"`
+}
+
+// Images returns the pictures msg carries.
+func (m *Message) Images() []Media {
+	var out []Media
+	for _, x := range m.Media {
+		if x.Kind == MediaImage {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// IsVoice reports whether msg's text is a platform transcription of speech.
+func (m *Message) IsVoice() bool {
+	for _, x := range m.Media {
+		if x.Kind == MediaVoice {
+			return true
+		}
+	}
+	return false
+}
+
+// MediaFetcher is a Channel that can download the media of its messages.
+// FetchMedia returns at most max bytes; a larger file is refused with
+// ETOOLARGE without reading the rest, a file the platform no longer has
+// with ENOTFOUND.
+type MediaFetcher interface {
+	FetchMedia(ctx context.Context, msg *Message, m Media, max int64) ([]byte, error)
 }
 
 // Key is the dedupe key of a message: platform message IDs are unique only

@@ -14,6 +14,10 @@ import (
 // people forward are short; anything larger is a paste accident or abuse.
 const MaxTextBytes = 8 << 10
 
+// MaxMedia is the most pictures one message may carry (a phone shares at
+// most nine at once).
+const MaxMedia = 9
+
 // Recover turns a panic in a handler into a logged error and a polite reply,
 // so one bad message never takes the bot down.
 func Recover() MiddlewareFunc {
@@ -33,7 +37,7 @@ func Recover() MiddlewareFunc {
 	}
 }
 
-// Validate refuses messages with no text, invalid UTF-8 or text larger than
+// Validate refuses messages with no text and no picture, invalid UTF-8 or text larger than
 // max bytes, telling the sender why when they addressed the bot. A refused
 // message the channel had already put into inbox is marked done there, so
 // it is not replayed, and refused again, after every restart.
@@ -46,7 +50,9 @@ func Validate(max int, inbox Inbox) MiddlewareFunc {
 				err = Errorf(EBADTEXT, "这条消息含有无法识别的字符，请重新输入文字后再发。")
 			case len(t) > max:
 				err = Errorf(ETOOLARGE, "消息太长了（超过 %d 字节）。请只粘贴可疑的那一段内容。", max)
-			case strings.TrimSpace(t) == "":
+			case len(c.msg.Media) > MaxMedia:
+				err = Errorf(ETOOLARGE, "一次最多发 %d 张图片，请分开发送。", MaxMedia)
+			case strings.TrimSpace(t) == "" && len(c.msg.Images()) == 0:
 				err = Errorf(EEMPTY, "消息是空的。可以发送“帮助”看看我能做什么。")
 			case c.msg.PlatformMsgID == "":
 				err = Errorf(EINVALID, "消息缺少编号，无法处理。")
