@@ -37,7 +37,7 @@ func Recover() MiddlewareFunc {
 	}
 }
 
-// Validate refuses messages with no text and no picture, invalid UTF-8 or text larger than
+// Validate refuses messages with neither text nor media, invalid UTF-8 or text larger than
 // max bytes, telling the sender why when they addressed the bot. A refused
 // message the channel had already put into inbox is marked done there, so
 // it is not replayed, and refused again, after every restart.
@@ -52,7 +52,7 @@ func Validate(max int, inbox Inbox) MiddlewareFunc {
 				err = Errorf(ETOOLARGE, "消息太长了（超过 %d 字节）。请只粘贴可疑的那一段内容。", max)
 			case len(c.msg.Media) > MaxMedia:
 				err = Errorf(ETOOLARGE, "一次最多发 %d 张图片，请分开发送。", MaxMedia)
-			case strings.TrimSpace(t) == "" && len(c.msg.Images()) == 0:
+			case strings.TrimSpace(t) == "" && len(c.msg.Media) == 0:
 				err = Errorf(EEMPTY, "消息是空的。可以发送“帮助”看看我能做什么。")
 			case c.msg.PlatformMsgID == "":
 				err = Errorf(EINVALID, "消息缺少编号，无法处理。")
