@@ -9,6 +9,31 @@
 // soon as the message is stored and does the work afterwards, backs off
 // when the credentials are wrong, and reads the error codes in response
 // bodies rather than trusting HTTP 200.
+//
+// # Pictures and voice
+//
+// The SDK leaves a robot message's content as untyped JSON; the channel
+// reads three msgtypes from it:
+//
+//   - "picture": {"downloadCode", "pictureDownloadCode"}. DingTalk sends it
+//     in 1:1 chats only; in a group a picture arrives inside richText.
+//   - "richText": {"richText": [{"text": "…"}, {"type": "picture",
+//     "downloadCode", "pictureDownloadCode"}, …]}: the text parts become the
+//     message text, each picture an image (at most bot.MaxMedia).
+//   - "audio": {"duration" (ms), "downloadCode", "recognition"}: DingTalk's
+//     own transcription becomes the message text and the voice Media's
+//     Transcript. Group members cannot @-mention the robot with a voice
+//     clip (nor a file or video): voice reaches it only in 1:1 chats.
+//
+// A picture's Ref is its downloadCode (pictureDownloadCode when there is no
+// downloadCode), a short-lived code, never the bytes. FetchMedia trades it
+// for a temporary link: POST {OpenAPIHost}/v1.0/robot/messageFiles/download
+// with header x-acs-dingtalk-access-token (the app token proactive posts
+// use) and body {"downloadCode", "robotCode"} answers {"downloadUrl"}; a
+// plain GET of that link returns the file. Errors come as a non-200 with
+// {"code", "message"}. DingTalk documents no code for an expired or unknown
+// download code, so HTTP 404/410, and codes that name the download code or
+// say not found or expired, count as "the picture is gone".
 package dingtalk
 
 import (
@@ -69,6 +94,10 @@ type Channel struct {
 	inbox  bot.Inbox
 	logger *slog.Logger
 	http   *http.Client
+	// media downloads pictures. It has no timeout of its own: a large
+	// picture on a slow link may take a while, and the caller's ctx says how
+	// long is too long.
+	media *http.Client
 	// Now is the clock of token expiry and webhook validity.
 	Now func() time.Time
 	// OnRemoved is called when DingTalk says the robot is no longer in a
@@ -101,7 +130,7 @@ func New(cfg Config, inbox bot.Inbox, logger *slog.Logger) (*Channel, error) {
 		cfg.MaxPending = 4096
 	}
 	return &Channel{cfg: cfg, inbox: inbox, logger: logger.With("channel", Name),
-		http: &http.Client{Timeout: 10 * time.Second}, Now: time.Now}, nil
+		http: &http.Client{Timeout: 10 * time.Second}, media: &http.Client{}, Now: time.Now}, nil
 }
 
 // Name implements bot.Channel.
@@ -209,7 +238,83 @@ func toMessage(d *chatbot.BotCallbackDataModel) (*bot.Message, error) {
 	if !m.Direct {
 		m.GroupID = d.ConversationId
 	}
+	switch d.Msgtype {
+	case "picture":
+		var c pictureContent
+		if err := decodeContent(d.Content, &c); err != nil {
+			return nil, fmt.Errorf("picture content: %w", err)
+		}
+		m.Text = ""
+		if ref := c.ref(); ref != "" {
+			m.Media = []bot.Media{{Kind: bot.MediaImage, Ref: ref}}
+		}
+	case "richText":
+		var c struct {
+			RichText []struct {
+				Type string `json:"type"`
+				Text string `json:"text"`
+				pictureContent
+			} `json:"richText"`
+		}
+		if err := decodeContent(d.Content, &c); err != nil {
+			return nil, fmt.Errorf("richText content: %w", err)
+		}
+		var texts []string
+		for _, part := range c.RichText {
+			if t := strings.TrimSpace(part.Text); t != "" {
+				texts = append(texts, t)
+			}
+			// Some clients leave out "type" on pictures: a download code
+			// says enough.
+			ref := part.ref()
+			if ref != "" && (part.Type == "picture" || part.Type == "") && len(m.Media) < bot.MaxMedia {
+				m.Media = append(m.Media, bot.Media{Kind: bot.MediaImage, Ref: ref})
+			}
+		}
+		m.Text = strings.Join(texts, "\n")
+	case "audio":
+		var c struct {
+			Recognition string `json:"recognition"`
+		}
+		// The transcription is read like typed text by every feature; a
+		// clip without one (or with unreadable content) has no text, and
+		// the handler asks the sender to type.
+		_ = decodeContent(d.Content, &c)
+		m.Text = strings.TrimSpace(c.Recognition)
+		m.Media = []bot.Media{{Kind: bot.MediaVoice, Transcript: m.Text}}
+	}
 	return m, nil
+}
+
+// pictureContent is how DingTalk names a picture, alone or in richText.
+type pictureContent struct {
+	DownloadCode        string `json:"downloadCode"`
+	PictureDownloadCode string `json:"pictureDownloadCode"`
+}
+
+func (p pictureContent) ref() string {
+	if p.DownloadCode != "" {
+		return p.DownloadCode
+	}
+	return p.PictureDownloadCode
+}
+
+// decodeContent reads a robot message's content, which the SDK leaves as
+// decoded but untyped JSON, into v. A content sent as a JSON document in a
+// string is read too.
+func decodeContent(content any, v any) error {
+	if content == nil {
+		return errors.New("no content")
+	}
+	raw, ok := content.(string)
+	if !ok {
+		b, err := json.Marshal(content)
+		if err != nil {
+			return err
+		}
+		raw = string(b)
+	}
+	return json.Unmarshal([]byte(raw), v)
 }
 
 // apiError is DingTalk's error body: new APIs use code/message, webhook
@@ -371,4 +476,99 @@ func (c *Channel) Post(ctx context.Context, groupID string, p bot.Post) error {
 		}
 		return nil
 	}
+}
+
+// FetchMedia downloads a picture of msg: its download code is traded for a
+// temporary link (messageFiles/download, with the robot code proactive
+// posts use), and the link is read, at most max bytes of it. It implements
+// bot.MediaFetcher.
+func (c *Channel) FetchMedia(ctx context.Context, msg *bot.Message, m bot.Media, max int64) ([]byte, error) {
+	if m.Ref == "" {
+		return nil, fmt.Errorf("dingtalk: %s media of message %s has no download code", m.Kind, msg.PlatformMsgID)
+	}
+	link, err := c.downloadURL(ctx, m.Ref)
+	if err != nil {
+		var se *sendError
+		if errors.As(err, &se) && se.gone() {
+			c.logger.Info("picture no longer downloadable", "msg", msg.PlatformMsgID, "err", err)
+			return nil, errGone()
+		}
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
+	if err != nil {
+		return nil, fmt.Errorf("dingtalk: download link of message %s: %w", msg.PlatformMsgID, err)
+	}
+	resp, err := c.media.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("dingtalk: downloading a picture: %w", err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
+		c.logger.Info("picture no longer downloadable", "msg", msg.PlatformMsgID, "status", resp.StatusCode)
+		return nil, errGone()
+	case resp.StatusCode != http.StatusOK:
+		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return nil, fmt.Errorf("dingtalk: downloading a picture: HTTP %d %s", resp.StatusCode, bytes.TrimSpace(snippet))
+	case resp.ContentLength > max:
+		return nil, errTooLarge(max)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("dingtalk: downloading a picture: %w", err)
+	}
+	if int64(len(b)) > max {
+		return nil, errTooLarge(max) // the rest is never read
+	}
+	return b, nil
+}
+
+// downloadURL trades a download code for a temporary download link.
+func (c *Channel) downloadURL(ctx context.Context, code string) (string, error) {
+	body := map[string]string{"downloadCode": code, "robotCode": c.cfg.RobotCode}
+	var out struct {
+		DownloadURL string `json:"downloadUrl"`
+	}
+	for attempt := 0; ; attempt++ {
+		token, err := c.accessToken(ctx, attempt > 0)
+		if err != nil {
+			return "", err
+		}
+		err = c.call(ctx, c.cfg.OpenAPIHost+"/v1.0/robot/messageFiles/download",
+			map[string]string{"x-acs-dingtalk-access-token": token}, body, &out)
+		var se *sendError
+		if errors.As(err, &se) && se.status == http.StatusUnauthorized && attempt == 0 {
+			continue // token revoked early: fetch a new one, once
+		}
+		if err != nil {
+			return "", fmt.Errorf("dingtalk: messageFiles/download: %w", err)
+		}
+		if out.DownloadURL == "" {
+			return "", errors.New("dingtalk: messageFiles/download answered without downloadUrl")
+		}
+		return out.DownloadURL, nil
+	}
+}
+
+// gone reports whether DingTalk no longer has the file a download code
+// named. No code for that is documented: these are the answers that say so.
+func (e *sendError) gone() bool {
+	if e.status == http.StatusNotFound || e.status == http.StatusGone {
+		return true
+	}
+	code := strings.ToLower(e.body.Code)
+	for _, w := range []string{"downloadcode", "notfound", "notexist", "notexsit", "expired"} {
+		if strings.Contains(code, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func errGone() error { return bot.Errorf(bot.ENOTFOUND, "图片已经过期，请重新发送。") }
+
+// errTooLarge refuses a picture over limit bytes, said in whole megabytes.
+func errTooLarge(limit int64) error {
+	return bot.Errorf(bot.ETOOLARGE, "图片太大了（超过 %d MB），请截取可疑的那一部分再发。", max(1, limit>>20))
 }

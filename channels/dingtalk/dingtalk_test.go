@@ -41,7 +41,8 @@ type harness struct {
 	logs *syncBuf
 
 	mu      sync.Mutex
-	handled map[string]int // msgId → times the handler ran
+	handled map[string]int         // msgId → times the handler ran
+	seen    map[string]bot.Message // msgId → the message the handler saw
 }
 
 func start(t *testing.T, secret string, keepAlive time.Duration) *harness {
@@ -49,7 +50,7 @@ func start(t *testing.T, secret string, keepAlive time.Duration) *harness {
 	f := newFake(t)
 	db := storetest.Open(t, "")
 	var err error
-	h := &harness{f: f, db: db, logs: &syncBuf{}, handled: map[string]int{}}
+	h := &harness{f: f, db: db, logs: &syncBuf{}, handled: map[string]int{}, seen: map[string]bot.Message{}}
 	logger := slog.New(slog.NewTextHandler(h.logs, nil))
 	h.ch, err = New(Config{ClientID: "ding-app", ClientSecret: secret, RobotCode: "ding-robot", OpenAPIHost: f.srv.URL, KeepAlive: keepAlive},
 		db.Inbox(), logger)
@@ -68,6 +69,7 @@ func start(t *testing.T, secret string, keepAlive time.Duration) *harness {
 	r.HandleFallback(func(c *bot.Context) error {
 		h.mu.Lock()
 		h.handled[c.Message().PlatformMsgID]++
+		h.seen[c.Message().PlatformMsgID] = *c.Message()
 		h.mu.Unlock()
 		return c.Reply("收到：" + c.Message().Text)
 	})

@@ -16,7 +16,9 @@ import (
 
 // fakeDingTalk is the platform side, on 127.0.0.1, speaking DingTalk's wire
 // protocol: the stream gateway's connection-open endpoint and websocket,
-// sessionWebhook receivers, the token endpoint and the robot group send.
+// sessionWebhook receivers, the token endpoint, the robot group send, and
+// the robot file download (messageFiles/download and the temporary links
+// it hands out).
 type fakeDingTalk struct {
 	t      *testing.T
 	srv    *httptest.Server
@@ -33,8 +35,12 @@ type fakeDingTalk struct {
 	sends    []sent
 	tokens   []string
 	expireIn int
-	throttle int             // answer this many group sends with a throttle error first
-	removed  map[string]bool // conversations the robot was removed from
+	throttle int               // answer this many group sends with a throttle error first
+	removed  map[string]bool   // conversations the robot was removed from
+	files    map[string][]byte // download code → the file behind it
+	deleted  map[string]bool   // download codes whose link answers 404
+	denied   bool              // refuse messageFiles/download: no permission
+	fetches  []sent            // messageFiles/download calls: token, robot, text = code
 
 	deaf      atomic.Bool // stop reading the websocket: pings go unanswered
 	connected chan int    // each new gateway connection's number
@@ -46,13 +52,15 @@ type sent struct {
 
 func newFake(t *testing.T) *fakeDingTalk {
 	f := &fakeDingTalk{t: t, secret: "right-secret", acks: map[string]int{}, expireIn: 7200,
-		removed: map[string]bool{}, connected: make(chan int, 16)}
+		removed: map[string]bool{}, files: map[string][]byte{}, deleted: map[string]bool{}, connected: make(chan int, 16)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1.0/gateway/connections/open", f.open)
 	mux.HandleFunc("GET /gateway", f.gateway)
 	mux.HandleFunc("POST /webhook/{id}", f.webhook)
 	mux.HandleFunc("POST /v1.0/oauth2/accessToken", f.accessToken)
 	mux.HandleFunc("POST /v1.0/robot/groupMessages/send", f.groupSend)
+	mux.HandleFunc("POST /v1.0/robot/messageFiles/download", f.fileDownload)
+	mux.HandleFunc("GET /files/{code}", f.file)
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(func() {
 		f.mu.Lock()
@@ -164,6 +172,22 @@ func (f *fakeDingTalk) robotMessage(frameID, msgID, conv, staff, text string) {
 	})
 }
 
+// mediaMessage is a robot message of another msgtype: its content is what
+// DingTalk puts under "content" for that type.
+func (f *fakeDingTalk) mediaMessage(frameID, msgID string, direct bool, msgtype string, content any) {
+	conv, convType := "cid-group-media", "2"
+	if direct {
+		conv, convType = "cid-1to1-media", "1"
+	}
+	f.frame("CALLBACK", "/v1.0/im/bot/messages/get", frameID, map[string]any{
+		"conversationId": conv, "conversationType": convType, "conversationTitle": "幸福社区居民群",
+		"msgId": msgID, "createAt": time.Now().UnixMilli(), "senderStaffId": "staff-7", "senderNick": "李大爷",
+		"senderId": "$:LWCP_v1:$encstaff-7", "isInAtList": !direct, "chatbotUserId": "$:bot",
+		"sessionWebhook": f.srv.URL + "/webhook/" + msgID, "sessionWebhookExpiredTime": time.Now().Add(90 * time.Minute).UnixMilli(),
+		"msgtype": msgtype, "content": content, "robotCode": "ding-robot",
+	})
+}
+
 func (f *fakeDingTalk) webhook(w http.ResponseWriter, r *http.Request) {
 	var body map[string]any
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
@@ -220,6 +244,59 @@ func (f *fakeDingTalk) groupSend(w http.ResponseWriter, r *http.Request) {
 	}
 	f.sends = append(f.sends, sent{token: tok, group: req.OpenConversationID, robot: req.RobotCode, text: param.Content})
 	writeJSON(w, http.StatusOK, map[string]string{"processQueryKey": fmt.Sprintf("pq-%d", len(f.sends))})
+}
+
+// fileDownload trades a download code for a temporary link, as
+// messageFiles/download does: {"downloadCode","robotCode"} → {"downloadUrl"}.
+func (f *fakeDingTalk) fileDownload(w http.ResponseWriter, r *http.Request) {
+	var req struct{ DownloadCode, RobotCode string }
+	json.NewDecoder(r.Body).Decode(&req)
+	tok := r.Header.Get("x-acs-dingtalk-access-token")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.tokens) == 0 || tok != f.tokens[len(f.tokens)-1] {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"code": "InvalidAuthentication", "message": "token invalid"})
+		return
+	}
+	f.fetches = append(f.fetches, sent{token: tok, robot: req.RobotCode, text: req.DownloadCode})
+	if f.denied {
+		writeJSON(w, http.StatusForbidden, map[string]string{"code": "Forbidden.AccessDenied.AccessTokenPermissionDenied",
+			"message": "没有调用该接口的权限，接口权限申请参考：qyapi_robot_sendmsg"})
+		return
+	}
+	if _, ok := f.files[req.DownloadCode]; !ok || req.RobotCode != "ding-robot" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"code": "invalidParameter.downloadCode", "message": "downloadCode is invalid or expired"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"downloadUrl": f.srv.URL + "/files/" + req.DownloadCode + "?Expires=300&Signature=opaque"})
+}
+
+// file serves a temporary link. Files over 64 KiB are streamed in chunks
+// without a Content-Length, so a reader cannot tell the size up front.
+func (f *fakeDingTalk) file(w http.ResponseWriter, r *http.Request) {
+	code := r.PathValue("code")
+	f.mu.Lock()
+	b, ok := f.files[code]
+	gone := f.deleted[code]
+	f.mu.Unlock()
+	if !ok || gone {
+		http.Error(w, "NoSuchKey", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	if len(b) <= 64<<10 {
+		w.Header().Set("Content-Length", fmt.Sprint(len(b)))
+		w.Write(b)
+		return
+	}
+	for len(b) > 0 {
+		n := min(len(b), 16<<10)
+		if _, err := w.Write(b[:n]); err != nil {
+			return // the reader stopped reading
+		}
+		w.(http.Flusher).Flush()
+		b = b[n:]
+	}
 }
 
 // waitFor polls cond until it holds; the deadline guards against hangs and

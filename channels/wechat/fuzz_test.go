@@ -13,3 +13,19 @@ func FuzzDecrypt(f *testing.F) {
 		decrypt(keyA, encrypted)
 	})
 }
+
+// FuzzDecryptMedia: whatever a picture link serves decrypts or fails; never
+// a panic, and never more bytes than came in.
+func FuzzDecryptMedia(f *testing.F) {
+	f.Add([]byte{})
+	f.Add(make([]byte, 16))
+	f.Add(make([]byte, 32))
+	f.Add([]byte(`{"errcode":40007,"errmsg":"invalid media_id"}`))
+	f.Fuzz(func(t *testing.T, ct []byte) {
+		n := len(ct)
+		plain, err := decryptMedia(keyB, ct)
+		if err == nil && len(plain) >= n {
+			t.Fatalf("%d bytes of plaintext from %d of ciphertext", len(plain), n)
+		}
+	})
+}

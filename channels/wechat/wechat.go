@@ -13,6 +13,31 @@
 //
 // Bots cannot join personal WeChat groups; see the README for what WeChat
 // allows and what it does not.
+//
+// # Pictures and voice
+//
+// Besides "text", a 智能机器人 callback (decrypted JSON) may be:
+//
+//   - "image": {"image": {"url"}}, in 1:1 chats only;
+//   - "mixed": {"mixed": {"msg_item": [{"msgtype": "text", "text":
+//     {"content"}}, {"msgtype": "image", "image": {"url"}}, …]}}: text and
+//     pictures, the way pictures reach the bot in a group (with an
+//     @-mention). The text items become the message text, the @-mention
+//     stripped as for text; each image an image Media (at most
+//     bot.MaxMedia);
+//   - "voice": {"voice": {"content"}}, in 1:1 chats only, content being
+//     WeCom's own transcription: it becomes the message text and the voice
+//     Media's Transcript. The clip itself is not offered.
+//
+// A picture's Ref is its URL. What the URL serves is encrypted: in the
+// callback (URL) mode with the bot's own EncodingAESKey, the cipher of the
+// callbacks (AES-256-CBC, key = base64-decode(EncodingAESKey + "="), IV =
+// key[:16], PKCS#7 padding to a 32-byte block), but the plaintext is the
+// image file alone, with no random prefix, length or receive-id.
+// FetchMedia downloads (bounded) and decrypts it; a link that answers
+// HTTP 404 or 410 is a picture WeCom no longer has. The long-connection mode
+// gives each picture its own aeskey instead; this channel does not use
+// that mode.
 package wechat
 
 import (
@@ -25,6 +50,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,6 +100,9 @@ type Channel struct {
 	logger *slog.Logger
 	// Now is the clock of timestamp checks and response_url validity.
 	Now func() time.Time
+	// media downloads pictures. It has no timeout of its own: the caller's
+	// ctx says how long is too long.
+	media *http.Client
 
 	robot   *robot.Client
 	appchat *appchat.Client
@@ -99,7 +128,7 @@ func New(cfg Config, inbox bot.Inbox, groups bot.GroupStore, logger *slog.Logger
 			return nil, fmt.Errorf("wechat: bot_aes_key: %w", err)
 		}
 	}
-	c := &Channel{cfg: cfg, inbox: inbox, groups: groups, logger: logger.With("channel", Name), Now: time.Now,
+	c := &Channel{cfg: cfg, inbox: inbox, groups: groups, logger: logger.With("channel", Name), Now: time.Now, media: &http.Client{},
 		seen: map[string]time.Time{}, bodies: map[string][32]byte{}, used: map[string]bool{}, cache: cache.NewMemory()}
 	wc := &workconfig.Config{CorpID: cfg.CorpID, CorpSecret: cfg.CorpSecret, AgentID: cfg.AgentID, Cache: c.cache}
 	c.tokens = credential.NewWorkAccessToken(cfg.CorpID, cfg.CorpSecret, cfg.AgentID, credential.CacheKeyWorkPrefix, c.cache)
@@ -229,14 +258,33 @@ func (c *Channel) verifyURL(w http.ResponseWriter, r *http.Request) {
 
 // callback is the decrypted 智能机器人 message.
 type callback struct {
-	MsgID       string                   `json:"msgid"`
-	AIBotID     string                   `json:"aibotid"`
-	ChatID      string                   `json:"chatid"`
-	ChatType    string                   `json:"chattype"` // "group" or "single"
-	From        struct{ UserID string }  `json:"from"`
-	ResponseURL string                   `json:"response_url"`
-	MsgType     string                   `json:"msgtype"`
-	Text        struct{ Content string } `json:"text"`
+	MsgID       string                  `json:"msgid"`
+	AIBotID     string                  `json:"aibotid"`
+	ChatID      string                  `json:"chatid"`
+	ChatType    string                  `json:"chattype"` // "group" or "single"
+	From        struct{ UserID string } `json:"from"`
+	ResponseURL string                  `json:"response_url"`
+	MsgType     string                  `json:"msgtype"` // "text", "image", "mixed", "voice", …
+	Text        textItem                `json:"text"`
+	Image       imageItem               `json:"image"`
+	Mixed       struct {
+		Items []struct {
+			MsgType string    `json:"msgtype"`
+			Text    textItem  `json:"text"`
+			Image   imageItem `json:"image"`
+		} `json:"msg_item"`
+	} `json:"mixed"`
+	Voice struct {
+		Content string `json:"content"` // WeCom's transcription
+	} `json:"voice"`
+}
+
+type textItem struct {
+	Content string `json:"content"`
+}
+
+type imageItem struct {
+	URL string `json:"url"`
 }
 
 func (c *Channel) botCallback(w http.ResponseWriter, r *http.Request) {
@@ -279,8 +327,10 @@ func (c *Channel) botCallback(w http.ResponseWriter, r *http.Request) {
 		c.refuse(w, r, http.StatusBadRequest, "decrypted message is not a robot message")
 		return
 	}
-	if cb.MsgType != "text" {
-		w.WriteHeader(http.StatusOK) // images, files, events: nothing to do
+	switch cb.MsgType {
+	case "text", "image", "mixed", "voice":
+	default:
+		w.WriteHeader(http.StatusOK) // files, events: nothing to do
 		return
 	}
 	msg := c.toMessage(&cb)
@@ -307,24 +357,120 @@ func (c *Channel) botCallback(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Channel) toMessage(cb *callback) *bot.Message {
-	text := strings.TrimSpace(cb.Text.Content)
-	if strings.HasPrefix(text, "@") { // "@反诈助手 帮助": the mention is not part of the question
-		if i := strings.IndexAny(text, " \u2005\u3000"); i > 0 {
-			text = strings.TrimSpace(text[i:])
-		} else {
-			text = ""
-		}
-	}
 	// Group messages reach a 智能机器人 only when they @-mention it; 1:1 ones
 	// are addressed to it anyway.
-	m := &bot.Message{Channel: Name, SenderID: cb.From.UserID, Text: text, MentionsBot: true,
+	m := &bot.Message{Channel: Name, SenderID: cb.From.UserID, MentionsBot: true,
 		PlatformMsgID: cb.MsgID, Time: c.Now(), ReplyHandle: cb.ResponseURL, ReplyExpires: c.Now().Add(responseURLTTL)}
 	if cb.ChatType == "group" {
 		m.GroupID = cb.ChatID
 	} else {
 		m.Direct = true
 	}
+	switch cb.MsgType {
+	case "text":
+		m.Text = stripMention(cb.Text.Content)
+	case "image":
+		if cb.Image.URL != "" {
+			m.Media = []bot.Media{{Kind: bot.MediaImage, Ref: cb.Image.URL}}
+		}
+	case "mixed":
+		var texts []string
+		first := true
+		for _, it := range cb.Mixed.Items {
+			switch it.MsgType {
+			case "text":
+				t := strings.TrimSpace(it.Text.Content)
+				if first {
+					t, first = stripMention(t), false // the mention leads the first text
+				}
+				if t != "" {
+					texts = append(texts, t)
+				}
+			case "image":
+				if it.Image.URL != "" && len(m.Media) < bot.MaxMedia {
+					m.Media = append(m.Media, bot.Media{Kind: bot.MediaImage, Ref: it.Image.URL})
+				}
+			}
+		}
+		m.Text = strings.Join(texts, "\n")
+	case "voice":
+		// Read like typed text by every feature; without a transcription
+		// the handler asks the sender to type.
+		m.Text = strings.TrimSpace(cb.Voice.Content)
+		m.Media = []bot.Media{{Kind: bot.MediaVoice, Transcript: m.Text}}
+	}
 	return m
+}
+
+// stripMention trims text and removes a leading @-mention: in "@反诈助手
+// 帮助" the mention is not part of the question.
+func stripMention(text string) string {
+	text = strings.TrimSpace(text)
+	if !strings.HasPrefix(text, "@") {
+		return text
+	}
+	if i := strings.IndexAny(text, " \u2005\u3000"); i > 0 {
+		return strings.TrimSpace(text[i:])
+	}
+	return ""
+}
+
+// FetchMedia downloads a picture of msg from its URL, at most max bytes of
+// it, and decrypts it with the bot's EncodingAESKey. It implements
+// bot.MediaFetcher.
+func (c *Channel) FetchMedia(ctx context.Context, msg *bot.Message, m bot.Media, max int64) ([]byte, error) {
+	u, err := url.Parse(m.Ref)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("wechat: %s media of message %s has no usable URL", m.Kind, msg.PlatformMsgID)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.Ref, nil)
+	if err != nil {
+		return nil, fmt.Errorf("wechat: picture URL of message %s: %w", msg.PlatformMsgID, err)
+	}
+	resp, err := c.media.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("wechat: downloading a picture: %w", err)
+	}
+	defer resp.Body.Close()
+	// The ciphertext is the picture plus 1 to 32 bytes of padding: one
+	// over max+32 bytes cannot hold a picture of max bytes.
+	limit := max + blockPad
+	switch {
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
+		c.logger.Info("picture no longer downloadable", "msg", msg.PlatformMsgID, "status", resp.StatusCode)
+		return nil, errGone()
+	case resp.StatusCode != http.StatusOK:
+		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return nil, fmt.Errorf("wechat: downloading a picture: HTTP %d %s", resp.StatusCode, bytes.TrimSpace(snippet))
+	case resp.ContentLength > limit:
+		return nil, errTooLarge(max)
+	}
+	ct, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("wechat: downloading a picture: %w", err)
+	}
+	if int64(len(ct)) > limit {
+		return nil, errTooLarge(max) // the rest is never read
+	}
+	var refusal util.CommonError
+	if bytes.HasPrefix(ct, []byte("{")) && json.Unmarshal(ct, &refusal) == nil && refusal.ErrCode != 0 {
+		return nil, fmt.Errorf("wechat: downloading a picture: errcode %d %s", refusal.ErrCode, refusal.ErrMsg)
+	}
+	plain, err := decryptMedia(c.cfg.BotAESKey, ct)
+	if err != nil {
+		return nil, fmt.Errorf("wechat: picture of message %s does not decrypt with bot_aes_key: %w", msg.PlatformMsgID, err)
+	}
+	if int64(len(plain)) > max {
+		return nil, errTooLarge(max)
+	}
+	return plain, nil
+}
+
+func errGone() error { return bot.Errorf(bot.ENOTFOUND, "图片已经过期，请重新发送。") }
+
+// errTooLarge refuses a picture over limit bytes, said in whole megabytes.
+func errTooLarge(limit int64) error {
+	return bot.Errorf(bot.ETOOLARGE, "图片太大了（超过 %d MB），请截取可疑的那一部分再发。", max(1, limit>>20))
 }
 
 // Reply answers through the message's response_url, once; later replies to

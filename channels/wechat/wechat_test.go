@@ -33,7 +33,8 @@ const (
 )
 
 // fakeWeCom is the platform side on 127.0.0.1: the qyapi endpoints the SDK
-// calls (group robot webhook, gettoken, appchat) and response_url.
+// calls (group robot webhook, gettoken, appchat), response_url, and the
+// encrypted pictures 智能机器人 callbacks link to.
 type fakeWeCom struct {
 	srv *httptest.Server
 
@@ -43,10 +44,11 @@ type fakeWeCom struct {
 	responses []string // texts answered through response_url
 	throttle  int      // answer this many webhook posts with 45009 first
 	tokens    int
+	media     map[string][]byte // /media/{name} → the bytes served, as stored
 }
 
 func newFakeWeCom(t *testing.T) *fakeWeCom {
-	f := &fakeWeCom{}
+	f := &fakeWeCom{media: map[string][]byte{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /cgi-bin/webhook/send", func(w http.ResponseWriter, r *http.Request) {
 		var body struct{ Text struct{ Content string } }
@@ -107,6 +109,30 @@ func newFakeWeCom(t *testing.T) *fakeWeCom {
 		f.mu.Unlock()
 		fmt.Fprint(w, `{"errcode":0,"errmsg":"ok"}`)
 	})
+	// A picture link: what is stored, sent as is. Files over 64 KiB are
+	// streamed without a Content-Length. An unknown name is a 404.
+	mux.HandleFunc("GET /media/{name}", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		b, ok := f.media[r.PathValue("name")]
+		f.mu.Unlock()
+		if !ok {
+			http.Error(w, "not found", http.StatusNotFound)
+			return
+		}
+		if len(b) <= 64<<10 {
+			w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+			w.Write(b)
+			return
+		}
+		for len(b) > 0 {
+			n := min(len(b), 16<<10)
+			if _, err := w.Write(b[:n]); err != nil {
+				return // the reader stopped reading
+			}
+			w.(http.Flusher).Flush()
+			b = b[n:]
+		}
+	})
 	f.srv = httptest.NewServer(mux)
 	// The SDK's base URL is a constant; its documented hooks redirect it.
 	// They are process globals: no t.Parallel in this package.
@@ -136,6 +162,7 @@ type harness struct {
 
 	mu      sync.Mutex
 	handled map[string]int
+	seen    map[string]bot.Message // msgid → the message the handler saw
 }
 
 func start(t *testing.T) *harness {
@@ -143,7 +170,7 @@ func start(t *testing.T) *harness {
 	f := newFakeWeCom(t)
 	db := storetest.Open(t, "")
 	var err error
-	h := &harness{f: f, db: db, handled: map[string]int{}, now: time.Now()}
+	h := &harness{f: f, db: db, handled: map[string]int{}, seen: map[string]bot.Message{}, now: time.Now()}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h.ch, err = New(Config{BotToken: botToken, BotAESKey: botKey, CorpID: "ww-corp", CorpSecret: "corp-secret", AgentID: "1000002",
 		OAAppID: "wx-oa", OAAppSecret: "oa-secret", OAToken: oaToken}, db.Inbox(), db.Groups(), logger)
@@ -157,6 +184,7 @@ func start(t *testing.T) *harness {
 	r.HandleFallback(func(c *bot.Context) error {
 		h.mu.Lock()
 		h.handled[c.Message().PlatformMsgID]++
+		h.seen[c.Message().PlatformMsgID] = *c.Message()
 		h.mu.Unlock()
 		return c.Reply("收到：" + c.Message().Text)
 	})
