@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"embed"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -31,7 +32,20 @@ import (
 const Name = bot.PlaygroundChannel
 
 // maxBody bounds a request body; larger bodies are refused before decoding.
-const maxBody = 1 << 20
+// A message may carry pictures, base64-encoded: maxImageBody.
+const (
+	maxBody      = 1 << 20
+	maxImageBody = 16 << 20
+)
+
+// Pictures posted to the playground wait in memory, never on disk, for the
+// bot to fetch them, as on a platform's file server: at most keptImages of
+// them and keptImageBytes in all, oldest forgotten first.
+const (
+	keptImages     = 64
+	keptImageBytes = 64 << 20
+	maxImageBytes  = 10 << 20
+)
 
 //go:embed index.html
 var page embed.FS
@@ -56,11 +70,16 @@ type Channel struct {
 	mu        sync.RWMutex
 	handler   bot.Handler
 	ctx       context.Context
+
+	imgMu     sync.Mutex
+	images    map[string][]byte
+	imageIDs  []string // oldest first
+	imageSize int
 }
 
 // New returns a playground channel keeping its chats in t.
 func New(t Transcript, groups bot.GroupStore, logger *slog.Logger) *Channel {
-	return &Channel{transcript: t, groups: groups, logger: logger, Now: time.Now, ready: make(chan struct{})}
+	return &Channel{transcript: t, groups: groups, logger: logger, Now: time.Now, ready: make(chan struct{}), images: map[string][]byte{}}
 }
 
 // Ready is closed once Start has taken its handler: messages posted from
@@ -163,6 +182,10 @@ func (c *Channel) fail(w http.ResponseWriter, r *http.Request, status int, code,
 // decode reads a JSON body into v, refusing bodies that are too large, not
 // UTF-8 or not JSON, with a message a person can act on.
 func (c *Channel) decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	return c.decodeMax(w, r, v, maxBody)
+}
+
+func (c *Channel) decodeMax(w http.ResponseWriter, r *http.Request, v any, limit int64) bool {
 	// Only this page may post: a JSON body needs a CORS preflight no other
 	// site gets past, and an Origin, when sent, must be this host.
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
@@ -175,7 +198,7 @@ func (c *Channel) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 			return false
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -315,9 +338,31 @@ func (c *Channel) postMessage(w http.ResponseWriter, r *http.Request) {
 		Text       string `json:"text"`
 		Mention    bool   `json:"mention"`
 		MsgID      string `json:"msg_id"`
+		// Images are pictures, base64 (a data: URL is fine too).
+		Images []string `json:"images"`
 	}
-	if !c.decode(w, r, &req) {
+	if !c.decodeMax(w, r, &req, maxImageBody) {
 		return
+	}
+	if len(req.Images) > bot.MaxMedia {
+		c.fail(w, r, http.StatusRequestEntityTooLarge, bot.ETOOLARGE, fmt.Sprintf("一次最多发 %d 张图片。", bot.MaxMedia))
+		return
+	}
+	pictures := make([][]byte, 0, len(req.Images))
+	for _, enc := range req.Images {
+		if i := strings.Index(enc, ";base64,"); strings.HasPrefix(enc, "data:") && i > 0 {
+			enc = enc[i+len(";base64,"):]
+		}
+		data, err := base64.StdEncoding.DecodeString(enc)
+		switch {
+		case err != nil:
+			c.fail(w, r, http.StatusBadRequest, bot.EINVALID, "图片不是有效的 base64 编码。")
+			return
+		case len(data) > maxImageBytes:
+			c.fail(w, r, http.StatusRequestEntityTooLarge, bot.ETOOLARGE, fmt.Sprintf("图片太大了（超过 %d MB）。", maxImageBytes>>20))
+			return
+		}
+		pictures = append(pictures, data)
 	}
 	c.mu.RLock()
 	h, runCtx := c.handler, c.ctx
@@ -355,11 +400,18 @@ func (c *Channel) postMessage(w http.ResponseWriter, r *http.Request) {
 		Text: text, MentionsBot: req.Mention || mention,
 		PlatformMsgID: req.MsgID, Time: c.Now(),
 	}
+	for _, data := range pictures {
+		msg.Media = append(msg.Media, bot.Media{Kind: bot.MediaImage, Ref: c.keepImage(data)})
+	}
 	// The transcript plays the platform: it keeps what people said, and a
 	// message sent again with the same ID is a redelivery the bot must ignore.
+	shown := req.Text
+	if len(pictures) > 0 {
+		shown = strings.TrimSpace(strings.Repeat("[图片] ", len(pictures)) + shown) // the transcript never keeps the picture
+	}
 	line := &Line{GroupID: g.PlatformID, SenderID: req.SenderID, SenderName: req.SenderName,
-		MsgID: req.MsgID, Mentions: msg.MentionsBot, Text: req.Text}
-	if len(req.Text) <= bot.MaxTextBytes && utf8.ValidString(req.Text) {
+		MsgID: req.MsgID, Mentions: msg.MentionsBot, Text: shown}
+	if len(shown) <= bot.MaxTextBytes && utf8.ValidString(shown) {
 		if _, err := c.transcript.AppendLine(r.Context(), line); err != nil {
 			c.logger.Error("storing playground line", "err", err)
 			c.fail(w, r, http.StatusInternalServerError, bot.EINTERNAL, "保存消息失败。")
@@ -393,6 +445,39 @@ func (c *Channel) postMessage(w http.ResponseWriter, r *http.Request) {
 		bots = []Line{}
 	}
 	writeJSON(w, status, map[string]any{"msg_id": req.MsgID, "duplicate": code == bot.EDUPLICATE, "replies": bots})
+}
+
+// keepImage holds a posted picture in memory for FetchMedia and returns
+// its reference.
+func (c *Channel) keepImage(data []byte) string {
+	id := "img-" + randomID()
+	c.imgMu.Lock()
+	defer c.imgMu.Unlock()
+	c.images[id] = data
+	c.imageIDs = append(c.imageIDs, id)
+	c.imageSize += len(data)
+	for len(c.imageIDs) > keptImages || c.imageSize > keptImageBytes {
+		old := c.imageIDs[0]
+		c.imageIDs = c.imageIDs[1:]
+		c.imageSize -= len(c.images[old])
+		delete(c.images, old)
+	}
+	return id
+}
+
+// FetchMedia implements bot.MediaFetcher: the pictures posted with a
+// message, while they are still held.
+func (c *Channel) FetchMedia(ctx context.Context, msg *bot.Message, m bot.Media, max int64) ([]byte, error) {
+	c.imgMu.Lock()
+	data, ok := c.images[m.Ref]
+	c.imgMu.Unlock()
+	switch {
+	case !ok:
+		return nil, bot.Errorf(bot.ENOTFOUND, "图片已经过期，请重新发送。")
+	case int64(len(data)) > max:
+		return nil, bot.Errorf(bot.ETOOLARGE, "图片太大了（超过 %d MB），请截取可疑的那一部分再发。", max>>20)
+	}
+	return data, nil
 }
 
 func (c *Channel) listMessages(w http.ResponseWriter, r *http.Request) {

@@ -2,14 +2,18 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
+	"fanzha/bot"
 	"fanzha/knowledge"
+	"fanzha/media"
 )
 
 // checkResult is one line of `fanzha check --json`.
@@ -26,6 +30,10 @@ type checkResult struct {
 	Phrases    []string                `json:"phrases"`
 	Entities   []knowledge.Entity      `json:"entities"`
 	Error      string                  `json:"error,omitempty"`
+	// With --image: the file, the text read from it and its QR codes.
+	File string     `json:"file,omitempty"`
+	Read *string    `json:"read,omitempty"`
+	QRs  []media.QR `json:"qr,omitempty"`
 }
 
 type checkType struct {
@@ -45,12 +53,19 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "read one message per line from stdin, write one JSON object per line")
 	dir := fs.String("knowledge", "", "knowledge directory (default: the built-in knowledge)")
+	images := fs.Bool("image", false, "the arguments are picture files: read their text and QR codes (tesseract), then check")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	kb, err := knowledge.Open(*dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		return err
+	}
+	out := bufio.NewWriterSize(stdout, 64<<10)
+	defer out.Flush()
+	stdout = out
+	if *images {
+		return checkImages(kb, fs.Args(), *asJSON, stdout, stderr)
 	}
 	if !*asJSON {
 		text := strings.Join(fs.Args(), " ")
@@ -95,4 +110,77 @@ func toResult(v knowledge.Verdict) checkResult {
 		r.Types = append(r.Types, checkType{ID: t.ID, Name: t.Name, Score: t.Score})
 	}
 	return r
+}
+
+// checkImages implements `fanzha check --image FILE...`: for each picture,
+// the text read and the verdict on it (with its QR codes' contents), or a
+// JSON object per file with --json. A file that cannot be read is reported
+// and the others go on; the command fails if any did.
+func checkImages(kb *knowledge.Base, files []string, asJSON bool, stdout, stderr io.Writer) error {
+	if len(files) == 0 {
+		return fmt.Errorf("usage: fanzha check --image [--json] picture.png...")
+	}
+	reader, err := media.NewReader()
+	if err != nil {
+		fmt.Fprintln(stderr, "warning:", err)
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	failed := 0
+	for _, f := range files {
+		res, err := readPicture(reader, f)
+		if err != nil {
+			failed++
+			if asJSON {
+				if err := enc.Encode(checkResult{File: f, Error: pictureError(err)}); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintf(stdout, "== %s\n%s\n\n", f, pictureError(err))
+			}
+			continue
+		}
+		text := res.Text
+		for _, q := range res.QRs {
+			text += "\n" + q.Text
+		}
+		v := kb.Check(text)
+		if asJSON {
+			r := toResult(v)
+			r.File, r.Read, r.QRs = f, &res.Text, res.QRs
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+			continue
+		}
+		fmt.Fprintf(stdout, "== %s\n读到的文字：\n%s\n", f, res.Text)
+		for _, q := range res.QRs {
+			fmt.Fprintf(stdout, "二维码（%s）：%s\n", q.Kind.Label(), q.Text)
+		}
+		if res.NoOCR {
+			fmt.Fprintln(stdout, "（没有安装 tesseract，只找了二维码）")
+		}
+		fmt.Fprintf(stdout, "判断：\n%s\n\n", v.Text())
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d pictures could not be read", failed, len(files))
+	}
+	return nil
+}
+
+func readPicture(r *media.Reader, file string) (*media.Result, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return r.Read(context.Background(), data)
+}
+
+// pictureError is what the sender would be told, or the error itself when
+// it is not meant for a sender (a missing file).
+func pictureError(err error) string {
+	if bot.ErrorCode(err) == bot.EINTERNAL {
+		return err.Error()
+	}
+	return bot.ErrorMessage(err)
 }

@@ -168,7 +168,8 @@ func TestPlaygroundBadInput(t *testing.T) {
 		{"malformed JSON", url, []byte(`{"sender_id": "u1", "text": `), 400, "JSON"},
 		{"unknown field", url, []byte(`{"sender": "u1", "text": "帮助"}`), 400, "JSON"},
 		{"no sender", url, []byte(`{"text": "帮助"}`), 400, "发送人"},
-		{"2 MB body", url, bytes.Repeat([]byte("a"), 2<<20), 413, "太大"},
+		{"17 MB body (a message may carry 16 MB of pictures)", url, bytes.Repeat([]byte("a"), 17<<20), 413, "太大"},
+		{"2 MB body elsewhere", base + "/playground/groups", bytes.Repeat([]byte("a"), 2<<20), 413, "太大"},
 	}
 	for _, tt := range tests {
 		status, out := call(t, "POST", tt.url, tt.body)

@@ -34,6 +34,7 @@ import (
 	"fanzha/handlers/stats"
 	"fanzha/handlers/tips"
 	"fanzha/knowledge"
+	"fanzha/media"
 	"fanzha/report"
 	"fanzha/schedule"
 	"fanzha/store"
@@ -58,6 +59,7 @@ type Main struct {
 	Prizes     *prize.Drawer
 	Reporter   *autoreport.Reporter
 	Playground *playground.Channel
+	Images     *media.Pool
 	HTTP       *http.Server
 	// Addr is where the web server listens, known once Run returns.
 	Addr string
@@ -171,7 +173,7 @@ func (m *Main) buildRouter() (*bot.Router, error) {
 	quiz.Register(r, m.Quiz)                                                                                // before the scam check, so "A" is an answer
 	campaign.Register(r, &campaign.Answers{Campaigns: m.DB.Campaigns(), Outbox: m.DB.Outbox(), Now: m.Now}) // so is "已安装"
 	scamcheck.Register(r, scamcheck.Deps{KB: m.Knowledge, Groups: m.DB.Groups(), Events: m.DB.Events(), Samples: m.DB.Events(), Now: m.Now,
-		Crowd: m.DB.Crowd(), History: m.DB.Events()})
+		Crowd: m.DB.Crowd(), History: m.DB.Events(), Images: m.imageReader()})
 	tips.Register(r, &tips.Commands{Planner: m.Planner, Now: m.Now})
 	autoreport.Register(r, m.Reporter)
 	stats.Register(r, &stats.Stats{Groups: m.DB.Groups(), Accounts: m.DB.Accounts(), Now: m.Now, Loc: loc,
@@ -191,6 +193,35 @@ const (
 	idleTimeout    = 2 * time.Minute
 	maxRequestBody = 1 << 20
 )
+
+// imageQueue bounds the pictures waiting to be read; beyond it senders are
+// asked to try again in a minute or two.
+const imageQueue = 32
+
+// maxPictureBody bounds a playground message, which may carry pictures.
+const maxPictureBody = 16 << 20
+
+// limitBodies refuses bodies over maxRequestBody, and over maxPictureBody
+// for playground messages.
+func limitBodies(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := int64(maxRequestBody)
+		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/playground/") && strings.HasSuffix(r.URL.Path, "/messages") {
+			n = maxPictureBody
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, n)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// imageReader is the picture pool, or nil (pictures answered with a
+// request for the text) when none was started.
+func (m *Main) imageReader() scamcheck.ImageReader {
+	if m.Images == nil {
+		return nil
+	}
+	return m.Images
+}
 
 // staleRound: a quiz round whose open question closed longer ago than this
 // (the bot was down) is ended with its scores rather than resumed.
@@ -263,6 +294,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Config.KnowledgeDir != "" {
 		m.Editor.Dir = m.Config.KnowledgeDir
 	}
+	reader, err := media.NewReader()
+	if err != nil {
+		m.Logger.Warn("pictures cannot be read: they are answered with a request for the text", "why", err)
+	}
+	m.Images = media.NewPool(reader, 0, imageQueue)
 	if m.Router, err = m.buildRouter(); err != nil {
 		return err
 	}
@@ -331,7 +367,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("web server: %w", err)
 	}
 	m.Addr = ln.Addr().String()
-	m.HTTP = &http.Server{Handler: http.MaxBytesHandler(srv.Handler(), maxRequestBody),
+	m.HTTP = &http.Server{Handler: limitBodies(srv.Handler()),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout}
 	m.wg.Add(1)
 	go func() {
@@ -504,6 +540,9 @@ func (m *Main) Close() error {
 		m.cancel()
 	}
 	m.wg.Wait()
+	if m.Images != nil {
+		m.Images.Close()
+	}
 	if m.DB != nil {
 		return m.DB.Close()
 	}

@@ -12,6 +12,7 @@ import (
 
 	"fanzha/bot"
 	"fanzha/knowledge"
+	"fanzha/media"
 )
 
 // Checker judges a message; *knowledge.Base is one.
@@ -35,6 +36,9 @@ type Deps struct {
 	// leaves them off.
 	Crowd   bot.CrowdStore
 	History bot.EventReader
+	// Images reads pictures (a *media.Pool); nil answers pictures with a
+	// request for the text.
+	Images ImageReader
 }
 
 // Unrequested warnings are bounded so the bot helps rather than nags: one
@@ -66,6 +70,17 @@ func Register(r *bot.Router, d Deps) {
 	r.Handle(bot.CounsellorOnly(func(c *bot.Context) error { return h.setWarn(c, false) }), "关闭预警")
 	r.Handle(bot.CounsellorOnly(func(c *bot.Context) error { return h.setSamples(c, true) }), "开启样本收集")
 	r.Handle(bot.CounsellorOnly(func(c *bot.Context) error { return h.setSamples(c, false) }), "关闭样本收集")
+	r.HandleMatch("scam-image", func(c *bot.Context) bool {
+		return c.Mentioned() && len(c.Message().Images()) > 0
+	}, func(c *bot.Context) error { return h.check(c, stripQuestion(c.Args())) })
+	r.HandleMatch("scam-voice-unheard", func(c *bot.Context) bool {
+		return c.Mentioned() && c.Message().IsVoice() && strings.TrimSpace(c.Args()) == ""
+	}, func(c *bot.Context) error {
+		return c.Reply("这段语音没有识别出文字。请把收到的消息用文字发给我，或者截图发给我。")
+	})
+	r.HandleMatch("scam-image-warning", func(c *bot.Context) bool {
+		return !c.Mentioned() && c.Group != nil && c.Group.WarnsScams() && len(c.Message().Images()) > 0
+	}, h.warnImage)
 	r.HandleMatch("scam-question", asksQuestion, func(c *bot.Context) error { return h.check(c, stripQuestion(c.Args())) })
 	r.HandleMatch("scam-mention", func(c *bot.Context) bool {
 		return c.Mentioned() && utf8.RuneCountInString(c.Args()) >= 6
@@ -103,6 +118,9 @@ type handler struct {
 type heldText struct {
 	text string
 	at   time.Time
+	// msg is set when the held message carries pictures: their references
+	// (never the bytes) wait for the question too.
+	msg *bot.Message
 }
 
 // A forwarded message waits this long for its question, and at most
@@ -119,7 +137,14 @@ func senderKey(m *bot.Message) string { return m.Channel + "\x00" + m.GroupID + 
 func (h *handler) remember(next bot.HandlerFunc) bot.HandlerFunc {
 	return func(c *bot.Context) error {
 		m := c.Message()
-		if t := strings.TrimSpace(m.Text); utf8.RuneCountInString(t) >= minCheckRunes && !hasQuestion(t) {
+		t := strings.TrimSpace(m.Text)
+		pictures := len(m.Images()) > 0 && !hasQuestion(t)
+		if pictures || utf8.RuneCountInString(t) >= minCheckRunes && !hasQuestion(t) {
+			held := heldText{text: t}
+			if pictures {
+				cp := *m
+				held.msg = &cp
+			}
 			now := h.Now()
 			h.mu.Lock()
 			if len(h.forwarded) >= maxHeld {
@@ -132,7 +157,8 @@ func (h *handler) remember(next bot.HandlerFunc) bot.HandlerFunc {
 					clear(h.forwarded) // a flood: forget rather than grow
 				}
 			}
-			h.forwarded[senderKey(m)] = heldText{text: t, at: now}
+			held.at = now
+			h.forwarded[senderKey(m)] = held
 			h.mu.Unlock()
 		}
 		return next(c)
@@ -142,14 +168,20 @@ func (h *handler) remember(next bot.HandlerFunc) bot.HandlerFunc {
 // takeForwarded returns and forgets the sender's message held for a
 // question, if it is recent enough.
 func (h *handler) takeForwarded(m *bot.Message) (string, bool) {
+	held, ok := h.takeHeld(m)
+	return held.text, ok && held.text != ""
+}
+
+// takeHeld is takeForwarded with the held message's pictures.
+func (h *handler) takeHeld(m *bot.Message) (heldText, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	held, ok := h.forwarded[senderKey(m)]
 	delete(h.forwarded, senderKey(m))
 	if !ok || h.Now().Sub(held.at) > forwardWindow {
-		return "", false
+		return heldText{}, false
 	}
-	return held.text, true
+	return held, true
 }
 
 func asksQuestion(c *bot.Context) bool { return hasQuestion(c.Args()) }
@@ -175,13 +207,30 @@ func (h *handler) check(c *bot.Context, text string) error {
 	text = strings.TrimSpace(text)
 	// Any check settles what the sender sent before: a held message is
 	// checked now or never.
-	prev, held := h.takeForwarded(c.Message())
+	prev, held := h.takeHeld(c.Message())
+	if m := c.Message(); len(m.Images()) > 0 {
+		return h.checkImages(c, m, text)
+	}
 	if held && utf8.RuneCountInString(text) < minCheckRunes {
-		text = prev // forwarded first, asked after
+		if prev.msg != nil {
+			return h.checkImages(c, prev.msg, prev.text) // a picture first, asked after
+		}
+		text = prev.text // forwarded first, asked after
 	}
 	if utf8.RuneCountInString(text) < minCheckRunes {
 		return bot.Errorf(bot.EINVALID, "请把收到的可疑内容一起发给我，例如：这是诈骗吗 恭喜您中奖，请先交税……")
 	}
+	prefix := ""
+	if c.Message().IsVoice() {
+		prefix = "🎤 这是一条语音，我听到的是：“" + excerpt(text, excerptRunes) + "”\n"
+	}
+	return h.answer(c, text, prefix, nil)
+}
+
+// answer judges text and replies, prefix first: what was read from a
+// picture or heard in a voice clip. A risky QR code in a picture raises a
+// quiet verdict to suspicious and says why.
+func (h *handler) answer(c *bot.Context, text, prefix string, risky []media.QR) error {
 	v := h.KB.Check(text)
 	detail := ""
 	if len(v.Types) > 0 {
@@ -195,6 +244,13 @@ func (h *handler) check(c *bot.Context, text string) error {
 	if listed {
 		level, detail = bot.CheckHigh, blocklisted
 	}
+	qrNote := ""
+	if len(risky) > 0 {
+		qrNote = qrWarning(risky)
+		if level == bot.CheckNone {
+			level, detail = bot.CheckSuspicious, "qr_"+string(risky[0].Kind)
+		}
+	}
 	// The verdict is counted; the text is kept only where the group agreed.
 	c.TallyCheck(level, detail)
 	if c.Group != nil && c.Group.ShareSamples && h.Samples != nil {
@@ -203,12 +259,18 @@ func (h *handler) check(c *bot.Context, text string) error {
 		}
 	}
 	if listed {
-		return c.Reply(strings.Join(known, "\n") + "\n这是诈骗：不要联系、不要转账、不要点链接。\n" + knowledge.Hotline)
+		return c.Reply(prefix + strings.Join(known, "\n") + "\n这是诈骗：不要联系、不要转账、不要点链接。\n" + knowledge.Hotline)
+	}
+	body := v.Text()
+	if qrNote != "" && v.Level == knowledge.LevelNone {
+		body = qrNote + "\n" + knowledge.Hotline // "no sign of a scam" would contradict it
+	} else if qrNote != "" {
+		body = qrNote + "\n" + body
 	}
 	if len(known) > 0 {
-		return c.Reply(v.Text() + "\n" + strings.Join(known, "\n"))
+		return c.Reply(prefix + body + "\n" + strings.Join(known, "\n"))
 	}
-	return c.Reply(v.Text())
+	return c.Reply(prefix + body)
 }
 
 // blocklisted is the detail of a verdict made by the blocklist.
@@ -317,7 +379,12 @@ func (h *handler) warn(c *bot.Context) error {
 	if c.IsCounsellor() {
 		return nil // the group's own teacher or grid worker forwards scams as examples
 	}
-	v := h.KB.Check(c.Args())
+	return h.warnVerdict(c, h.KB.Check(c.Args()))
+}
+
+// warnVerdict warns the group about v unless it is not due or was given
+// recently enough.
+func (h *handler) warnVerdict(c *bot.Context, v knowledge.Verdict) error {
 	known, listed, err := h.known(c, itemsOf(v))
 	if err != nil {
 		return err
