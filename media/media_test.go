@@ -99,7 +99,7 @@ func TestTSVToText(t *testing.T) {
 	add(3, 1, 2, 180, "91", "请", "登录", "jfdh-bank.top/m", "领取")
 	add(4, 1, 1, 400, "20", "@")
 	add(5, 1, 1, 500, "95", "按住", "说话")
-	got := clean(parseTSV([]byte(strings.Join(rows, "\n")), 1000))
+	got := clean(parseTSV([]byte(strings.Join(rows, "\n")), 400, 1000))
 	want := "【中国XX银行】尊敬的客户请登录jfdh-bank.top/m领取"
 	if got != want {
 		t.Fatalf("got %q\nwant %q", got, want)

@@ -106,7 +106,7 @@ func (r *Reader) Read(ctx context.Context, data []byte) (*Result, error) {
 		}
 		return nil, fmt.Errorf("media: tesseract: %v: %s", err, firstLine(errOut.String()))
 	}
-	res.Text = clean(parseTSV(out.Bytes(), gray.Bounds().Dy()))
+	res.Text = clean(parseTSV(out.Bytes(), gray.Bounds().Dx(), gray.Bounds().Dy()))
 	return res, nil
 }
 

@@ -21,7 +21,7 @@ type ocrLine struct {
 // left, top, width, height, conf, text) into text in reading order: the
 // lines of a paragraph joined as the wrapped text they are, paragraphs on
 // lines of their own, phone UI noise dropped.
-func parseTSV(tsv []byte, height int) string {
+func parseTSV(tsv []byte, width, height int) string {
 	var lines []*ocrLine
 	index := map[[3]int]*ocrLine{}
 	for _, row := range bytes.Split(tsv, []byte("\n")) {
@@ -53,7 +53,7 @@ func parseTSV(tsv []byte, height int) string {
 	var prev *ocrLine
 	for _, l := range lines {
 		text := joinWords(l.words)
-		if noise(text, l, height) {
+		if noise(text, l, width, height) {
 			continue
 		}
 		switch {
@@ -97,7 +97,9 @@ func startsASCIIWord(s string) bool {
 var (
 	// A time stamp on a line of its own: 15:30, 昨天 15:30, 11月20日 上午10:12, 2026/11/20 09:15.
 	// Also as tesseract often reads them: 天15:3, 昨天 153.
-	stampLine = regexp.MustCompile(`^(昨天|今天|前天|天|星期[一二三四五六日天]|周[一二三四五六日天])?(\d{4}[/年.-])?(\d{1,2}[/月.-]\d{1,2}日?)?(上午|下午|中午|晚上|凌晨|早上)?\d{1,2}[:：]?\d{1,2}$`)
+	stampLine = regexp.MustCompile(`^(昨天|今天|前天|天|星期[一二三四五六日天]|周[一二三四五六日天])?(\d{4}[/年.-])?(\d{1,2}[/月.-]\d{1,2}日?)?(上午|下午|中午|晚上|凌晨|早上)?\d{1,2}([:：]?\d{1,2})?$`)
+	// A group chat's title ends with its member count: 幸福里社区居民群(386).
+	memberCount = regexp.MustCompile(`[(（]\d{1,4}[)）]\S{0,3}$`)
 	// A status bar's marks: clock, network, battery.
 	statusLine = regexp.MustCompile(`^(\d{1,2}[:：]\d{2}|\d{1,3}%|[2345]G|LTE|HD|VoLTE|Wi-?Fi|[|.ıll]+)+$`)
 	// A status bar: a clock with signal and battery marks around it.
@@ -110,7 +112,7 @@ var (
 // noise reports lines that are the phone's, not the message's: the status
 // bar, time stamps, the apps' labels and buttons, and the stray marks
 // tesseract makes of icons.
-func noise(text string, l *ocrLine, height int) bool {
+func noise(text string, l *ocrLine, width, height int) bool {
 	compact := strings.Join(strings.Fields(text), "")
 	if uiWords[compact] || uiWords[text] {
 		return true
@@ -131,10 +133,19 @@ func noise(text string, l *ocrLine, height int) bool {
 	if l.conf/n < 35 && utf8.RuneCountInString(compact) <= 4 {
 		return true // a short guess: usually an icon read as characters
 	}
-	// The status bar is the top strip: a clock, signal and battery.
-	if height > 0 && l.top < height/12 && clock.MatchString(compact) && utf8.RuneCountInString(compact) <= 24 &&
-		(strings.Contains(compact, "%") || !strings.ContainsFunc(compact, func(r rune) bool { return unicode.Is(unicode.Han, r) })) {
-		return true
+	han := strings.ContainsFunc(compact, func(r rune) bool { return unicode.Is(unicode.Han, r) })
+	short := utf8.RuneCountInString(compact) <= 24
+	// Where a phone puts its bars, in proportion to the screen's width: the
+	// status bar in the top eighth of a width, a chat's title bar below it.
+	statusBar, titleBar := l.top < width/8, l.top < width/3
+	switch {
+	case statusBar && short && (clock.MatchString(compact) || strings.Contains(compact, "%")) &&
+		(strings.Contains(compact, "%") || !han):
+		return true // clock, signal, battery
+	case titleBar && memberCount.MatchString(compact) && utf8.RuneCountInString(compact) <= 30:
+		return true // a group chat's name and member count
+	case height > 0 && l.top > height*85/100 && utf8.RuneCountInString(compact) <= 8 && !han:
+		return true // the input bar's icons, read as stray Latin letters
 	}
 	return false
 }

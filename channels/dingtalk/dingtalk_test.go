@@ -47,6 +47,13 @@ type harness struct {
 
 func start(t *testing.T, secret string, keepAlive time.Duration) *harness {
 	t.Helper()
+	return startRouted(t, secret, keepAlive, nil)
+}
+
+// startRouted is start with the features routes registers in place of the
+// recording fallback.
+func startRouted(t *testing.T, secret string, keepAlive time.Duration, routes func(r *bot.Router, db *store.DB)) *harness {
+	t.Helper()
 	f := newFake(t)
 	db := storetest.Open(t, "")
 	var err error
@@ -66,13 +73,17 @@ func start(t *testing.T, secret string, keepAlive time.Duration) *harness {
 	}
 	r := bot.NewRouter(logger)
 	r.UseStandard(db.Stores())
-	r.HandleFallback(func(c *bot.Context) error {
-		h.mu.Lock()
-		h.handled[c.Message().PlatformMsgID]++
-		h.seen[c.Message().PlatformMsgID] = *c.Message()
-		h.mu.Unlock()
-		return c.Reply("收到：" + c.Message().Text)
-	})
+	if routes != nil {
+		routes(r, db)
+	} else {
+		r.HandleFallback(func(c *bot.Context) error {
+			h.mu.Lock()
+			h.handled[c.Message().PlatformMsgID]++
+			h.seen[c.Message().PlatformMsgID] = *c.Message()
+			h.mu.Unlock()
+			return c.Reply("收到：" + c.Message().Text)
+		})
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"fanzha/bot"
+	"fanzha/handlers/scamcheck"
 	"fanzha/knowledge"
 	"fanzha/media"
 )
@@ -140,11 +141,7 @@ func checkImages(kb *knowledge.Base, files []string, asJSON bool, stdout, stderr
 			}
 			continue
 		}
-		text := res.Text
-		for _, q := range res.QRs {
-			text += "\n" + q.Text
-		}
-		v := kb.Check(text)
+		v := kb.Check(scamcheck.PictureText(res))
 		if asJSON {
 			r := toResult(v)
 			r.File, r.Read, r.QRs = f, &res.Text, res.QRs

@@ -59,8 +59,8 @@ func (h *handler) readPictures(ctx context.Context, ch bot.Channel, msg *bot.Mes
 			return "", nil, false, err
 		}
 		noOCR = noOCR || res.NoOCR
-		if res.Text != "" {
-			texts = append(texts, res.Text)
+		if t := withoutQuestions(res.Text); t != "" {
+			texts = append(texts, t)
 		}
 		qrs = append(qrs, res.QRs...)
 	}
@@ -156,4 +156,28 @@ func excerpt(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n]) + "…"
+}
+
+// PictureText is what the check judges of one picture: its text without
+// the questions people asked about it, then its QR codes' contents.
+func PictureText(res *media.Result) string {
+	return strings.TrimSpace(withoutQuestions(res.Text) + "\n" + qrLinks(res.QRs))
+}
+
+// withoutQuestions drops from text read off a chat screenshot what people
+// asked about the message ("这是真的吗？", "又是骗人的吧"): the question is
+// about the message, not part of it, and a doubt read as the message's own
+// words would make a scam look like a warning about one.
+func withoutQuestions(read string) string {
+	var keep []string
+	for _, line := range strings.Split(read, "\n") {
+		if hasQuestion(line) {
+			line = stripQuestion(line)
+			if utf8.RuneCountInString(line) < minCheckRunes {
+				continue // the whole line was the question
+			}
+		}
+		keep = append(keep, line)
+	}
+	return strings.Join(keep, "\n")
 }

@@ -54,7 +54,9 @@ const minCheckRunes = 4
 
 // questions are the ways people ask; a message containing one is a request
 // to check the rest of it, e.g. a forwarded text followed by "这是诈骗吗？".
-var questions = []string{"这是诈骗吗", "这是不是诈骗", "是诈骗吗", "是不是诈骗", "是骗子吗", "是不是骗子", "是骗局吗", "是不是骗局", "靠谱吗", "可信吗", "能信吗", "是真的吗"}
+var questions = []string{"这是诈骗吗", "这是不是诈骗", "是诈骗吗", "是不是诈骗", "是骗子吗", "是不是骗子", "是骗局吗", "是不是骗局", "靠谱吗", "可信吗", "能信吗", "是真的吗",
+	// Doubt put as a guess: "又是骗人的吧", "是诈骗吧".
+	"是骗人的吧", "是骗人的吗", "是不是骗人的", "是骗子吧", "是诈骗吧", "是假的吧"}
 
 // Register adds the scam check: the commands, the question matcher, "@bot
 // + text", and the unrequested warning in groups that want it.
