@@ -7,8 +7,11 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 
 	"fanzha/bot"
 	"fanzha/media/mediatest"
@@ -158,3 +161,35 @@ func TestScreenshotChecked(t *testing.T) {
 
 // phishingShot is a screenshot of an ETC phishing SMS in the test set.
 const phishingShot = "09_sms_light_390.jpg"
+
+// TestPictureFromThePlaygroundPage: in the browser, a resident picks a
+// picture with the 📷 button and asks; the bot's answer shows what it read.
+func TestPictureFromThePlaygroundPage(t *testing.T) {
+	exe := chromium(t)
+	t.Setenv("FANZHA_OCR", "off")
+	_, base, _ := runMain(t, t.TempDir())
+	poster := filepath.Join(t.TempDir(), "poster.png")
+	if err := os.WriteFile(poster, mediatest.QRPNG("wxp://f2f0Xy-example", 200), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := newBrowser(t, exe)
+	var chat string
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(base+"/playground/"),
+		chromedp.WaitVisible(`#newgroup input[name="name"]`, chromedp.ByQuery),
+		chromedp.SendKeys(`#newgroup input[name="name"]`, "三年级二班家长群", chromedp.ByQuery),
+		chromedp.Click(`#newgroup button`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#groups li.on`, chromedp.ByQuery),
+		chromedp.SetUploadFiles(`#say input[name="pics"]`, []string{poster}, chromedp.ByQuery),
+		chromedp.SendKeys(`#say input[name="text"]`, "这是诈骗吗", chromedp.ByQuery),
+		chromedp.Click(`#say button`, chromedp.ByQuery),
+		chromedp.WaitVisible(`//div[contains(@class,"bot")][contains(., "收款二维码")]`, chromedp.BySearch),
+		chromedp.Text("#chat", &chat, chromedp.ByID),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(chat, "[图片] 这是诈骗吗") {
+		t.Errorf("the chat does not show the picture was sent:\n%s", chat)
+	}
+}
