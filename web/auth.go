@@ -6,9 +6,11 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -115,8 +117,16 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // dummyHash makes a login with an unknown username cost as much as one
-// with a wrong password, so timing does not tell which usernames exist.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), bcrypt.DefaultCost)
+// with a wrong password, so timing does not tell which usernames exist. It
+// is made at the first login, not at start-up: a command that never logs
+// anyone in does not pay for a bcrypt hash.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, err := bcrypt.GenerateFromPassword([]byte("no such user"), bcrypt.DefaultCost)
+	if err != nil {
+		panic(fmt.Sprintf("web: bcrypt: %v", err))
+	}
+	return h
+})
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	c, err := r.Cookie(loginCSRF)
@@ -133,7 +143,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	acct, err := s.Accounts.FindAccount(r.Context(), user)
-	hash := dummyHash
+	hash := dummyHash()
 	if err == nil {
 		hash = []byte(acct.PasswordHash)
 	}
