@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"fanzha/bot"
@@ -106,12 +108,59 @@ func (s *Stats) UnitReach(ctx context.Context, from, to time.Time, kind bot.Even
 	if len(reportsTo) == 0 {
 		return map[int64]int{}, nil // a counsellor's report has no units
 	}
-	// Distinct (unit, member) pairs come from a range scan of the covering
-	// index events_reach; SQLite's plan for counting per reporting unit in
-	// SQL was several times slower than folding the pairs here.
-	rows, err := s.db.r.QueryContext(ctx, `SELECT DISTINCT g.org_unit_id, e.member_id FROM events e JOIN groups g ON g.id = e.group_id
-		WHERE e.at >= ? AND e.at < ? AND e.member_id IS NOT NULL AND (? = '' OR e.kind = ?) AND g.org_unit_id IS NOT NULL`,
-		formatTime(from), formatTime(to), kind, kind)
+	epoch, err := s.db.reachEpoch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// A unit that reports for itself alone (a village) is counted inside
+	// SQLite; units folded into another (the classes of a school) come back
+	// as distinct pairs of unit and person, folded here, so that a person
+	// in two classes of one school counts once.
+	folded := map[int64]bool{}
+	for u, rep := range reportsTo {
+		if u != rep {
+			folded[rep] = true
+		}
+	}
+	var foldedUnits []string
+	for u, rep := range reportsTo {
+		if folded[rep] {
+			foldedUnits = append(foldedUnits, strconv.FormatInt(u, 10))
+		}
+	}
+	rollup := kind == "" && epochOf(from) == epoch && !s.db.noRollups
+	// Since the epoch (the campaign's start) the roll-up answers: who was
+	// first seen before to, a row per member and group however long the
+	// campaign has run. Otherwise the events of [from, to) are scanned
+	// through the covering index events_reach.
+	src, args := `events e JOIN groups g ON g.id = e.group_id
+		WHERE e.at >= ? AND e.at < ? AND e.member_id IS NOT NULL AND (? = '' OR e.kind = ?)`, []any{formatTime(from), formatTime(to), kind, kind}
+	if rollup {
+		src, args = `groups g CROSS JOIN reach_first e ON e.group_id = g.id WHERE e.first_at < ?`, []any{formatTime(to)}
+	}
+	out := map[int64]int{}
+	rows, err := s.db.r.QueryContext(ctx, `SELECT g.org_unit_id, count(DISTINCT e.member_id) FROM `+src+
+		` AND g.org_unit_id IS NOT NULL GROUP BY g.org_unit_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: unit reach: %w", err)
+	}
+	for rows.Next() {
+		var unit int64
+		var n int
+		if err := rows.Scan(&unit, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if rep, ok := reportsTo[unit]; ok && rep == unit && !folded[rep] {
+			out[unit] = n
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(foldedUnits) == 0 {
+		return out, err
+	}
+	rows, err = s.db.r.QueryContext(ctx, `SELECT DISTINCT g.org_unit_id, e.member_id FROM `+src+
+		` AND g.org_unit_id IN (`+strings.Join(foldedUnits, ",")+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: unit reach: %w", err)
 	}
@@ -122,16 +171,12 @@ func (s *Stats) UnitReach(ctx context.Context, from, to time.Time, kind bot.Even
 		if err := rows.Scan(&unit, &member); err != nil {
 			return nil, err
 		}
-		rep, ok := reportsTo[unit]
-		if !ok {
-			continue
-		}
+		rep := reportsTo[unit]
 		if sets[rep] == nil {
 			sets[rep] = map[int64]struct{}{}
 		}
 		sets[rep][member] = struct{}{}
 	}
-	out := make(map[int64]int, len(sets))
 	for rep, set := range sets {
 		out[rep] = len(set)
 	}
@@ -193,4 +238,49 @@ func (s *Stats) CreateOrgUnit(ctx context.Context, u *bot.OrgUnit) error {
 		u.ID = id
 		return err
 	})
+}
+
+// epochOf is how the reach epoch t is stored: "" for the zero time (since
+// the beginning).
+func epochOf(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return formatTime(t)
+}
+
+func (db *DB) reachEpoch(ctx context.Context) (string, error) {
+	var epoch string
+	if err := db.r.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'reach_epoch'`).Scan(&epoch); err != nil {
+		return "", fmt.Errorf("store: reach epoch: %w", err)
+	}
+	return epoch, nil
+}
+
+// SetReachEpoch makes t (the campaign's start; zero for the beginning)
+// the start of the reach roll-up, rebuilding it from the events when it
+// was kept from another start. It reports whether it rebuilt.
+func (db *DB) SetReachEpoch(ctx context.Context, t time.Time) (bool, error) {
+	epoch := epochOf(t)
+	current, err := db.reachEpoch(ctx)
+	if err != nil || current == epoch {
+		return false, err
+	}
+	return true, db.withTx(ctx, "SetReachEpoch", func(tx *sql.Tx) error {
+		return rebuildReach(ctx, tx, epoch)
+	})
+}
+
+// rebuildReach refills the reach roll-up from the events since epoch.
+func rebuildReach(ctx context.Context, tx *sql.Tx, epoch string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM reach_first`); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO reach_first (group_id, member_id, first_at)
+		SELECT group_id, member_id, min(at) FROM events
+		WHERE at >= ? AND group_id IS NOT NULL AND member_id IS NOT NULL GROUP BY group_id, member_id`, epoch); err != nil {
+		return fmt.Errorf("store: rebuilding reach: %w", err)
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'reach_epoch'`, epoch)
+	return err
 }

@@ -46,6 +46,8 @@ type DB struct {
 	Now func() time.Time
 	// Retention is how long Prune keeps what features need only a while.
 	Retention Retention
+	// noRollups makes reports read the events directly (tests compare).
+	noRollups bool
 }
 
 // Retention bounds how long data kept only for a feature lives.

@@ -124,6 +124,13 @@ func (m *Main) openDB(ctx context.Context) error {
 	if n > 0 {
 		m.Logger.Info("database migrated", "applied", n)
 	}
+	// Reach since the campaign began is kept as a roll-up from its start;
+	// a new start rebuilds it once.
+	if rebuilt, err := db.SetReachEpoch(ctx, m.campaign().Start); err != nil {
+		return err
+	} else if rebuilt {
+		m.Logger.Info("reach roll-up rebuilt from the campaign's start", "start", m.Config.Campaign.Start)
+	}
 	return nil
 }
 

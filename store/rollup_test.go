@@ -1,0 +1,138 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"fanzha/bot"
+)
+
+// TestReachRollupEqualsEvents: on random data — people in one or several
+// groups, villages and the classes of a school, events before and after
+// the campaign's start, the start moved — reach counted from the roll-up
+// equals reach counted from the events, and both equal a count made here
+// from the events as they were written.
+func TestReachRollupEqualsEvents(t *testing.T) {
+	for seed := uint64(1); seed <= 4; seed++ {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 7))
+			ctx := context.Background()
+			db := open(t, "")
+			gs := db.Groups()
+			paths := [][]bot.OrgUnit{
+				{{Kind: bot.OrgTown, Name: "城关镇"}, {Kind: bot.OrgVillage, Name: "东风村"}},
+				{{Kind: bot.OrgTown, Name: "城关镇"}, {Kind: bot.OrgVillage, Name: "幸福社区"}},
+				{{Kind: bot.OrgSchool, Name: "实验小学"}, {Kind: bot.OrgClass, Name: "一年级1班"}},
+				{{Kind: bot.OrgSchool, Name: "实验小学"}, {Kind: bot.OrgClass, Name: "一年级2班"}},
+			}
+			var groups []*bot.Group
+			unitOf := map[int64]int64{}
+			for i := range 10 {
+				g, err := gs.EnsureGroup(ctx, "playground", fmt.Sprint("g", i), fmt.Sprint("群", i))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if i < 8 { // two groups stay unbound
+					if g, err = gs.BindGroup(ctx, g.ID, paths[i%len(paths)], 0); err != nil {
+						t.Fatal(err)
+					}
+					unitOf[g.ID] = g.OrgUnit.ID
+				}
+				groups = append(groups, g)
+			}
+			var members []int64
+			for i := range 30 {
+				m, err := db.Members().EnsureMember(ctx, "playground", fmt.Sprint("u", i), "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				members = append(members, m.ID)
+			}
+			// reportsTo as reports make it: a village for itself, a class into its school.
+			units, err := db.Stats().OrgUnits(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reportsTo := map[int64]int64{}
+			for _, u := range units {
+				switch u.Kind {
+				case bot.OrgVillage, bot.OrgSchool:
+					reportsTo[u.ID] = u.ID
+				case bot.OrgClass:
+					reportsTo[u.ID] = u.ParentID
+				}
+			}
+			base := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+			type ev struct {
+				group, member int64
+				kind          bot.EventKind
+				at            time.Time
+			}
+			var written []ev
+			write := func(n int) {
+				for range n {
+					e := ev{groups[rng.IntN(len(groups))].ID, members[rng.IntN(len(members))],
+						[]bot.EventKind{bot.EventScamCheck, bot.EventQuizAnswer}[rng.IntN(2)], base.Add(time.Duration(rng.IntN(90*24)) * time.Hour)}
+					if err := db.Events().CreateEvent(ctx, &bot.Event{GroupID: e.group, MemberID: e.member, Kind: e.kind, At: e.at}); err != nil {
+						t.Fatal(err)
+					}
+					written = append(written, e)
+				}
+			}
+			want := func(from, to time.Time, kind bot.EventKind) map[int64]int {
+				sets := map[int64]map[int64]bool{}
+				for _, e := range written {
+					unit, ok := unitOf[e.group]
+					if !ok || e.at.Before(from) || !e.at.Before(to) || kind != "" && e.kind != kind {
+						continue
+					}
+					rep := reportsTo[unit]
+					if sets[rep] == nil {
+						sets[rep] = map[int64]bool{}
+					}
+					sets[rep][e.member] = true
+				}
+				out := map[int64]int{}
+				for rep, s := range sets {
+					out[rep] = len(s)
+				}
+				return out
+			}
+			check := func(what string, from, to time.Time, kind bot.EventKind) {
+				t.Helper()
+				exp := fmt.Sprint(want(from, to, kind))
+				for _, direct := range []bool{false, true} {
+					db.ReadEventsDirectly(direct)
+					got, err := db.Stats().UnitReach(ctx, from, to, kind, reportsTo)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if fmt.Sprint(got) != exp {
+						t.Errorf("%s (direct %v): %v; want %s", what, direct, got, exp)
+					}
+				}
+				db.ReadEventsDirectly(false)
+			}
+			write(200)
+			for _, days := range []int{10, 45, 91} {
+				check(fmt.Sprint("since the beginning, to day ", days), time.Time{}, base.AddDate(0, 0, days), "")
+			}
+			start := base.AddDate(0, 0, 20+rng.IntN(30))
+			if rebuilt, err := db.SetReachEpoch(ctx, start); err != nil || !rebuilt {
+				t.Fatalf("moving the start: %v, %v", rebuilt, err)
+			}
+			write(200) // written after the start moved, before and after it
+			for _, days := range []int{30, 60, 91} {
+				check(fmt.Sprint("since the start, to day ", days), start, base.AddDate(0, 0, days), "")
+				check(fmt.Sprint("a week to day ", days), base.AddDate(0, 0, days-7), base.AddDate(0, 0, days), "")
+				check(fmt.Sprint("quiz, a week to day ", days), base.AddDate(0, 0, days-7), base.AddDate(0, 0, days), bot.EventQuizAnswer)
+			}
+			if rebuilt, err := db.SetReachEpoch(ctx, start); err != nil || rebuilt {
+				t.Fatalf("the same start again rebuilt: %v, %v", rebuilt, err)
+			}
+		})
+	}
+}
