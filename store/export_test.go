@@ -114,7 +114,9 @@ func (db *DB) SeedDistrict(ctx context.Context, d District) error {
 			}
 		}
 		span := d.To.Sub(d.From)
-		at := func(i, n int) string { return formatTime(d.From.Add(time.Duration(float64(span) * float64(i) / float64(n)))) }
+		at := func(i, n int) string {
+			return formatTime(d.From.Add(time.Duration(float64(span) * float64(i) / float64(n))))
+		}
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (group_id, member_id, kind, level, detail, at) VALUES (?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
