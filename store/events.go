@@ -52,15 +52,19 @@ func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, e *bot.Event) error {
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO events (group_id, member_id, kind, level, detail, at) VALUES (?, ?, ?, ?, ?, ?)`,
 		nullID(e.GroupID), nullID(e.MemberID), e.Kind, level, e.Detail, formatTime(at))
-	if err != nil || e.GroupID == 0 || e.MemberID == 0 {
+	if err != nil || e.GroupID == 0 {
 		return err
 	}
-	// The roll-up of reach, in the same transaction: first seen in the
-	// group at or after the epoch.
-	_, err = tx.ExecContext(ctx, `INSERT INTO reach_first (group_id, member_id, first_at)
-		SELECT ?, ?, ? WHERE ? >= (SELECT value FROM meta WHERE key = 'reach_epoch')
-		ON CONFLICT DO UPDATE SET first_at = min(first_at, excluded.first_at)`, e.GroupID, e.MemberID, formatTime(at), formatTime(at))
-	return err
+	// The roll-ups, in the same transaction: reach (first seen in the group
+	// at or after the epoch) and the group's day and week.
+	if e.MemberID != 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO reach_first (group_id, member_id, first_at)
+			SELECT ?, ?, ? WHERE ? >= (SELECT value FROM meta WHERE key = 'reach_epoch')
+			ON CONFLICT DO UPDATE SET first_at = min(first_at, excluded.first_at)`, e.GroupID, e.MemberID, formatTime(at), formatTime(at)); err != nil {
+			return err
+		}
+	}
+	return db.addToRollups(ctx, tx, e, at)
 }
 
 // CountEvents counts the events matching f.

@@ -150,9 +150,19 @@ func (db *DB) SeedDistrict(ctx context.Context, d District) error {
 		if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'reach_epoch'`).Scan(&epoch); err != nil {
 			return err
 		}
-		return rebuildReach(ctx, tx, epoch)
+		if err := rebuildReach(ctx, tx, epoch); err != nil {
+			return err
+		}
+		if offset, kept, err := db.rollupOffset(ctx, tx); err != nil || !kept {
+			return err
+		} else {
+			return rebuildGroupRollups(ctx, tx, offset)
+		}
 	})
 }
 
 // ReadEventsDirectly makes reports ignore the roll-ups, to compare.
 func (db *DB) ReadEventsDirectly(on bool) { db.noRollups = on }
+
+// RollupReads counts the reports answered from the group roll-ups.
+func (db *DB) RollupReads() int64 { return db.rollupReads.Load() }

@@ -54,6 +54,9 @@ func BenchmarkDistrictOverview(b *testing.B) {
 			cst, _ := time.LoadLocation("Asia/Shanghai")
 			end := time.Date(2026, 11, 23, 0, 0, 0, 0, cst) // a Monday
 			start := end.AddDate(0, 0, -7*size.weeks)
+			if _, err := db.SetRollupZone(ctx, cst); err != nil {
+				b.Fatal(err)
+			}
 			// 10M events in a year is about 192k a week; five weeks of it
 			// is 0.96M, rounded to 1M.
 			if err := db.SeedDistrict(ctx, store.District{Villages: 250, Groups: 5000, MembersPerGroup: 100,

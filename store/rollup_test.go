@@ -136,3 +136,94 @@ func TestReachRollupEqualsEvents(t *testing.T) {
 		})
 	}
 }
+
+// TestGroupRollupsEqualEvents: a week's group figures read from the
+// roll-ups, kept event by event, equal those counted from the events, and
+// equal them again after the roll-ups are rebuilt for another time zone;
+// a period that is not a whole week is counted from the events.
+func TestGroupRollupsEqualEvents(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, "")
+	cst, _ := time.LoadLocation("Asia/Shanghai")
+	if _, err := db.SetRollupZone(ctx, cst); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 9))
+	var groups, members []int64
+	for i := range 6 {
+		g, err := db.Groups().EnsureGroup(ctx, "playground", fmt.Sprint("g", i), fmt.Sprint("群", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		groups = append(groups, g.ID)
+	}
+	for i := range 25 {
+		m, err := db.Members().EnsureMember(ctx, "playground", fmt.Sprint("u", i), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, m.ID)
+	}
+	monday := time.Date(2026, 10, 5, 0, 0, 0, 0, cst)
+	kinds := []bot.EventKind{bot.EventScamCheck, bot.EventQuizAnswer, bot.EventWarning, bot.EventKind("help")}
+	levels := []bot.CheckLevel{bot.CheckHigh, bot.CheckSuspicious, bot.CheckNone, bot.CheckLookup}
+	for range 600 {
+		e := &bot.Event{GroupID: groups[rng.IntN(len(groups))], Kind: kinds[rng.IntN(len(kinds))],
+			At: monday.Add(time.Duration(rng.IntN(5*7*24*60)) * time.Minute)}
+		if rng.IntN(10) > 0 {
+			e.MemberID = members[rng.IntN(len(members))]
+		}
+		switch e.Kind {
+		case bot.EventScamCheck:
+			e.Level = levels[rng.IntN(len(levels))]
+		case bot.EventQuizAnswer:
+			e.Detail = []string{"correct", "wrong"}[rng.IntN(2)]
+		}
+		if err := db.Events().CreateEvent(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	figures := func(from, to time.Time, group int64, direct bool) string {
+		db.ReadEventsDirectly(direct)
+		defer db.ReadEventsDirectly(false)
+		f, err := db.Stats().GroupFigures(ctx, from, to, group)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := ""
+		for _, g := range groups {
+			if x := f[g]; x != nil {
+				out += fmt.Sprintf("%d:%+v ", g, *x)
+			}
+		}
+		return out
+	}
+	compare := func(when string) {
+		t.Helper()
+		for w := range 5 {
+			from := monday.AddDate(0, 0, 7*w)
+			for _, span := range []struct {
+				from, to time.Time
+			}{{from, from.AddDate(0, 0, 7)}, {from.Add(time.Hour), from.AddDate(0, 0, 3)}} {
+				for _, g := range []int64{0, groups[w%len(groups)]} {
+					before := db.RollupReads()
+					want, got := figures(span.from, span.to, g, true), figures(span.from, span.to, g, false)
+					if whole := span.to.Sub(span.from) == 7*24*time.Hour; (db.RollupReads() > before) != whole {
+						t.Errorf("%s–%s: read from the roll-ups %v; want %v", span.from, span.to, !whole, whole)
+					}
+					if got != want || want == "" {
+						t.Errorf("%s, %s–%s, group %d:\nroll-ups %s\nevents   %s", when, span.from, span.to, g, got, want)
+					}
+				}
+			}
+		}
+	}
+	compare("kept event by event")
+	if rebuilt, err := db.SetRollupZone(ctx, time.UTC); err != nil || !rebuilt {
+		t.Fatalf("another zone: %v %v", rebuilt, err)
+	}
+	if rebuilt, err := db.SetRollupZone(ctx, cst); err != nil || !rebuilt {
+		t.Fatalf("back: %v %v", rebuilt, err)
+	}
+	compare("rebuilt")
+}

@@ -43,6 +43,28 @@ func (s *Stats) GroupFigures(ctx context.Context, from, to time.Time, groupID in
 	if groupID != 0 {
 		one = fmt.Sprintf(" AND group_id = %d", groupID)
 	}
+	rolled, err := s.weekFromRollups(ctx, from, to, groupID, get)
+	if err != nil {
+		return nil, err
+	}
+	if !rolled {
+		if err := s.countEvents(ctx, f, t, one, get); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.countInto(ctx, `SELECT group_id, count(*) FROM posts WHERE kind IN ('tip', 'tip_extra') AND status = 'sent'
+		AND sent_at >= ? AND sent_at < ?`+one+` GROUP BY group_id`, f, t, func(id int64, n int) { get(id).TipsSent = n }); err != nil {
+		return nil, err
+	}
+	if err := s.countInto(ctx, `SELECT group_id, count(*) FROM quiz_rounds WHERE started_at >= ? AND started_at < ?`+one+` GROUP BY group_id`,
+		f, t, func(id int64, n int) { get(id).QuizRounds = n }); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// countEvents counts GroupFigures' events of [f, t) from the events.
+func (s *Stats) countEvents(ctx context.Context, f, t, one string, get func(int64) *GroupFigures) error {
 	rows, err := s.db.r.QueryContext(ctx, `SELECT group_id,
 			count(DISTINCT member_id),
 			sum(kind = 'scam_check'),
@@ -55,31 +77,19 @@ func (s *Stats) GroupFigures(ctx context.Context, from, to time.Time, groupID in
 			count(DISTINCT CASE WHEN kind = 'quiz_answer' THEN member_id END)
 		FROM events WHERE at >= ? AND at < ? AND group_id IS NOT NULL`+one+` GROUP BY group_id`, f, t)
 	if err != nil {
-		return nil, fmt.Errorf("store: event figures: %w", err)
+		return fmt.Errorf("store: event figures: %w", err)
 	}
+	defer rows.Close()
 	for rows.Next() {
 		var id int64
 		var g GroupFigures
 		if err := rows.Scan(&id, &g.Members, &g.ScamChecks, &g.ChecksHigh, &g.ChecksSuspicious, &g.ChecksNone, &g.Warnings,
 			&g.QuizAnswers, &g.QuizCorrect, &g.QuizParticipants); err != nil {
-			rows.Close()
-			return nil, err
+			return err
 		}
 		*get(id) = g
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if err := s.countInto(ctx, `SELECT group_id, count(*) FROM posts WHERE kind IN ('tip', 'tip_extra') AND status = 'sent'
-		AND sent_at >= ? AND sent_at < ?`+one+` GROUP BY group_id`, f, t, func(id int64, n int) { get(id).TipsSent = n }); err != nil {
-		return nil, err
-	}
-	if err := s.countInto(ctx, `SELECT group_id, count(*) FROM quiz_rounds WHERE started_at >= ? AND started_at < ?`+one+` GROUP BY group_id`,
-		f, t, func(id int64, n int) { get(id).QuizRounds = n }); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return rows.Err()
 }
 
 func (s *Stats) countInto(ctx context.Context, q, from, to string, set func(id int64, n int)) error {

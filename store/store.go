@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3" // the "sqlite3" driver, and its error codes
@@ -46,8 +47,10 @@ type DB struct {
 	Now func() time.Time
 	// Retention is how long Prune keeps what features need only a while.
 	Retention Retention
-	// noRollups makes reports read the events directly (tests compare).
-	noRollups bool
+	// noRollups makes reports read the events directly (tests compare);
+	// rollupReads counts the reports answered from the roll-ups.
+	noRollups   bool
+	rollupReads atomic.Int64
 }
 
 // Retention bounds how long data kept only for a feature lives.

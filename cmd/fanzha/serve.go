@@ -124,8 +124,14 @@ func (m *Main) openDB(ctx context.Context) error {
 	if n > 0 {
 		m.Logger.Info("database migrated", "applied", n)
 	}
-	// Reach since the campaign began is kept as a roll-up from its start;
-	// a new start rebuilds it once.
+	// Reports read roll-ups kept in their time zone and, for reach since
+	// the campaign began, from its start; a new zone or start rebuilds
+	// them once.
+	if rebuilt, err := db.SetRollupZone(ctx, m.Config.Location()); err != nil {
+		return err
+	} else if rebuilt {
+		m.Logger.Info("group roll-ups built", "zone", m.Config.Location().String())
+	}
 	if rebuilt, err := db.SetReachEpoch(ctx, m.campaign().Start); err != nil {
 		return err
 	} else if rebuilt {

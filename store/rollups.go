@@ -1,0 +1,214 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"time"
+
+	"fanzha/bot"
+)
+
+// The group roll-ups (migration 0018) count each event as it is written,
+// by local day and week. Local is a fixed offset from UTC, that of the
+// reports' time zone (China keeps one all year); a report period that is
+// not whole days, or a week not Monday to Monday, under that offset is
+// counted from the events instead.
+
+// rollupOffset is the offset the roll-ups are kept in, and whether they
+// are kept at all.
+func (db *DB) rollupOffset(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (time.Duration, bool, error) {
+	var v string
+	if err := q.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'rollup_offset'`).Scan(&v); err != nil {
+		return 0, false, fmt.Errorf("store: roll-up offset: %w", err)
+	}
+	if v == "" {
+		return 0, false, nil
+	}
+	secs, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, false, fmt.Errorf("store: roll-up offset %q: %w", v, err)
+	}
+	return time.Duration(secs) * time.Second, true, nil
+}
+
+// SetRollupZone keeps the group roll-ups in loc's offset from UTC (as it
+// is now), rebuilding them from the events when they were kept in another
+// or not at all. It reports whether it rebuilt.
+func (db *DB) SetRollupZone(ctx context.Context, loc *time.Location) (bool, error) {
+	_, secs := db.Now().In(loc).Zone()
+	offset := time.Duration(secs) * time.Second
+	current, kept, err := db.rollupOffset(ctx, db.r)
+	if err != nil || kept && current == offset {
+		return false, err
+	}
+	return true, db.withTx(ctx, "SetRollupZone", func(tx *sql.Tx) error {
+		return rebuildGroupRollups(ctx, tx, offset)
+	})
+}
+
+// localDay and localWeek are the roll-up keys of t.
+func localDay(t time.Time, offset time.Duration) string {
+	return t.UTC().Add(offset).Format(time.DateOnly)
+}
+
+func localWeek(t time.Time, offset time.Duration) string {
+	d := t.UTC().Add(offset)
+	back := (int(d.Weekday()) + 6) % 7 // days since Monday
+	return d.AddDate(0, 0, -back).Format(time.DateOnly)
+}
+
+// sqlOffset is offset as an SQLite date modifier, e.g. "+28800 seconds".
+func sqlOffset(offset time.Duration) string {
+	return fmt.Sprintf("%+d seconds", int(offset.Seconds()))
+}
+
+// rebuildGroupRollups refills the group roll-ups from every event, in one
+// pass of SQL per table.
+func rebuildGroupRollups(ctx context.Context, tx *sql.Tx, offset time.Duration) error {
+	mod := sqlOffset(offset)
+	for _, q := range []string{
+		`DELETE FROM group_days`, `DELETE FROM group_week_members`, `DELETE FROM group_weeks`,
+		`INSERT INTO group_days (day, group_id, checks, checks_high, checks_suspicious, checks_none, warnings, quiz_answers, quiz_correct)
+			SELECT date(at, '` + mod + `'), group_id,
+				sum(kind = 'scam_check'),
+				sum(kind = 'scam_check' AND level = 'high'),
+				sum(kind = 'scam_check' AND level = 'suspicious'),
+				sum(kind = 'scam_check' AND level IN ('none', 'lookup')),
+				sum(kind = 'warning'),
+				sum(kind = 'quiz_answer'),
+				sum(kind = 'quiz_answer' AND detail = 'correct')
+			FROM events WHERE group_id IS NOT NULL GROUP BY 1, 2`,
+		// The Monday of the week: forward to Sunday (or stay), back six days.
+		`INSERT INTO group_week_members (week, group_id, member_id, quiz)
+			SELECT date(at, '` + mod + `', 'weekday 0', '-6 days'), group_id, member_id, max(kind = 'quiz_answer')
+			FROM events WHERE group_id IS NOT NULL AND member_id IS NOT NULL GROUP BY 1, 2, 3`,
+		`INSERT INTO group_weeks (week, group_id, members, quiz_participants)
+			SELECT week, group_id, count(*), sum(quiz) FROM group_week_members GROUP BY 1, 2`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("store: rebuilding group roll-ups: %w", err)
+		}
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'rollup_offset'`, strconv.Itoa(int(offset.Seconds())))
+	return err
+}
+
+// addToRollups counts e in the group roll-ups, in the event's transaction.
+func (db *DB) addToRollups(ctx context.Context, tx *sql.Tx, e *bot.Event, at time.Time) error {
+	offset, kept, err := db.rollupOffset(ctx, tx)
+	if err != nil || !kept || e.GroupID == 0 {
+		return err
+	}
+	b := func(ok bool) int {
+		if ok {
+			return 1
+		}
+		return 0
+	}
+	check, quiz := e.Kind == bot.EventScamCheck, e.Kind == bot.EventQuizAnswer
+	if _, err := tx.ExecContext(ctx, `INSERT INTO group_days (day, group_id, checks, checks_high, checks_suspicious, checks_none, warnings, quiz_answers, quiz_correct)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET
+		checks = checks + excluded.checks, checks_high = checks_high + excluded.checks_high,
+		checks_suspicious = checks_suspicious + excluded.checks_suspicious, checks_none = checks_none + excluded.checks_none,
+		warnings = warnings + excluded.warnings, quiz_answers = quiz_answers + excluded.quiz_answers,
+		quiz_correct = quiz_correct + excluded.quiz_correct`,
+		localDay(at, offset), e.GroupID, b(check), b(check && e.Level == bot.CheckHigh), b(check && e.Level == bot.CheckSuspicious),
+		b(check && (e.Level == bot.CheckNone || e.Level == bot.CheckLookup)), b(e.Kind == bot.EventWarning), b(quiz),
+		b(quiz && e.Detail == "correct")); err != nil {
+		return err
+	}
+	if e.MemberID == 0 {
+		return nil
+	}
+	week := localWeek(at, offset)
+	res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO group_week_members (week, group_id, member_id, quiz) VALUES (?, ?, ?, ?)`,
+		week, e.GroupID, e.MemberID, b(quiz))
+	if err != nil {
+		return err
+	}
+	newMember, newPlayer := false, false
+	if n, _ := res.RowsAffected(); n == 1 {
+		newMember, newPlayer = true, quiz
+	} else if quiz {
+		res, err := tx.ExecContext(ctx, `UPDATE group_week_members SET quiz = 1 WHERE week = ? AND group_id = ? AND member_id = ? AND quiz = 0`,
+			week, e.GroupID, e.MemberID)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		newPlayer = n == 1
+	}
+	if !newMember && !newPlayer {
+		return nil
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO group_weeks (week, group_id, members, quiz_participants) VALUES (?, ?, ?, ?)
+		ON CONFLICT DO UPDATE SET members = members + excluded.members, quiz_participants = quiz_participants + excluded.quiz_participants`,
+		week, e.GroupID, b(newMember), b(newPlayer))
+	return err
+}
+
+// weekFromRollups answers GroupFigures' event counts for [from, to) from
+// the roll-ups when that is a whole local week they keep; ok is false when
+// it is not.
+func (s *Stats) weekFromRollups(ctx context.Context, from, to time.Time, groupID int64, get func(int64) *GroupFigures) (bool, error) {
+	if s.db.noRollups {
+		return false, nil
+	}
+	offset, kept, err := s.db.rollupOffset(ctx, s.db.r)
+	if err != nil || !kept {
+		return false, err
+	}
+	week := localWeek(from, offset)
+	if to.Sub(from) != 7*24*time.Hour || week != localDay(from, offset) || !from.UTC().Add(offset).Truncate(24*time.Hour).Equal(from.UTC().Add(offset)) {
+		return false, nil
+	}
+	one := ""
+	args := []any{week}
+	if groupID != 0 {
+		one, args = " AND group_id = ?", append(args, groupID)
+	}
+	rows, err := s.db.r.QueryContext(ctx, `SELECT group_id, members, quiz_participants FROM group_weeks WHERE week = ?`+one, args...)
+	if err != nil {
+		return false, fmt.Errorf("store: week figures: %w", err)
+	}
+	for rows.Next() {
+		var id int64
+		var members, players int
+		if err := rows.Scan(&id, &members, &players); err != nil {
+			rows.Close()
+			return false, err
+		}
+		f := get(id)
+		f.Members, f.QuizParticipants = members, players
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	args = []any{localDay(from, offset), localDay(to, offset)}
+	if groupID != 0 {
+		args = append(args, groupID)
+	}
+	rows, err = s.db.r.QueryContext(ctx, `SELECT group_id, sum(checks), sum(checks_high), sum(checks_suspicious), sum(checks_none),
+		sum(warnings), sum(quiz_answers), sum(quiz_correct) FROM group_days WHERE day >= ? AND day < ?`+one+` GROUP BY group_id`, args...)
+	if err != nil {
+		return false, fmt.Errorf("store: week figures: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var g GroupFigures
+		if err := rows.Scan(&id, &g.ScamChecks, &g.ChecksHigh, &g.ChecksSuspicious, &g.ChecksNone, &g.Warnings, &g.QuizAnswers, &g.QuizCorrect); err != nil {
+			return false, err
+		}
+		f := get(id)
+		g.Members, g.QuizParticipants = f.Members, f.QuizParticipants
+		*f = g
+	}
+	s.db.rollupReads.Add(1)
+	return true, rows.Err()
+}
