@@ -34,7 +34,7 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 
 // runMain starts the bot on its defaults, with data in dir and the web
 // server on a free port, and returns its base URL.
-func runMain(t *testing.T, dir string) (*Main, string, *syncBuffer) {
+func runMain(t testing.TB, dir string) (*Main, string, *syncBuffer) {
 	t.Helper()
 	logs := &syncBuffer{}
 	m := NewMain(logs)
@@ -48,7 +48,7 @@ func runMain(t *testing.T, dir string) (*Main, string, *syncBuffer) {
 }
 
 // call sends a request with a raw body and decodes the JSON answer.
-func call(t *testing.T, method, url string, body []byte) (int, map[string]any) {
+func call(t testing.TB, method, url string, body []byte) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
