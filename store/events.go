@@ -57,10 +57,13 @@ func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, e *bot.Event) error {
 	}
 	// The roll-ups, in the same transaction: reach (first seen in the group
 	// at or after the epoch) and the group's day and week.
-	if e.MemberID != 0 {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO reach_first (group_id, member_id, first_at)
-			SELECT ?, ?, ? WHERE ? >= (SELECT value FROM meta WHERE key = 'reach_epoch')
-			ON CONFLICT DO UPDATE SET first_at = min(first_at, excluded.first_at)`, e.GroupID, e.MemberID, formatTime(at), formatTime(at)); err != nil {
+	m, err := db.rollupMeta(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if when := formatTime(at); e.MemberID != 0 && when >= m.epoch {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO reach_first (group_id, member_id, first_at) VALUES (?, ?, ?)
+			ON CONFLICT DO UPDATE SET first_at = min(first_at, excluded.first_at)`, e.GroupID, e.MemberID, when); err != nil {
 			return err
 		}
 	}

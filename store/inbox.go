@@ -64,6 +64,7 @@ func (s *Inbox) Done(ctx context.Context, msg *bot.Message, events []bot.Event) 
 func (s *Inbox) Pending(ctx context.Context, channel string) ([]*bot.Message, error) {
 	var out []*bot.Message
 	err := s.db.withTx(ctx, "Pending", func(tx *sql.Tx) error {
+		out = out[:0] // a write may run twice (withTx)
 		if _, err := tx.ExecContext(ctx, `UPDATE inbox SET done_at = ?, payload = NULL
 			WHERE channel = ? AND done_at IS NULL AND attempts >= ?`, s.db.now(), channel, maxAttempts); err != nil {
 			return err

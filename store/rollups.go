@@ -35,6 +35,30 @@ func (db *DB) rollupOffset(ctx context.Context, q interface {
 	return time.Duration(secs) * time.Second, true, nil
 }
 
+// rollupMeta is what meta says of the roll-ups, read once and kept until
+// a rebuild changes it (every write goes through the one committer).
+type rollupMeta struct {
+	epoch  string
+	offset time.Duration
+	kept   bool
+}
+
+func (db *DB) rollupMeta(ctx context.Context, tx *sql.Tx) (*rollupMeta, error) {
+	if m := db.meta.Load(); m != nil {
+		return m, nil
+	}
+	m := &rollupMeta{}
+	if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'reach_epoch'`).Scan(&m.epoch); err != nil {
+		return nil, fmt.Errorf("store: reach epoch: %w", err)
+	}
+	var err error
+	if m.offset, m.kept, err = db.rollupOffset(ctx, tx); err != nil {
+		return nil, err
+	}
+	db.meta.Store(m)
+	return m, nil
+}
+
 // SetRollupZone keeps the group roll-ups in loc's offset from UTC (as it
 // is now), rebuilding them from the events when they were kept in another
 // or not at all. It reports whether it rebuilt.
@@ -46,6 +70,7 @@ func (db *DB) SetRollupZone(ctx context.Context, loc *time.Location) (bool, erro
 		return false, err
 	}
 	return true, db.withTx(ctx, "SetRollupZone", func(tx *sql.Tx) error {
+		db.meta.Store(nil)
 		return rebuildGroupRollups(ctx, tx, offset)
 	})
 }
@@ -99,10 +124,11 @@ func rebuildGroupRollups(ctx context.Context, tx *sql.Tx, offset time.Duration) 
 
 // addToRollups counts e in the group roll-ups, in the event's transaction.
 func (db *DB) addToRollups(ctx context.Context, tx *sql.Tx, e *bot.Event, at time.Time) error {
-	offset, kept, err := db.rollupOffset(ctx, tx)
-	if err != nil || !kept || e.GroupID == 0 {
+	m, err := db.rollupMeta(ctx, tx)
+	if err != nil || !m.kept || e.GroupID == 0 {
 		return err
 	}
+	offset := m.offset
 	b := func(ok bool) int {
 		if ok {
 			return 1

@@ -277,6 +277,7 @@ func (db *DB) SetReachEpoch(ctx context.Context, t time.Time) (bool, error) {
 		return false, err
 	}
 	return true, db.withTx(ctx, "SetReachEpoch", func(tx *sql.Tx) error {
+		db.meta.Store(nil)
 		return rebuildReach(ctx, tx, epoch)
 	})
 }
