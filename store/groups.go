@@ -64,6 +64,12 @@ func (s *Groups) EnsureGroup(ctx context.Context, channel, platformID, name stri
 	if channel == "" || platformID == "" {
 		return nil, bot.Errorf(bot.EINVALID, "群编号不能为空。")
 	}
+	// Nearly every message comes from a group already known under its
+	// name: a read answers it, with no write to commit.
+	if g, err := s.find(ctx, s.db.r, `WHERE g.channel = ? AND g.platform_id = ?`, channel, platformID); err == nil &&
+		g.RemovedAt == nil && (name == "" || name == g.Name) {
+		return g, nil
+	}
 	err := s.db.withTx(ctx, "EnsureGroup", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO groups (channel, platform_id, name, created_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (channel, platform_id) DO UPDATE SET
@@ -75,7 +81,7 @@ func (s *Groups) EnsureGroup(ctx context.Context, channel, platformID, name stri
 	if err != nil {
 		return nil, fmt.Errorf("store: ensuring group: %w", err)
 	}
-	return s.find(ctx, s.db.w, `WHERE g.channel = ? AND g.platform_id = ?`, channel, platformID)
+	return s.find(ctx, s.db.r, `WHERE g.channel = ? AND g.platform_id = ?`, channel, platformID)
 }
 
 func (s *Groups) find(ctx context.Context, q interface {
@@ -174,7 +180,7 @@ func (s *Groups) BindGroup(ctx context.Context, groupID int64, path []bot.OrgUni
 	if err != nil {
 		return nil, fmt.Errorf("store: binding group: %w", err)
 	}
-	return s.find(ctx, s.db.w, `WHERE g.id = ?`, groupID)
+	return s.find(ctx, s.db.r, `WHERE g.id = ?`, groupID)
 }
 
 func ensureOrgUnit(ctx context.Context, tx *sql.Tx, parent sql.NullInt64, u bot.OrgUnit, now string) (int64, error) {
@@ -248,5 +254,5 @@ func (s *Groups) UpdateGroup(ctx context.Context, groupID int64, u bot.GroupUpda
 			return nil, fmt.Errorf("store: updating group: %w", err)
 		}
 	}
-	return s.find(ctx, s.db.w, `WHERE g.id = ?`, groupID)
+	return s.find(ctx, s.db.r, `WHERE g.id = ?`, groupID)
 }

@@ -21,6 +21,14 @@ var _ bot.MemberStore = (*Members)(nil)
 // first sight and keeping the display name current.
 func (s *Members) EnsureMember(ctx context.Context, channel, userID, displayName string) (*bot.Member, error) {
 	m := &bot.Member{Channel: channel, Pseudonym: s.db.pseudonym(channel, userID), DisplayName: displayName}
+	// Nearly every message comes from someone known under that name: a
+	// read answers it, with no write to commit.
+	var known string
+	if err := s.db.r.QueryRowContext(ctx, `SELECT id, display_name FROM members WHERE channel = ? AND pseudonym = ?`,
+		m.Channel, m.Pseudonym).Scan(&m.ID, &known); err == nil && (displayName == "" || displayName == known) {
+		m.DisplayName = known
+		return m, nil
+	}
 	err := s.db.withTx(ctx, "EnsureMember", func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO members (channel, pseudonym, display_name, created_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (channel, pseudonym) DO UPDATE SET display_name = CASE WHEN excluded.display_name != '' THEN excluded.display_name ELSE members.display_name END
