@@ -257,6 +257,16 @@ type Inbox interface {
 	Pending(ctx context.Context, channel string) ([]*Message, error)
 }
 
+// LeaseStore lets one of several replicas hold something only one may hold
+// at a time, such as a platform's single long connection.
+type LeaseStore interface {
+	// Lease takes or renews name for holder until now+ttl. It reports false
+	// while another holder's lease has not expired.
+	Lease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) (bool, error)
+	// Release gives name up if holder holds it.
+	Release(ctx context.Context, name, holder string) error
+}
+
 // EventFilter selects events. Zero fields match everything.
 type EventFilter struct {
 	GroupID int64

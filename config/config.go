@@ -44,12 +44,16 @@ type Config struct {
 	WeChat     WeChat     `yaml:"wechat"`
 }
 
-// WeChat switches on the WeCom channel: the 智能机器人 callback (bot_*),
-// appchat posting (corp_*), and the official account for 1:1 questions
-// (oa_*). Secrets belong in FANZHA_WECHAT_* variables.
+// WeChat switches on the WeCom channel: the 智能机器人 by callback URL
+// (bot_token, bot_aes_key) or by long connection (bot_id, bot_secret; no
+// public URL needed), appchat posting (corp_*), and the official account
+// for 1:1 questions (oa_*). Secrets belong in FANZHA_WECHAT_* variables.
 type WeChat struct {
 	BotToken    string `yaml:"bot_token"`
 	BotAESKey   string `yaml:"bot_aes_key"`
+	BotID       string `yaml:"bot_id"`
+	BotSecret   string `yaml:"bot_secret"`
+	WSURL       string `yaml:"ws_url"` // default wss://openws.work.weixin.qq.com
 	CorpID      string `yaml:"corp_id"`
 	CorpSecret  string `yaml:"corp_secret"`
 	AgentID     string `yaml:"agent_id"`
@@ -60,7 +64,7 @@ type WeChat struct {
 }
 
 // Enabled reports whether any part of the channel is configured.
-func (w WeChat) Enabled() bool { return w.BotToken != "" || w.OAToken != "" }
+func (w WeChat) Enabled() bool { return w.BotToken != "" || w.BotID != "" || w.OAToken != "" }
 
 // DingTalk switches on the DingTalk channel. Keep the secret in the
 // environment (FANZHA_DINGTALK_CLIENT_SECRET), not in the file.
@@ -232,6 +236,9 @@ func (c *Config) applyEnv(env func(string) (string, bool)) error {
 		"FANZHA_DINGTALK_ROBOT_CODE":    &c.DingTalk.RobotCode,
 		"FANZHA_WECHAT_BOT_TOKEN":       &c.WeChat.BotToken,
 		"FANZHA_WECHAT_BOT_AES_KEY":     &c.WeChat.BotAESKey,
+		"FANZHA_WECHAT_BOT_ID":          &c.WeChat.BotID,
+		"FANZHA_WECHAT_BOT_SECRET":      &c.WeChat.BotSecret,
+		"FANZHA_WECHAT_WS_URL":          &c.WeChat.WSURL,
 		"FANZHA_WECHAT_CORP_ID":         &c.WeChat.CorpID,
 		"FANZHA_WECHAT_CORP_SECRET":     &c.WeChat.CorpSecret,
 		"FANZHA_WECHAT_AGENT_ID":        &c.WeChat.AgentID,
@@ -343,6 +350,15 @@ func (c Config) Validate() error {
 	}
 	if c.WeChat.BotToken != "" && len(c.WeChat.BotAESKey) != 43 {
 		return fmt.Errorf("config: wechat.bot_aes_key must be the 43-character EncodingAESKey of the 智能机器人")
+	}
+	if c.WeChat.BotToken != "" && c.WeChat.BotID != "" {
+		return fmt.Errorf("config: wechat.bot_token (callback URL) and wechat.bot_id (long connection) exclude each other: WeCom runs a 智能机器人 one way or the other")
+	}
+	if (c.WeChat.BotID == "") != (c.WeChat.BotSecret == "") {
+		return fmt.Errorf("config: wechat.bot_id and wechat.bot_secret go together (the 智能机器人's long connection)")
+	}
+	if u := c.WeChat.WSURL; u != "" && !strings.HasPrefix(u, "wss://") && !strings.HasPrefix(u, "ws://127.0.0.1") && !strings.HasPrefix(u, "ws://localhost") {
+		return fmt.Errorf("config: wechat.ws_url %q must be a wss:// address", u)
 	}
 	if (c.WeChat.CorpID == "") != (c.WeChat.CorpSecret == "") {
 		return fmt.Errorf("config: wechat.corp_id and wechat.corp_secret go together (appchat posting)")

@@ -64,6 +64,11 @@ func openCBC(encodingAESKey string, ct []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return openCBCKey(key, ct)
+}
+
+// openCBCKey is openCBC with the AES key itself.
+func openCBCKey(key, ct []byte) ([]byte, error) {
 	if len(ct) == 0 || len(ct)%aes.BlockSize != 0 {
 		return nil, errors.New("ciphertext is not a whole number of AES blocks")
 	}

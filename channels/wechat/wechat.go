@@ -90,6 +90,12 @@ type Config struct {
 	CorpID, CorpSecret, AgentID string
 	// OA* configure the official account for 1:1 questions.
 	OAAppID, OAAppSecret, OAToken, OAAESKey string
+	// BotID and BotSecret run the 智能机器人 over the long connection
+	// instead of callbacks (the two are exclusive on the platform); WSURL
+	// overrides DefaultWSURL. Leases, if set, lets only one replica hold
+	// the connection.
+	BotID, BotSecret, WSURL string
+	Leases                  bot.LeaseStore
 }
 
 // Channel is the WeCom channel. Its HTTP side is Handler.
@@ -116,12 +122,22 @@ type Channel struct {
 	bodies  map[string][32]byte  // official account: the body each signed URL came with
 	used    map[string]bool      // response_urls already answered
 	queue   *bot.Queue           // accepted messages, handled after the 200
+	ws      *wsConn              // the long connection, while up
+
+	leases   bot.LeaseStore
+	wsHolder string // this process, as a lease holder
 }
 
 // New returns the channel.
 func New(cfg Config, inbox bot.Inbox, groups bot.GroupStore, logger *slog.Logger) (*Channel, error) {
-	if cfg.BotToken == "" && cfg.OAToken == "" {
-		return nil, errors.New("wechat: set bot_token (智能机器人) or oa_token (公众号)")
+	if cfg.BotToken != "" && cfg.BotID != "" {
+		return nil, errors.New("wechat: bot_token (callback URL) and bot_id (long connection) exclude each other: WeCom runs a 智能机器人 one way or the other")
+	}
+	if cfg.BotID != "" && cfg.BotSecret == "" {
+		return nil, errors.New("wechat: bot_id needs bot_secret")
+	}
+	if cfg.BotToken == "" && cfg.OAToken == "" && cfg.BotID == "" {
+		return nil, errors.New("wechat: set bot_token (智能机器人 callbacks), bot_id (智能机器人 long connection) or oa_token (公众号)")
 	}
 	if cfg.BotToken != "" {
 		if _, err := aesKey(cfg.BotAESKey); err != nil {
@@ -129,7 +145,8 @@ func New(cfg Config, inbox bot.Inbox, groups bot.GroupStore, logger *slog.Logger
 		}
 	}
 	c := &Channel{cfg: cfg, inbox: inbox, groups: groups, logger: logger.With("channel", Name), Now: time.Now, media: &http.Client{},
-		seen: map[string]time.Time{}, bodies: map[string][32]byte{}, used: map[string]bool{}, cache: cache.NewMemory()}
+		seen: map[string]time.Time{}, bodies: map[string][32]byte{}, used: map[string]bool{}, cache: cache.NewMemory(),
+		leases: cfg.Leases, wsHolder: newReqID("replica")}
 	wc := &workconfig.Config{CorpID: cfg.CorpID, CorpSecret: cfg.CorpSecret, AgentID: cfg.AgentID, Cache: c.cache}
 	c.tokens = credential.NewWorkAccessToken(cfg.CorpID, cfg.CorpSecret, cfg.AgentID, credential.CacheKeyWorkPrefix, c.cache)
 	ctx := &workctx.Context{Config: wc, AccessTokenHandle: c.tokens}
@@ -154,6 +171,9 @@ func (c *Channel) Start(ctx context.Context, h bot.Handler) error {
 	c.mu.Lock()
 	c.handler, c.queue = h, q
 	c.mu.Unlock()
+	if c.cfg.BotID != "" {
+		c.runWS(ctx)
+	}
 	<-ctx.Done()
 	c.mu.Lock()
 	c.handler = nil
@@ -285,6 +305,17 @@ type textItem struct {
 
 type imageItem struct {
 	URL string `json:"url"`
+	// AESKey is the picture's own key, on the long connection only.
+	AESKey string `json:"aeskey"`
+}
+
+// ref is the picture's Media reference: its URL, with its own key, if it
+// has one, as the fragment (never sent to the server).
+func (i imageItem) ref() string {
+	if i.AESKey == "" {
+		return i.URL
+	}
+	return i.URL + "#aeskey=" + i.AESKey
 }
 
 func (c *Channel) botCallback(w http.ResponseWriter, r *http.Request) {
@@ -371,7 +402,7 @@ func (c *Channel) toMessage(cb *callback) *bot.Message {
 		m.Text = stripMention(cb.Text.Content)
 	case "image":
 		if cb.Image.URL != "" {
-			m.Media = []bot.Media{{Kind: bot.MediaImage, Ref: cb.Image.URL}}
+			m.Media = []bot.Media{{Kind: bot.MediaImage, Ref: cb.Image.ref()}}
 		}
 	case "mixed":
 		var texts []string
@@ -388,7 +419,7 @@ func (c *Channel) toMessage(cb *callback) *bot.Message {
 				}
 			case "image":
 				if it.Image.URL != "" && len(m.Media) < bot.MaxMedia {
-					m.Media = append(m.Media, bot.Media{Kind: bot.MediaImage, Ref: it.Image.URL})
+					m.Media = append(m.Media, bot.Media{Kind: bot.MediaImage, Ref: it.Image.ref()})
 				}
 			}
 		}
@@ -419,11 +450,12 @@ func stripMention(text string) string {
 // it, and decrypts it with the bot's EncodingAESKey. It implements
 // bot.MediaFetcher.
 func (c *Channel) FetchMedia(ctx context.Context, msg *bot.Message, m bot.Media, max int64) ([]byte, error) {
-	u, err := url.Parse(m.Ref)
+	ref, ownKey := mediaKey(m.Ref)
+	u, err := url.Parse(ref)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("wechat: %s media of message %s has no usable URL", m.Kind, msg.PlatformMsgID)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.Ref, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ref, nil)
 	if err != nil {
 		return nil, fmt.Errorf("wechat: picture URL of message %s: %w", msg.PlatformMsgID, err)
 	}
@@ -456,7 +488,16 @@ func (c *Channel) FetchMedia(ctx context.Context, msg *bot.Message, m bot.Media,
 	if bytes.HasPrefix(ct, []byte("{")) && json.Unmarshal(ct, &refusal) == nil && refusal.ErrCode != 0 {
 		return nil, fmt.Errorf("wechat: downloading a picture: errcode %d %s", refusal.ErrCode, refusal.ErrMsg)
 	}
-	plain, err := decryptMedia(c.cfg.BotAESKey, ct)
+	var plain []byte
+	if ownKey != "" {
+		key, kerr := perPictureKey(ownKey)
+		if kerr != nil {
+			return nil, fmt.Errorf("wechat: picture of message %s: %w", msg.PlatformMsgID, kerr)
+		}
+		plain, err = openCBCKey(key, ct)
+	} else {
+		plain, err = decryptMedia(c.cfg.BotAESKey, ct)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("wechat: picture of message %s does not decrypt with bot_aes_key: %w", msg.PlatformMsgID, err)
 	}
@@ -476,6 +517,14 @@ func errTooLarge(limit int64) error {
 // Reply answers through the message's response_url, once; later replies to
 // the same message, or after it expired, go to the group as posts.
 func (c *Channel) Reply(ctx context.Context, msg *bot.Message, r bot.Reply) error {
+	if reqID, ok := strings.CutPrefix(msg.ReplyHandle, wsHandle); ok && c.Now().Before(msg.ReplyExpires) {
+		err := c.wsReply(ctx, reqID, r.Text)
+		if err == nil || msg.Direct {
+			return err
+		}
+		c.logger.Warn("reply down the long connection failed; posting to the group instead", "err", err)
+		return c.Post(ctx, msg.GroupID, bot.Post{Kind: "reply", Text: r.Text})
+	}
 	c.mu.Lock()
 	fresh := msg.ReplyHandle != "" && !c.used[msg.ReplyHandle] && c.Now().Before(msg.ReplyExpires)
 	if fresh {
@@ -563,6 +612,9 @@ func (c *Channel) Post(ctx context.Context, groupID string, p bot.Post) error {
 			return &postError{info.ErrCode, info.ErrMsg}
 		}
 		return nil
+	}
+	if c.cfg.BotID != "" {
+		return c.wsPost(ctx, groupID, p.Text)
 	}
 	if c.appchat == nil {
 		return fmt.Errorf("wechat: group %s has no group robot key (绑定机器人) and appchat is not configured: %w", groupID, bot.ErrPermanent)

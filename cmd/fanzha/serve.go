@@ -456,7 +456,8 @@ func (m *Main) startWeChat(ctx context.Context, channels map[string]bot.Channel,
 		return nil
 	}
 	ch, err := wechat.New(wechat.Config{BotToken: w.BotToken, BotAESKey: w.BotAESKey, CorpID: w.CorpID, CorpSecret: w.CorpSecret,
-		AgentID: w.AgentID, OAAppID: w.OAAppID, OAAppSecret: w.OAAppSecret, OAToken: w.OAToken, OAAESKey: w.OAAESKey},
+		AgentID: w.AgentID, OAAppID: w.OAAppID, OAAppSecret: w.OAAppSecret, OAToken: w.OAToken, OAAESKey: w.OAAESKey,
+		BotID: w.BotID, BotSecret: w.BotSecret, WSURL: w.WSURL, Leases: m.DB.Leases()},
 		m.DB.Inbox(), m.DB.Groups(), m.Logger)
 	if err != nil {
 		return err
@@ -466,7 +467,8 @@ func (m *Main) startWeChat(ctx context.Context, channels map[string]bot.Channel,
 		return err
 	}
 	mounts["/wechat/"] = ch.Handler()
-	m.Logger.Info("wechat channel on", "bot", w.BotToken != "", "appchat", w.CorpID != "", "official_account", w.OAToken != "")
+	m.Logger.Info("wechat channel on", "bot_callback", w.BotToken != "", "bot_long_connection", w.BotID != "", "appchat", w.CorpID != "",
+		"official_account", w.OAToken != "")
 	return nil
 }
 
