@@ -60,7 +60,7 @@ var (
 	wsSubscribeBy  = 10 * time.Second
 	wsBackoffFirst = time.Second
 	wsBackoffMax   = 30 * time.Second
-	wsLeaseTTL     = 30 * time.Second
+	wsLeaseTTL     = 90 * time.Second // renewed with every ping
 	wsReplyValid   = 24 * time.Hour
 )
 
