@@ -98,6 +98,8 @@ type CampaignGroupFigures struct {
 	LastError string
 	Answers   int
 	ByOption  []int // surveys: answers per option
+	// Reads is how many read the post, where the platform tells (DingTalk).
+	Reads int
 }
 
 // CampaignStore keeps campaigns and their answers.

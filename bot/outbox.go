@@ -108,6 +108,10 @@ type OutboxPost struct {
 	Attempts  int
 	LastError string
 	SentAt    *time.Time
+	// Receipt is the platform's handle of the sent post (DingTalk's
+	// processQueryKey), where the channel gives one: who read it and
+	// recalling it go through it.
+	Receipt string
 }
 
 // PostFilter selects posts. Zero fields match everything.
@@ -133,6 +137,23 @@ type Outbox interface {
 	MarkPosts(ctx context.Context, ids []int64, status PostStatus, at time.Time, errText string) error
 	// RetryPost puts a post back to pending, to be tried at next.
 	RetryPost(ctx context.Context, id int64, errText string, next time.Time) error
+	// SetReceipt records the platform's handle of a sent post.
+	SetReceipt(ctx context.Context, id int64, receipt string) error
+}
+
+// ReceiptPoster is a channel that gives a handle for each post it sends,
+// to learn later who read it and to take it back (ReadTracker).
+type ReceiptPoster interface {
+	PostForReceipt(ctx context.Context, groupID string, p Post) (receipt string, err error)
+}
+
+// ReadTracker is a channel that tells who read the bot's posts in a group
+// and can recall them (DingTalk, within 24 hours).
+type ReadTracker interface {
+	// Readers returns the platform IDs of those who have read the post.
+	Readers(ctx context.Context, groupID, receipt string) ([]string, error)
+	// Recall takes the posts back.
+	Recall(ctx context.Context, groupID string, receipts []string) error
 }
 
 // KeyedPoster is a channel that deduplicates posts by key, so resending a
@@ -271,7 +292,7 @@ func (s *Sender) Tick(ctx context.Context, now time.Time) (int, error) {
 			return sent, err
 		}
 		s.crash("marked-sending")
-		err := s.post(ctx, p)
+		receipt, err := s.post(ctx, p)
 		s.crash("sent")
 		if err != nil {
 			if err := s.failed(ctx, p, err, now); err != nil {
@@ -282,19 +303,27 @@ func (s *Sender) Tick(ctx context.Context, now time.Time) (int, error) {
 		if err := s.Outbox.MarkPosts(ctx, []int64{p.ID}, PostSent, now, ""); err != nil {
 			return sent, err
 		}
+		if receipt != "" {
+			if err := s.Outbox.SetReceipt(ctx, p.ID, receipt); err != nil {
+				return sent, err
+			}
+		}
 		s.crash("marked-sent")
 		sent++
 	}
 	return sent, nil
 }
 
-func (s *Sender) post(ctx context.Context, p *OutboxPost) error {
+func (s *Sender) post(ctx context.Context, p *OutboxPost) (receipt string, err error) {
 	ch := s.Channels[p.Channel]
 	post := Post{Kind: p.Kind, Text: p.Text}
 	if kp, ok := ch.(KeyedPoster); ok {
-		return kp.PostKeyed(ctx, p.PlatformID, post, p.Key)
+		return "", kp.PostKeyed(ctx, p.PlatformID, post, p.Key)
 	}
-	return ch.Post(ctx, p.PlatformID, post)
+	if rp, ok := ch.(ReceiptPoster); ok {
+		return rp.PostForReceipt(ctx, p.PlatformID, post)
+	}
+	return "", ch.Post(ctx, p.PlatformID, post)
 }
 
 // Retrying a post that failed: DefaultMaxAttempts tries, waiting

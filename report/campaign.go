@@ -27,6 +27,10 @@ type CampaignGroupRow struct {
 	Answers   int
 	ByOption  []int   // surveys: answers per option
 	Rate      float64 // answers / group size, percent, if the size is known
+	// Reads is how many have read the post, where the platform tells
+	// (DingTalk); ReadsKnown says it does.
+	Reads      int
+	ReadsKnown bool
 }
 
 // CampaignUnitRow is one village, community or school.
@@ -60,6 +64,8 @@ type CampaignReport struct {
 	// Totals over the viewer's groups.
 	Planned, Sent, Failed, Queued, Answers int
 	ByOption                               []int
+	// Reads: read receipts over the groups whose platform gives them.
+	Reads int
 	// Repeat: the survey this one repeats, and the groups that fell.
 	Repeat *bot.Campaign
 	Fell   []FellRow
@@ -112,14 +118,16 @@ func BuildCampaign(ctx context.Context, src CampaignSource, scope Scope, id int6
 			gr.Unit = g.OrgUnit.Name
 		}
 		if f != nil {
-			gr.Post, gr.LastError, gr.Answers = f.Post, f.LastError, f.Answers
+			gr.Post, gr.LastError, gr.Answers, gr.Reads = f.Post, f.LastError, f.Answers, f.Reads
 			copy(gr.ByOption, f.ByOption)
 		}
 		if g.Size > 0 {
 			gr.Rate = 100 * float64(gr.Answers) / float64(g.Size)
 		}
+		gr.ReadsKnown = g.Channel == "dingtalk"
 		r.Groups = append(r.Groups, gr)
 		r.Answers += gr.Answers
+		r.Reads += gr.Reads
 		for i, n := range gr.ByOption {
 			r.ByOption[i] += n
 		}

@@ -243,6 +243,9 @@ func (s *Campaigns) CampaignFigures(ctx context.Context, id int64) (map[int64]*b
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: campaign figures: %w", err)
 	}
+	if err := s.countReads(ctx, id, get); err != nil {
+		return nil, err
+	}
 	rows, err = s.db.r.QueryContext(ctx, `SELECT group_id, option, count(*) FROM campaign_answers WHERE campaign_id = ? GROUP BY group_id, option`, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: campaign figures: %w", err)
@@ -267,4 +270,24 @@ func (s *Campaigns) CampaignFigures(ctx context.Context, id int64) (map[int64]*b
 		return nil, fmt.Errorf("store: campaign figures: %w", err)
 	}
 	return out, nil
+}
+
+// countReads fills in how many read the campaign's post in each group,
+// where the platform tells.
+func (s *Campaigns) countReads(ctx context.Context, id int64, get func(int64) *bot.CampaignGroupFigures) error {
+	rows, err := s.db.r.QueryContext(ctx, `SELECT p.group_id, count(*) FROM post_reads r JOIN posts p ON p.id = r.post_id
+		WHERE p.key = ? GROUP BY p.group_id`, bot.CampaignKey(id))
+	if err != nil {
+		return fmt.Errorf("store: campaign reads: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g int64
+		var n int
+		if err := rows.Scan(&g, &n); err != nil {
+			return err
+		}
+		get(g).Reads = n
+	}
+	return rows.Err()
 }

@@ -58,7 +58,8 @@ func enqueue(ctx context.Context, tx *sql.Tx, posts []*bot.OutboxPost, now strin
 	return n, nil
 }
 
-const postColumns = `p.id, p.group_id, g.channel, g.platform_id, p.kind, p.ref, p.key, p.body, p.due_at, p.status, p.attempts, p.last_error, p.sent_at`
+const postColumns = `p.id, p.group_id, g.channel, g.platform_id, p.kind, p.ref, p.key, p.body, p.due_at, p.status, p.attempts, p.last_error, p.sent_at,
+	p.receipt`
 
 func scanPosts(rows *sql.Rows) ([]*bot.OutboxPost, error) {
 	defer rows.Close()
@@ -68,7 +69,7 @@ func scanPosts(rows *sql.Rows) ([]*bot.OutboxPost, error) {
 		var due string
 		var sent sql.NullString
 		if err := rows.Scan(&p.ID, &p.GroupID, &p.Channel, &p.PlatformID, &p.Kind, &p.Ref, &p.Key, &p.Text, &due,
-			&p.Status, &p.Attempts, &p.LastError, &sent); err != nil {
+			&p.Status, &p.Attempts, &p.LastError, &sent, &p.Receipt); err != nil {
 			return nil, err
 		}
 		p.DueAt = parseTime(due)

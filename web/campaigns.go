@@ -281,7 +281,15 @@ func (s *Server) cancelCampaign(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.Logger.Info("campaign cancelled", "campaign", pathID(r), "unsent", n, "user", session(r).Account.Username)
+	recalled := 0
+	if s.RecallCampaign != nil {
+		// What went out in the last 24 hours is taken back where the
+		// platform allows it (DingTalk).
+		if recalled, err = s.RecallCampaign(r.Context(), pathID(r)); err != nil {
+			s.Logger.Error("recalling a cancelled campaign", "campaign", pathID(r), "err", err)
+		}
+	}
+	s.Logger.Info("campaign cancelled", "campaign", pathID(r), "unsent", n, "recalled", recalled, "user", session(r).Account.Username)
 	http.Redirect(w, r, fmt.Sprintf("/admin/campaigns/%d?cancelled=%d", pathID(r), n), http.StatusSeeOther)
 }
 

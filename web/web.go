@@ -52,6 +52,9 @@ type Server struct {
 	// Editor edits the knowledge folder from the web; nil leaves it read
 	// only.
 	Editor *knowledge.Editor
+	// RecallCampaign takes a cancelled campaign's recent posts back where
+	// the platform allows it and reports in how many groups; nil: never.
+	RecallCampaign func(ctx context.Context, id int64) (int, error)
 	// PlanCampaigns puts a new or widened campaign into the outbox at once;
 	// nil leaves it to the next planning tick.
 	PlanCampaigns func(context.Context) error

@@ -447,35 +447,29 @@ func (c *Channel) Reply(ctx context.Context, msg *bot.Message, r bot.Reply) erro
 
 // Post sends to a group with the robot group send API.
 func (c *Channel) Post(ctx context.Context, groupID string, p bot.Post) error {
+	_, err := c.post(ctx, groupID, p)
+	return err
+}
+
+// post sends and returns the post's processQueryKey.
+func (c *Channel) post(ctx context.Context, groupID string, p bot.Post) (string, error) {
 	param, _ := json.Marshal(map[string]string{"content": bot.Truncate(p.Text, maxParamBytes-100)})
 	body := map[string]string{"robotCode": c.cfg.RobotCode, "openConversationId": groupID, "msgKey": "sampleText", "msgParam": string(param)}
 	var out struct {
 		ProcessQueryKey string `json:"processQueryKey"`
 	}
-	for attempt := 0; ; attempt++ {
-		token, err := c.accessToken(ctx, attempt > 0)
-		if err != nil {
-			return err
-		}
-		err = c.call(ctx, c.cfg.OpenAPIHost+"/v1.0/robot/groupMessages/send",
-			map[string]string{"x-acs-dingtalk-access-token": token}, body, &out)
-		var se *sendError
-		if errors.As(err, &se) {
-			if se.status == http.StatusUnauthorized && attempt == 0 {
-				continue // token revoked early: fetch a new one, once
-			}
-			if se.robotRemoved() && c.OnRemoved != nil {
-				c.OnRemoved(ctx, groupID)
-			}
-		}
-		if err != nil {
-			return err
-		}
-		if out.ProcessQueryKey == "" {
-			return errors.New("dingtalk: group send answered without processQueryKey")
-		}
-		return nil
+	err := c.openAPI(ctx, "/v1.0/robot/groupMessages/send", body, &out)
+	var se *sendError
+	if errors.As(err, &se) && se.robotRemoved() && c.OnRemoved != nil {
+		c.OnRemoved(ctx, groupID)
 	}
+	if err != nil {
+		return "", err
+	}
+	if out.ProcessQueryKey == "" {
+		return "", errors.New("dingtalk: group send answered without processQueryKey")
+	}
+	return out.ProcessQueryKey, nil
 }
 
 // FetchMedia downloads a picture of msg: its download code is traded for a
@@ -530,25 +524,13 @@ func (c *Channel) downloadURL(ctx context.Context, code string) (string, error) 
 	var out struct {
 		DownloadURL string `json:"downloadUrl"`
 	}
-	for attempt := 0; ; attempt++ {
-		token, err := c.accessToken(ctx, attempt > 0)
-		if err != nil {
-			return "", err
-		}
-		err = c.call(ctx, c.cfg.OpenAPIHost+"/v1.0/robot/messageFiles/download",
-			map[string]string{"x-acs-dingtalk-access-token": token}, body, &out)
-		var se *sendError
-		if errors.As(err, &se) && se.status == http.StatusUnauthorized && attempt == 0 {
-			continue // token revoked early: fetch a new one, once
-		}
-		if err != nil {
-			return "", fmt.Errorf("dingtalk: messageFiles/download: %w", err)
-		}
-		if out.DownloadURL == "" {
-			return "", errors.New("dingtalk: messageFiles/download answered without downloadUrl")
-		}
-		return out.DownloadURL, nil
+	if err := c.openAPI(ctx, "/v1.0/robot/messageFiles/download", body, &out); err != nil {
+		return "", fmt.Errorf("dingtalk: messageFiles/download: %w", err)
 	}
+	if out.DownloadURL == "" {
+		return "", errors.New("dingtalk: messageFiles/download answered without downloadUrl")
+	}
+	return out.DownloadURL, nil
 }
 
 // gone reports whether DingTalk no longer has the file a download code

@@ -373,4 +373,45 @@ func TestCampaignThroughGroupSend(t *testing.T) {
 	if len(sends) != 1 || sends[0].group != "cid-tips" || !strings.Contains(sends[0].text, "【告知书】防诈骗告知书") || !strings.Contains(sends[0].text, "收到") {
 		t.Fatalf("group sends: %+v", sends)
 	}
+
+	// Who read it, from DingTalk's read receipts, paged: counted once each,
+	// however often asked, and kept pseudonymised.
+	h.f.mu.Lock()
+	h.f.readers = map[string][]string{"pq-1": {"staff-1", "staff-2", "staff-3", "staff-4", "staff-5"}}
+	h.f.mu.Unlock()
+	reads := &bot.ReadCollector{Store: h.db.Outbox(), Outbox: h.db.Outbox(), Channels: map[string]bot.Channel{Name: h.ch},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for i, want := range []int{5, 0} {
+		n, err := reads.Tick(ctx, now)
+		if err != nil || n != want {
+			t.Fatalf("collecting reads, round %d: %d new, %v; want %d", i, n, err, want)
+		}
+	}
+	figs, err := h.db.Campaigns().CampaignFigures(ctx, c.ID)
+	if err != nil || figs[g.ID] == nil || figs[g.ID].Reads != 5 {
+		t.Fatalf("campaign figures: %+v, %v; want 5 reads", figs[g.ID], err)
+	}
+	if h.f.queries != 6 { // two rounds of three pages
+		t.Errorf("%d queries; want 3 pages a round", h.f.queries)
+	}
+	var raw int
+	h.db.QueryRowForTest(`SELECT count(*) FROM post_reads WHERE reader LIKE 'staff-%'`, &raw)
+	if raw != 0 {
+		t.Error("readers stored with their platform IDs")
+	}
+
+	// Cancelled the same day: the post is recalled; a day later it could
+	// not be, and is not tried.
+	if _, err := h.db.Campaigns().CancelCampaign(ctx, c.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := reads.Recall(ctx, c.ID, now.Add(23*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("recall within a day: %d, %v", n, err)
+	}
+	if n, _ := reads.Recall(ctx, c.ID, now.Add(25*time.Hour)); n != 0 {
+		t.Fatalf("recall after a day: %d groups", n)
+	}
+	if len(h.f.recalled) != 1 || h.f.recalled[0] != "pq-1" {
+		t.Fatalf("recalled %v; want pq-1", h.f.recalled)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,12 +36,15 @@ type fakeDingTalk struct {
 	sends    []sent
 	tokens   []string
 	expireIn int
-	throttle int               // answer this many group sends with a throttle error first
-	removed  map[string]bool   // conversations the robot was removed from
-	files    map[string][]byte // download code → the file behind it
-	deleted  map[string]bool   // download codes whose link answers 404
-	denied   bool              // refuse messageFiles/download: no permission
-	fetches  []sent            // messageFiles/download calls: token, robot, text = code
+	throttle int                 // answer this many group sends with a throttle error first
+	removed  map[string]bool     // conversations the robot was removed from
+	files    map[string][]byte   // download code → the file behind it
+	deleted  map[string]bool     // download codes whose link answers 404
+	denied   bool                // refuse messageFiles/download: no permission
+	fetches  []sent              // messageFiles/download calls: token, robot, text = code
+	readers  map[string][]string // processQueryKey → who read the post
+	queries  int                 // groupMessages/query calls
+	recalled []string            // processQueryKeys recalled
 
 	deaf      atomic.Bool // stop reading the websocket: pings go unanswered
 	connected chan int    // each new gateway connection's number
@@ -60,6 +64,8 @@ func newFake(t *testing.T) *fakeDingTalk {
 	mux.HandleFunc("POST /v1.0/oauth2/accessToken", f.accessToken)
 	mux.HandleFunc("POST /v1.0/robot/groupMessages/send", f.groupSend)
 	mux.HandleFunc("POST /v1.0/robot/messageFiles/download", f.fileDownload)
+	mux.HandleFunc("POST /v1.0/robot/groupMessages/query", f.groupQuery)
+	mux.HandleFunc("POST /v1.0/robot/groupMessages/recall", f.groupRecall)
 	mux.HandleFunc("GET /files/{code}", f.file)
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(func() {
@@ -316,4 +322,50 @@ func (f *fakeDingTalk) snapshot() (acks int, replies []map[string]any, sends []s
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.ackCount, append([]map[string]any(nil), f.replies...), append([]sent(nil), f.sends...)
+}
+
+// readPage is the fake's page size for readers, small so that paging shows.
+const readPage = 2
+
+// groupQuery answers who read a group post, as groupMessages/query does:
+// {"processQueryKey","openConversationId","robotCode","maxResults",
+// "nextToken"} → {"readUserIds","hasMore","nextToken","sendStatus"}.
+func (f *fakeDingTalk) groupQuery(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		ProcessQueryKey, OpenConversationID, RobotCode, NextToken string
+		MaxResults                                                int
+	}
+	json.NewDecoder(r.Body).Decode(&req)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if tok := r.Header.Get("x-acs-dingtalk-access-token"); len(f.tokens) == 0 || tok != f.tokens[len(f.tokens)-1] {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"code": "InvalidAuthentication", "message": "token invalid"})
+		return
+	}
+	readers, ok := f.readers[req.ProcessQueryKey]
+	if !ok || req.RobotCode != "ding-robot" || req.MaxResults < 1 || req.MaxResults > 200 {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"code": "invalidParameter.processQueryKey", "message": "bad query"})
+		return
+	}
+	f.queries++
+	start, _ := strconv.Atoi(req.NextToken)
+	end := min(start+readPage, len(readers))
+	out := map[string]any{"readUserIds": readers[start:end], "hasMore": end < len(readers), "sendStatus": "COMPLETED"}
+	if end < len(readers) {
+		out["nextToken"] = strconv.Itoa(end)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// groupRecall takes posts back, as groupMessages/recall does.
+func (f *fakeDingTalk) groupRecall(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		OpenConversationID, RobotCode string
+		ProcessQueryKeys              []string
+	}
+	json.NewDecoder(r.Body).Decode(&req)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.recalled = append(f.recalled, req.ProcessQueryKeys...)
+	writeJSON(w, http.StatusOK, map[string]any{"successResult": req.ProcessQueryKeys, "failedResult": map[string]string{}})
 }

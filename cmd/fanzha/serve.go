@@ -60,6 +60,7 @@ type Main struct {
 	Reporter   *autoreport.Reporter
 	Playground *playground.Channel
 	Images     *media.Pool
+	Reads      *bot.ReadCollector
 	HTTP       *http.Server
 	// Addr is where the web server listens, known once Run returns.
 	Addr string
@@ -245,6 +246,7 @@ const (
 	tickEvery  = time.Second
 	planEvery  = 30 * time.Second // plan tip slots, start scheduled quizzes
 	pruneEvery = time.Hour        // forget old message IDs and sessions
+	readEvery  = 10 * time.Minute // ask DingTalk who read the campaign posts
 )
 
 // scheduler is the scheduled work, in the order it runs each tick.
@@ -268,6 +270,10 @@ func (m *Main) scheduler() *bot.Scheduler {
 			if n > 0 {
 				m.Logger.Info("pruned old message IDs and sessions", "rows", n)
 			}
+			return err
+		}},
+		{Name: "read receipts", Every: readEvery, Run: func(ctx context.Context, now time.Time) error {
+			_, err := m.Reads.Tick(ctx, now)
 			return err
 		}},
 		{Name: "quiz", Run: m.Quiz.Tick},
@@ -362,6 +368,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.Sender.Recover(ctx, m.Now()); err != nil {
 		return fmt.Errorf("recovering the outbox: %w", err)
 	}
+	m.Reads = &bot.ReadCollector{Store: m.DB.Outbox(), Outbox: m.DB.Outbox(), Channels: channels, Logger: m.Logger}
 	m.sched = m.scheduler()
 	if !m.ManualTicks {
 		m.wg.Add(1)
@@ -374,7 +381,8 @@ func (m *Main) Run(ctx context.Context) error {
 	srv := &web.Server{Groups: m.DB.Groups(), Stats: m.DB.Stats(), Units: m.DB.Stats(), Outbox: m.DB.Outbox(), Accounts: m.DB.Accounts(), Events: m.DB.Events(),
 		Campaigns: m.DB.Campaigns(), Tokens: m.DB.Accounts(), Review: m.DB.Crowd(), Prizes: m.DB.Prizes(), Cases: m.DB.Cases(), Reports: m.DB.Cases(), MustTeach: m.Config.MustTeach(), Weights: m.Config.ScoreWeights(), Editor: m.Editor, PlanCampaigns: func(ctx context.Context) error { _, err := m.Campaigns.Tick(ctx, m.Now()); return err },
 		Knowledge: m.Knowledge, Loc: loc, Campaign: m.campaign(), Logger: m.Logger, Now: m.Now,
-		SecureCookies: m.Config.Web.SecureCookies, OpenGroupsAPI: m.Config.Playground.Enabled && m.Config.Demo() && m.Config.Loopback(), LoopbackOnly: m.Config.Loopback(), Mounts: mounts}
+		RecallCampaign: func(ctx context.Context, id int64) (int, error) { return m.Reads.Recall(ctx, id, m.Now()) },
+		SecureCookies:  m.Config.Web.SecureCookies, OpenGroupsAPI: m.Config.Playground.Enabled && m.Config.Demo() && m.Config.Loopback(), LoopbackOnly: m.Config.Loopback(), Mounts: mounts}
 	ln, err := net.Listen("tcp", m.Config.Web.Addr)
 	if err != nil {
 		return fmt.Errorf("web server: %w", err)
