@@ -53,6 +53,7 @@ import (
 	"github.com/open-dingtalk/dingtalk-stream-sdk-go/client"
 
 	"fanzha/bot"
+	"fanzha/channels/internal/download"
 )
 
 // Name is the channel name stored with DingTalk groups and members.
@@ -485,37 +486,15 @@ func (c *Channel) FetchMedia(ctx context.Context, msg *bot.Message, m bot.Media,
 		var se *sendError
 		if errors.As(err, &se) && se.gone() {
 			c.logger.Info("picture no longer downloadable", "msg", msg.PlatformMsgID, "err", err)
-			return nil, errGone()
+			return nil, download.Gone()
 		}
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
-	if err != nil {
-		return nil, fmt.Errorf("dingtalk: download link of message %s: %w", msg.PlatformMsgID, err)
+	b, err := download.Bounded(ctx, c.media, link, "dingtalk", max, max)
+	if bot.ErrorCode(err) == bot.ENOTFOUND {
+		c.logger.Info("picture no longer downloadable", "msg", msg.PlatformMsgID)
 	}
-	resp, err := c.media.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("dingtalk: downloading a picture: %w", err)
-	}
-	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
-		c.logger.Info("picture no longer downloadable", "msg", msg.PlatformMsgID, "status", resp.StatusCode)
-		return nil, errGone()
-	case resp.StatusCode != http.StatusOK:
-		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return nil, fmt.Errorf("dingtalk: downloading a picture: HTTP %d %s", resp.StatusCode, bytes.TrimSpace(snippet))
-	case resp.ContentLength > max:
-		return nil, errTooLarge(max)
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("dingtalk: downloading a picture: %w", err)
-	}
-	if int64(len(b)) > max {
-		return nil, errTooLarge(max) // the rest is never read
-	}
-	return b, nil
+	return b, err
 }
 
 // downloadURL trades a download code for a temporary download link.
@@ -546,11 +525,4 @@ func (e *sendError) gone() bool {
 		}
 	}
 	return false
-}
-
-func errGone() error { return bot.Errorf(bot.ENOTFOUND, "图片已经过期，请重新发送。") }
-
-// errTooLarge refuses a picture over limit bytes, said in whole megabytes.
-func errTooLarge(limit int64) error {
-	return bot.Errorf(bot.ETOOLARGE, "图片太大了（超过 %d MB），请截取可疑的那一部分再发。", max(1, limit>>20))
 }

@@ -68,6 +68,7 @@ import (
 	"github.com/silenceper/wechat/v2/work/robot"
 
 	"fanzha/bot"
+	"fanzha/channels/internal/download"
 )
 
 // Name is the channel name stored with WeCom groups and members.
@@ -455,34 +456,14 @@ func (c *Channel) FetchMedia(ctx context.Context, msg *bot.Message, m bot.Media,
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("wechat: %s media of message %s has no usable URL", m.Kind, msg.PlatformMsgID)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ref, nil)
-	if err != nil {
-		return nil, fmt.Errorf("wechat: picture URL of message %s: %w", msg.PlatformMsgID, err)
-	}
-	resp, err := c.media.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("wechat: downloading a picture: %w", err)
-	}
-	defer resp.Body.Close()
 	// The ciphertext is the picture plus 1 to 32 bytes of padding: one
 	// over max+32 bytes cannot hold a picture of max bytes.
-	limit := max + blockPad
-	switch {
-	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
-		c.logger.Info("picture no longer downloadable", "msg", msg.PlatformMsgID, "status", resp.StatusCode)
-		return nil, errGone()
-	case resp.StatusCode != http.StatusOK:
-		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return nil, fmt.Errorf("wechat: downloading a picture: HTTP %d %s", resp.StatusCode, bytes.TrimSpace(snippet))
-	case resp.ContentLength > limit:
-		return nil, errTooLarge(max)
-	}
-	ct, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	ct, err := download.Bounded(ctx, c.media, ref, "wechat", max+blockPad, max)
 	if err != nil {
-		return nil, fmt.Errorf("wechat: downloading a picture: %w", err)
-	}
-	if int64(len(ct)) > limit {
-		return nil, errTooLarge(max) // the rest is never read
+		if bot.ErrorCode(err) == bot.ENOTFOUND {
+			c.logger.Info("picture no longer downloadable", "msg", msg.PlatformMsgID)
+		}
+		return nil, err
 	}
 	var refusal util.CommonError
 	if bytes.HasPrefix(ct, []byte("{")) && json.Unmarshal(ct, &refusal) == nil && refusal.ErrCode != 0 {
@@ -502,16 +483,9 @@ func (c *Channel) FetchMedia(ctx context.Context, msg *bot.Message, m bot.Media,
 		return nil, fmt.Errorf("wechat: picture of message %s does not decrypt with bot_aes_key: %w", msg.PlatformMsgID, err)
 	}
 	if int64(len(plain)) > max {
-		return nil, errTooLarge(max)
+		return nil, download.TooLarge(max)
 	}
 	return plain, nil
-}
-
-func errGone() error { return bot.Errorf(bot.ENOTFOUND, "图片已经过期，请重新发送。") }
-
-// errTooLarge refuses a picture over limit bytes, said in whole megabytes.
-func errTooLarge(limit int64) error {
-	return bot.Errorf(bot.ETOOLARGE, "图片太大了（超过 %d MB），请截取可疑的那一部分再发。", max(1, limit>>20))
 }
 
 // Reply answers through the message's response_url, once; later replies to

@@ -26,16 +26,7 @@ func sayPictures(t *testing.T, base, group, sender, msgID, text string, mention 
 	}
 	status, out := call(t, "POST", base+"/playground/groups/"+group+"/messages", mustJSON(map[string]any{
 		"sender_id": sender, "sender_name": sender, "text": text, "msg_id": msgID, "mention": mention, "images": enc}))
-	var replies []string
-	if rs, ok := out["replies"].([]any); ok {
-		for _, r := range rs {
-			replies = append(replies, r.(map[string]any)["text"].(string))
-		}
-	}
-	if status >= 400 {
-		replies = append(replies, fmt.Sprint(out["error"]))
-	}
-	return status, replies
+	return status, replyTexts(status, out)
 }
 
 func wantReply(t *testing.T, what string, status int, replies []string, wants ...string) {

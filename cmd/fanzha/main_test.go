@@ -81,6 +81,12 @@ func say(t *testing.T, base, group, sender, msgID, text string) (int, []string, 
 	t.Helper()
 	status, out := call(t, "POST", base+"/playground/groups/"+group+"/messages",
 		mustJSON(map[string]any{"sender_id": sender, "sender_name": sender, "text": text, "msg_id": msgID}))
+	dup, _ := out["duplicate"].(bool)
+	return status, replyTexts(status, out), dup
+}
+
+// replyTexts are the bot's replies in a playground answer, or its error.
+func replyTexts(status int, out map[string]any) []string {
 	var replies []string
 	if rs, ok := out["replies"].([]any); ok {
 		for _, r := range rs {
@@ -90,8 +96,7 @@ func say(t *testing.T, base, group, sender, msgID, text string) (int, []string, 
 	if status >= 400 {
 		replies = append(replies, fmt.Sprint(out["error"]))
 	}
-	dup, _ := out["duplicate"].(bool)
-	return status, replies, dup
+	return replies
 }
 
 // boundTo returns what /api/groups says the group is bound to.
