@@ -5,12 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"fanzha/bot"
 	"fanzha/handlers/campaign"
+	"fanzha/handlers/tips"
+	"fanzha/knowledge"
 	"fanzha/schedule"
 	"fanzha/store"
 )
@@ -283,35 +287,81 @@ func BenchmarkCampaignFanOut(b *testing.B) {
 			b.Fatalf("planned %d, %v", n, err)
 		}
 		b.ReportMetric(float64(time.Since(planStart).Milliseconds()), "ms-plan")
-		perTick := map[int]int{}
-		now := at
-		for total := 0; total < groups; now = now.Add(time.Second) {
-			plat.now = now
-			k, err := sender.Tick(ctx, now)
-			if err != nil {
-				b.Fatal(err)
-			}
-			perTick[int(now.Sub(at)/time.Second)] = k
-			total += k
-			if now.Sub(at) > time.Hour {
-				b.Fatalf("after an hour %d of %d sent", total, groups)
-			}
-		}
-		violations := 0
-		for _, k := range perTick {
-			if k > perSecond {
-				violations++
-			}
-		}
+		sendAll(b, sender, plat, at, groups, perSecond, time.Hour)
 		for g, times := range plat.sent {
 			if len(times) != 1 {
 				b.Fatalf("group %s got %d posts", g, len(times))
 			}
 		}
-		b.ReportMetric(float64(violations), "violations")
-		b.ReportMetric(now.Sub(at).Seconds(), "platform-s")
-		if violations > 0 {
-			b.Fatalf("%d seconds over the global limit", violations)
+	}
+}
+
+// sendAll runs sender every simulated second from at until total posts
+// have reached plat, within limit of simulated time, and fails on a second
+// with more than perSecond posts or a group that got a post twice. It
+// reports the seconds over the limit and the platform time taken.
+func sendAll(b *testing.B, sender *bot.Sender, plat *keyedPlatform, at time.Time, total, perSecond int, limit time.Duration) {
+	b.Helper()
+	ctx := context.Background()
+	perTick := map[int]int{}
+	now := at
+	for sent := 0; sent < total; now = now.Add(time.Second) {
+		plat.now = now
+		k, err := sender.Tick(ctx, now)
+		if err != nil {
+			b.Fatal(err)
 		}
+		perTick[int(now.Sub(at)/time.Second)] = k
+		sent += k
+		if now.Sub(at) > limit {
+			b.Fatalf("after %s %d of %d sent", limit, sent, total)
+		}
+	}
+	violations := 0
+	for _, k := range perTick {
+		if k > perSecond {
+			violations++
+		}
+	}
+	b.ReportMetric(float64(violations), "violations")
+	b.ReportMetric(now.Sub(at).Seconds(), "platform-s")
+	if violations > 0 {
+		b.Fatalf("%d seconds over the global limit", violations)
+	}
+}
+
+// BenchmarkWeeklyTips plans the first tip slot of a week (Tuesday 10:00)
+// for every group of a large district at once, as the planner does when
+// the slot comes, and sends them under the platform limits on a simulated
+// clock, failing on any limit violation. FANZHA_BENCH_GROUPS sets the
+// district's size (default 10,000; the README's figure is for 100,000).
+// Run with -benchtime=1x.
+func BenchmarkWeeklyTips(b *testing.B) {
+	groups := 10000
+	if v, err := strconv.Atoi(os.Getenv("FANZHA_BENCH_GROUPS")); err == nil && v > 0 {
+		groups = v
+	}
+	const perMinute, perSecond = 20, 50
+	db, _ := seeded(b, groups/200, groups)
+	kb, err := knowledge.Open("", quietLogger())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		// Week i after the groups were bound (a Wednesday): its Tuesday slot.
+		slot := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC).AddDate(0, 0, 7*i)
+		planner := &tips.Planner{Groups: db.Groups(), Outbox: db.Outbox(), Content: kb.Content, Loc: time.UTC}
+		plat := newKeyedPlatform()
+		sender := &bot.Sender{Outbox: db.Outbox(), Channels: map[string]bot.Channel{"bench": plat}, Logger: quietLogger(),
+			Limits: bot.NewPostLimiter(perMinute, perSecond)}
+		planStart := time.Now()
+		n, err := planner.Tick(ctx, slot.Add(time.Minute))
+		if err != nil || n != groups {
+			b.Fatalf("planned %d, %v", n, err)
+		}
+		b.ReportMetric(float64(time.Since(planStart).Milliseconds()), "ms-plan")
+		sendAll(b, sender, plat, slot.Add(time.Minute), groups, perSecond, 24*time.Hour)
 	}
 }
