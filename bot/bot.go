@@ -35,6 +35,9 @@ type Message struct {
 	// clip's platform transcription is also its Text, so every feature
 	// reads it as typed; a picture's text is read only when someone asks.
 	Media []Media `json:"media,omitempty"`
+	// Silent marks an action taken on the platform rather than a message
+	// typed (a 👍 or 👎 on a reply): handled as its Text, never answered.
+	Silent bool `json:"silent,omitempty"`
 }
 
 // MediaKind says what a Media is.

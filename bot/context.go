@@ -50,6 +50,9 @@ func (c *Context) Logger() *slog.Logger {
 // Reply answers the message in its conversation.
 func (c *Context) Reply(text string) error {
 	c.replies++
+	if c.msg.Silent {
+		return nil // a tap on a button or a thumb is not answered in the chat
+	}
 	return c.ch.Reply(c.ctx, c.msg, Reply{Text: text, AtSender: !c.msg.Direct})
 }
 

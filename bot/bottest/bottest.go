@@ -59,12 +59,26 @@ func (h *Harness) Overhear(group, sender, text string) []string {
 	return h.send(group, sender, text, false)
 }
 
+// Tap sends what a platform action means as text (a 👎 on a reply is
+// "没用"), silently: it is handled, never answered.
+func (h *Harness) Tap(group, sender, text string) []string {
+	h.T.Helper()
+	return h.dispatch(&bot.Message{Channel: "test", GroupID: group, GroupName: group, SenderID: sender, Text: text,
+		MentionsBot: true, Silent: true})
+}
+
 func (h *Harness) send(group, sender, text string, mention bool) []string {
+	h.T.Helper()
+	return h.dispatch(&bot.Message{Channel: "test", GroupID: group, GroupName: group, SenderID: sender, SenderName: sender, Text: text,
+		MentionsBot: mention})
+}
+
+func (h *Harness) dispatch(msg *bot.Message) []string {
 	h.T.Helper()
 	h.seq++
 	before := len(h.Chat.Replies())
-	msg := &bot.Message{Channel: "test", GroupID: group, GroupName: group, SenderID: sender, SenderName: sender, Text: text,
-		MentionsBot: mention, PlatformMsgID: fmt.Sprint("m", h.seq), Time: h.now}
+	msg.PlatformMsgID, msg.Time = fmt.Sprint("m", h.seq), h.now
+	text := msg.Text
 	if err := h.Router.Dispatch(context.Background(), h.Chat, msg); err != nil {
 		h.T.Fatalf("dispatching %q: %v", text, err)
 	}

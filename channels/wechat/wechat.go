@@ -492,7 +492,7 @@ func (c *Channel) FetchMedia(ctx context.Context, msg *bot.Message, m bot.Media,
 // the same message, or after it expired, go to the group as posts.
 func (c *Channel) Reply(ctx context.Context, msg *bot.Message, r bot.Reply) error {
 	if reqID, ok := strings.CutPrefix(msg.ReplyHandle, wsHandle); ok && c.Now().Before(msg.ReplyExpires) {
-		err := c.wsReply(ctx, reqID, r.Text)
+		err := c.wsReply(ctx, reqID, msg.PlatformMsgID, r.Text)
 		if err == nil || msg.Direct {
 			return err
 		}

@@ -307,8 +307,12 @@ func (c *Channel) wsRead(ctx context.Context, w *wsConn) (displaced bool, err er
 				} `json:"event"`
 			}
 			json.Unmarshal(f.Body, &ev)
-			if ev.Event.EventType == "disconnected_event" {
+			switch ev.Event.EventType {
+			case "disconnected_event":
 				return true, nil
+			case "feedback_event":
+				c.wsFeedback(ctx, f)
+				continue
 			}
 			c.logger.Info("long-connection event", "type", ev.Event.EventType)
 		default: // an acknowledgement
@@ -331,6 +335,12 @@ func (c *Channel) wsMessage(ctx context.Context, f wsFrame) {
 	}
 	msg := c.toMessage(&cb)
 	msg.ReplyHandle, msg.ReplyExpires = wsHandle+f.Headers.ReqID, c.Now().Add(wsReplyValid)
+	c.accept(ctx, msg)
+}
+
+// accept takes a message from the connection into the inbox and queues
+// it; a redelivery is dropped.
+func (c *Channel) accept(ctx context.Context, msg *bot.Message) {
 	c.mu.Lock()
 	queue := c.queue
 	c.mu.Unlock()
@@ -356,15 +366,55 @@ func (c *Channel) wsURL() string {
 	return DefaultWSURL
 }
 
-// wsReply answers a pushed message down the connection.
-func (c *Channel) wsReply(ctx context.Context, reqID, text string) error {
+// wsReply answers a pushed message down the connection. The reply carries
+// a feedback id, the message's id, so that a 👍 or 👎 on it comes back as
+// feedback_event.
+func (c *Channel) wsReply(ctx context.Context, reqID, msgID, text string) error {
 	w := c.liveWS()
 	if w == nil {
 		return errors.New("wechat ws: not connected")
 	}
 	_, err := w.request(ctx, "aibot_respond_msg", reqID, map[string]any{"msgtype": "stream",
-		"stream": map[string]any{"id": newReqID("reply"), "finish": true, "content": Markdown(text)}})
+		"stream": map[string]any{"id": newReqID("reply"), "finish": true, "content": Markdown(text),
+			"feedback": map[string]string{"id": msgID}}})
 	return err
+}
+
+// feedbackWords are what a thumb on a reply means: 1 accurate, 2 not.
+var feedbackWords = map[int]string{1: "有用", 2: "没用"}
+
+// wsFeedback turns a 👍 or 👎 on one of the bot's replies into the
+// feedback a resident could have typed, handled silently: the crowd loop
+// records it against the group's latest check.
+func (c *Channel) wsFeedback(ctx context.Context, f wsFrame) {
+	var ev struct {
+		MsgID    string                  `json:"msgid"`
+		ChatID   string                  `json:"chatid"`
+		ChatType string                  `json:"chattype"`
+		From     struct{ UserID string } `json:"from"`
+		Event    struct {
+			Feedback struct {
+				ID   string `json:"id"`
+				Type int    `json:"type"`
+			} `json:"feedback_event"`
+		} `json:"event"`
+	}
+	if err := json.Unmarshal(f.Body, &ev); err != nil || ev.MsgID == "" || ev.From.UserID == "" {
+		c.logger.Warn("malformed feedback event ignored", "req_id", f.Headers.ReqID)
+		return
+	}
+	word, ok := feedbackWords[ev.Event.Feedback.Type]
+	if !ok {
+		return
+	}
+	msg := &bot.Message{Channel: Name, SenderID: ev.From.UserID, Text: word, MentionsBot: true, Silent: true,
+		PlatformMsgID: "feedback:" + ev.MsgID, Time: c.Now()}
+	if ev.ChatType == "group" {
+		msg.GroupID = ev.ChatID
+	} else {
+		msg.Direct = true
+	}
+	c.accept(ctx, msg)
 }
 
 // wsPost posts to a group on the bot's own initiative.

@@ -141,6 +141,7 @@ type wsHarness struct {
 
 	mu      sync.Mutex
 	handled map[string]int
+	seen    map[string]bot.Message
 }
 
 // fastWS shortens the long connection's timings for tests.
@@ -162,12 +163,13 @@ func startWS(t *testing.T, f *fakeOpenWS, db *store.DB, secret string) *wsHarnes
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &wsHarness{f: f, ch: ch, db: db, handled: map[string]int{}, done: make(chan struct{})}
+	h := &wsHarness{f: f, ch: ch, db: db, handled: map[string]int{}, seen: map[string]bot.Message{}, done: make(chan struct{})}
 	r := bot.NewRouter(logger)
 	r.UseStandard(db.Stores())
 	r.HandleFallback(func(c *bot.Context) error {
 		h.mu.Lock()
 		h.handled[c.Message().PlatformMsgID]++
+		h.seen[c.Message().PlatformMsgID] = *c.Message()
 		h.mu.Unlock()
 		return c.Reply("收到：" + c.Message().Text)
 	})
@@ -213,19 +215,40 @@ func TestLongConnectionMessageAndReply(t *testing.T) {
 	var body struct {
 		MsgType string `json:"msgtype"`
 		Stream  struct {
-			ID      string `json:"id"`
-			Finish  bool   `json:"finish"`
-			Content string `json:"content"`
+			ID       string `json:"id"`
+			Finish   bool   `json:"finish"`
+			Content  string `json:"content"`
+			Feedback struct {
+				ID string `json:"id"`
+			} `json:"feedback"`
 		} `json:"stream"`
 	}
 	json.Unmarshal(reply.Body, &body)
 	if reply.Headers.ReqID != "req-cb-1" || body.MsgType != "stream" || !body.Stream.Finish || body.Stream.ID == "" ||
-		body.Stream.Content != "收到：这是诈骗吗 ［点此］领取" {
+		body.Stream.Content != "收到：这是诈骗吗 ［点此］领取" || body.Stream.Feedback.ID != "msg-1" {
 		t.Fatalf("reply %s %s", reply.Headers.ReqID, reply.Body)
 	}
+
+	// A 👎 on that reply comes back as feedback_event: it is handled as the
+	// resident's "没用", once, and not answered in the chat.
+	fb := map[string]any{"cmd": "aibot_event_callback", "headers": map[string]string{"req_id": "ev-fb"},
+		"body": map[string]any{"msgid": "ev-msg-1", "chatid": "wrkGroup1", "chattype": "group", "from": map[string]string{"userid": "zhangsan"},
+			"msgtype": "event", "event": map[string]any{"eventtype": "feedback_event", "feedback_event": map[string]any{"id": "msg-1", "type": 2}}}}
+	f.push(t, fb)
+	f.push(t, fb)
+	waitFor(t, "the feedback", func() bool { return h.times("feedback:ev-msg-1") == 1 })
+	h.mu.Lock()
+	got := h.seen["feedback:ev-msg-1"]
+	h.mu.Unlock()
+	if got.Text != "没用" || !got.Silent || got.GroupID != "wrkGroup1" {
+		t.Fatalf("feedback became %+v", got)
+	}
 	time.Sleep(100 * time.Millisecond)
-	if n := h.times("msg-1"); n != 1 {
-		t.Fatalf("message handled %d times; want once", n)
+	if n := h.times("msg-1"); n != 1 || h.times("feedback:ev-msg-1") != 1 {
+		t.Fatalf("message handled %d times, feedback %d; want once each", n, h.times("feedback:ev-msg-1"))
+	}
+	if n := len(f.sent("aibot_respond_msg")); n != 1 {
+		t.Fatalf("%d replies; the feedback must not be answered", n)
 	}
 
 	if err := h.ch.Post(context.Background(), "wrkGroup1", bot.Post{Kind: "tip", Text: "【防骗提示】陌生链接不要点"}); err != nil {

@@ -172,3 +172,21 @@ func TestBlocklistMakesItHighRisk(t *testing.T) {
 		t.Fatalf("an unlisted number is still called confirmed: %q", r)
 	}
 }
+
+// TestThumbOnAReply: a 👎 on the bot's answer (WeCom's feedback_event) is
+// recorded like a typed "没用" on the group's latest check, and the bot
+// says nothing in the chat about it.
+func TestThumbOnAReply(t *testing.T) {
+	h := newBot(t)
+	h.Say("g1", "wang", "绑定 城关镇 幸福社区")
+	if r := h.Say("g1", "zhang", "这是诈骗吗 "+phishing); len(r) != 1 {
+		t.Fatalf("check: %q", r)
+	}
+	if r := h.Tap("g1", "zhang", "没用"); len(r) != 0 {
+		t.Fatalf("a thumb was answered: %q", r)
+	}
+	open, err := h.DB.Crowd().OpenFeedback(context.Background(), 10)
+	if err != nil || len(open) != 1 || open[0].Kind != bot.FeedbackUseless || open[0].On != bot.EventScamCheck {
+		t.Fatalf("feedback recorded: %+v, %v", open, err)
+	}
+}
