@@ -104,6 +104,10 @@ type Reply struct {
 type Post struct {
 	Kind string // "tip", "quiz", "warning", ...
 	Text string
+	// Choices are the answers the post asks for, each as a person would
+	// type it ("A", "对", "收到", "2"). A channel with buttons shows them as
+	// buttons whose tap arrives as that text; others leave them in Text.
+	Choices []string
 }
 
 // Channel is one chat platform. A channel turns platform payloads into

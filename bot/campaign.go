@@ -220,6 +220,23 @@ func ComposeCampaign(c *Campaign) string {
 	return b.String()
 }
 
+// CampaignChoices are the answers a campaign's post asks for, as typed.
+func CampaignChoices(c *Campaign) []string {
+	switch c.Kind {
+	case CampaignNotice, CampaignBulletin:
+		return []string{"收到"}
+	case CampaignPledge:
+		return []string{"我承诺"}
+	case CampaignSurvey:
+		out := make([]string, len(c.Options))
+		for i := range c.Options {
+			out[i] = strconv.Itoa(i + 1)
+		}
+		return out
+	}
+	return nil
+}
+
 // CampaignScope returns the groups in c's scope among groups: bound below one of
 // its units, or picked by hand.
 func CampaignScope(c *Campaign, groups []*Group, units []OrgUnit) []*Group {

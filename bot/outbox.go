@@ -108,6 +108,8 @@ type OutboxPost struct {
 	Attempts  int
 	LastError string
 	SentAt    *time.Time
+	// Choices are the answers the post asks for (Post.Choices).
+	Choices []string
 	// Receipt is the platform's handle of the sent post (DingTalk's
 	// processQueryKey), where the channel gives one: who read it and
 	// recalling it go through it.
@@ -316,7 +318,7 @@ func (s *Sender) Tick(ctx context.Context, now time.Time) (int, error) {
 
 func (s *Sender) post(ctx context.Context, p *OutboxPost) (receipt string, err error) {
 	ch := s.Channels[p.Channel]
-	post := Post{Kind: p.Kind, Text: p.Text}
+	post := Post{Kind: p.Kind, Text: p.Text, Choices: p.Choices}
 	if kp, ok := ch.(KeyedPoster); ok {
 		return "", kp.PostKeyed(ctx, p.PlatformID, post, p.Key)
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -35,8 +36,8 @@ func (s *Outbox) EnqueuePosts(ctx context.Context, posts []*bot.OutboxPost) (int
 // enqueue inserts posts in tx; other stores use it to enqueue posts in the
 // same transaction as their own change.
 func enqueue(ctx context.Context, tx *sql.Tx, posts []*bot.OutboxPost, now string) (int, error) {
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO posts (group_id, kind, ref, key, body, due_at, next_try_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (group_id, key) DO NOTHING`)
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO posts (group_id, kind, ref, key, body, due_at, next_try_at, created_at, choices)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (group_id, key) DO NOTHING`)
 	if err != nil {
 		return 0, err
 	}
@@ -47,7 +48,12 @@ func enqueue(ctx context.Context, tx *sql.Tx, posts []*bot.OutboxPost, now strin
 			return n, fmt.Errorf("post without group, key or text")
 		}
 		due := formatTime(p.DueAt)
-		res, err := stmt.ExecContext(ctx, p.GroupID, p.Kind, p.Ref, p.Key, p.Text, due, due, now)
+		choices := ""
+		if len(p.Choices) > 0 {
+			b, _ := json.Marshal(p.Choices)
+			choices = string(b)
+		}
+		res, err := stmt.ExecContext(ctx, p.GroupID, p.Kind, p.Ref, p.Key, p.Text, due, due, now, choices)
 		if err != nil {
 			return n, err
 		}
@@ -59,7 +65,7 @@ func enqueue(ctx context.Context, tx *sql.Tx, posts []*bot.OutboxPost, now strin
 }
 
 const postColumns = `p.id, p.group_id, g.channel, g.platform_id, p.kind, p.ref, p.key, p.body, p.due_at, p.status, p.attempts, p.last_error, p.sent_at,
-	p.receipt`
+	p.receipt, p.choices`
 
 func scanPosts(rows *sql.Rows) ([]*bot.OutboxPost, error) {
 	defer rows.Close()
@@ -68,9 +74,13 @@ func scanPosts(rows *sql.Rows) ([]*bot.OutboxPost, error) {
 		var p bot.OutboxPost
 		var due string
 		var sent sql.NullString
+		var choices string
 		if err := rows.Scan(&p.ID, &p.GroupID, &p.Channel, &p.PlatformID, &p.Kind, &p.Ref, &p.Key, &p.Text, &due,
-			&p.Status, &p.Attempts, &p.LastError, &sent, &p.Receipt); err != nil {
+			&p.Status, &p.Attempts, &p.LastError, &sent, &p.Receipt, &choices); err != nil {
 			return nil, err
+		}
+		if choices != "" {
+			json.Unmarshal([]byte(choices), &p.Choices) // written by enqueue
 		}
 		p.DueAt = parseTime(due)
 		if sent.Valid {

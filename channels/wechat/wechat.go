@@ -588,7 +588,7 @@ func (c *Channel) Post(ctx context.Context, groupID string, p bot.Post) error {
 		return nil
 	}
 	if c.cfg.BotID != "" {
-		return c.wsPost(ctx, groupID, p.Text)
+		return c.wsPost(ctx, groupID, p)
 	}
 	if c.appchat == nil {
 		return fmt.Errorf("wechat: group %s has no group robot key (绑定机器人) and appchat is not configured: %w", groupID, bot.ErrPermanent)

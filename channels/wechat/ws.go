@@ -313,6 +313,9 @@ func (c *Channel) wsRead(ctx context.Context, w *wsConn) (displaced bool, err er
 			case "feedback_event":
 				c.wsFeedback(ctx, f)
 				continue
+			case "template_card_event":
+				c.wsCardTap(ctx, f)
+				continue
 			}
 			c.logger.Info("long-connection event", "type", ev.Event.EventType)
 		default: // an acknowledgement
@@ -417,15 +420,85 @@ func (c *Channel) wsFeedback(ctx context.Context, f wsFrame) {
 	c.accept(ctx, msg)
 }
 
-// wsPost posts to a group on the bot's own initiative.
-func (c *Channel) wsPost(ctx context.Context, chatID, text string) error {
+// wsPost posts to a group on the bot's own initiative: as markdown, or,
+// when the post asks for one of a few answers (a quiz question, 收到, a
+// survey), as a button card whose taps come back as template_card_event.
+func (c *Channel) wsPost(ctx context.Context, chatID string, p bot.Post) error {
 	w := c.liveWS()
 	if w == nil {
 		return errors.New("wechat ws: not connected") // retried by the outbox
 	}
-	_, err := w.request(ctx, "aibot_send_msg", newReqID("aibot_send_msg"), map[string]any{"chatid": chatID, "chat_type": 2,
-		"msgtype": "markdown", "markdown": map[string]string{"content": Markdown(text)}})
+	body := map[string]any{"chatid": chatID, "chat_type": 2, "msgtype": "markdown", "markdown": map[string]string{"content": Markdown(p.Text)}}
+	if n := len(p.Choices); n > 0 && n <= maxButtons {
+		body = map[string]any{"chatid": chatID, "chat_type": 2, "msgtype": "template_card", "template_card": buttonCard(p)}
+	}
+	_, err := w.request(ctx, "aibot_send_msg", newReqID("aibot_send_msg"), body)
 	return err
+}
+
+// maxButtons is the most buttons a button_interaction card shows.
+const maxButtons = 6
+
+// cardKeyPrefix marks the keys of fanzha's buttons; what follows is the
+// answer as typed.
+const cardKeyPrefix = "fz:"
+
+// buttonCard renders p as a button_interaction card: its first line as the
+// title, the rest as the text, a button per choice.
+func buttonCard(p bot.Post) map[string]any {
+	title, rest, _ := strings.Cut(p.Text, "\n")
+	var buttons []map[string]any
+	for _, ch := range p.Choices {
+		buttons = append(buttons, map[string]any{"text": ch, "key": cardKeyPrefix + ch, "style": 1})
+	}
+	return map[string]any{"card_type": "button_interaction", "task_id": newReqID("card"),
+		"main_title":     map[string]string{"title": truncateRunes(title, 36)},
+		"sub_title_text": truncateRunes(strings.TrimSpace(rest), 1000), "button_list": buttons}
+}
+
+func truncateRunes(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// wsCardTap turns a tap on one of fanzha's buttons into the answer the
+// resident could have typed, handled silently (a quiz answer, 收到, a survey
+// option): the same handlers count it, once, within their windows.
+func (c *Channel) wsCardTap(ctx context.Context, f wsFrame) {
+	var ev struct {
+		MsgID    string                  `json:"msgid"`
+		ChatID   string                  `json:"chatid"`
+		ChatType string                  `json:"chattype"`
+		From     struct{ UserID string } `json:"from"`
+		Event    struct {
+			EventKey string `json:"event_key"`
+			Card     struct {
+				EventKey string `json:"event_key"`
+			} `json:"template_card_event"`
+		} `json:"event"`
+	}
+	if err := json.Unmarshal(f.Body, &ev); err != nil || ev.MsgID == "" || ev.From.UserID == "" {
+		c.logger.Warn("malformed card event ignored", "req_id", f.Headers.ReqID)
+		return
+	}
+	key := ev.Event.Card.EventKey
+	if key == "" {
+		key = ev.Event.EventKey
+	}
+	answer, ok := strings.CutPrefix(key, cardKeyPrefix)
+	if !ok || answer == "" {
+		return // not one of ours
+	}
+	msg := &bot.Message{Channel: Name, SenderID: ev.From.UserID, Text: answer, MentionsBot: true, Silent: true,
+		PlatformMsgID: "card:" + ev.MsgID, Time: c.Now()}
+	if ev.ChatType == "group" {
+		msg.GroupID = ev.ChatID
+	} else {
+		msg.Direct = true
+	}
+	c.accept(ctx, msg)
 }
 
 func (c *Channel) liveWS() *wsConn {

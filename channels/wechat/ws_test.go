@@ -371,3 +371,68 @@ func TestLongConnectionPicture(t *testing.T) {
 		t.Fatal("a picture decrypted with the wrong key")
 	}
 }
+
+// TestLongConnectionCards: a post that asks for one of a few answers goes
+// out as a button card; a tap comes back as the answer a resident would
+// have typed, silently, once however often WeCom delivers it.
+func TestLongConnectionCards(t *testing.T) {
+	fastWS(t)
+	f := newFakeOpenWS(t)
+	h := startWS(t, f, nil, "right-secret")
+	waitFor(t, "the subscription", func() bool { _, subs, _ := f.state(); return subs == 1 })
+	q := bot.Post{Kind: bot.PostQuizQuestion, Text: "【有奖问答 第1/3题】陌生人让你下载App共享屏幕，怎么办？\nA. 照做\nB. 挂断并核实", Choices: []string{"A", "B"}}
+	if err := h.ch.Post(context.Background(), "wrkGroup1", q); err != nil {
+		t.Fatal(err)
+	}
+	posts := f.sent("aibot_send_msg")
+	if len(posts) != 1 {
+		t.Fatalf("%d posts", len(posts))
+	}
+	var body struct {
+		ChatID  string `json:"chatid"`
+		MsgType string `json:"msgtype"`
+		Card    struct {
+			CardType string `json:"card_type"`
+			TaskID   string `json:"task_id"`
+			Title    struct {
+				Title string `json:"title"`
+			} `json:"main_title"`
+			Text    string `json:"sub_title_text"`
+			Buttons []struct {
+				Text, Key string
+			} `json:"button_list"`
+		} `json:"template_card"`
+	}
+	json.Unmarshal(posts[0].Body, &body)
+	if body.MsgType != "template_card" || body.Card.CardType != "button_interaction" || body.Card.TaskID == "" ||
+		body.Card.Title.Title != "【有奖问答 第1/3题】陌生人让你下载App共享屏幕，怎么办？" || !strings.Contains(body.Card.Text, "B. 挂断并核实") ||
+		len(body.Card.Buttons) != 2 || body.Card.Buttons[1].Text != "B" || body.Card.Buttons[1].Key != "fz:B" {
+		t.Fatalf("card: %s", posts[0].Body)
+	}
+
+	tap := map[string]any{"cmd": "aibot_event_callback", "headers": map[string]string{"req_id": "ev-card"},
+		"body": map[string]any{"msgid": "ev-tap-1", "chatid": "wrkGroup1", "chattype": "group", "from": map[string]string{"userid": "lisi"},
+			"msgtype": "event", "event": map[string]any{"eventtype": "template_card_event",
+				"template_card_event": map[string]any{"card_type": "button_interaction", "event_key": "fz:B", "task_id": body.Card.TaskID}}}}
+	f.push(t, tap)
+	f.push(t, tap) // delivered again
+	waitFor(t, "the tap", func() bool { return h.times("card:ev-tap-1") == 1 })
+	time.Sleep(100 * time.Millisecond)
+	h.mu.Lock()
+	got, n := h.seen["card:ev-tap-1"], h.handled["card:ev-tap-1"]
+	h.mu.Unlock()
+	if n != 1 || got.Text != "B" || !got.Silent || !got.MentionsBot || got.GroupID != "wrkGroup1" {
+		t.Fatalf("tap became %+v, handled %d times", got, n)
+	}
+	if len(f.sent("aibot_respond_msg")) != 0 {
+		t.Fatal("a tap was answered in the chat")
+	}
+
+	// A post with no choices, or too many for a card, stays markdown.
+	if err := h.ch.Post(context.Background(), "wrkGroup1", bot.Post{Kind: "tip", Text: "提示"}); err != nil {
+		t.Fatal(err)
+	}
+	if posts := f.sent("aibot_send_msg"); !strings.Contains(string(posts[1].Body), `"msgtype":"markdown"`) {
+		t.Fatalf("a tip: %s", posts[1].Body)
+	}
+}

@@ -83,7 +83,8 @@ func (p *Planner) plan(ctx context.Context, c *bot.Campaign, groups []*bot.Group
 	var posts []*bot.OutboxPost
 	for _, g := range groups {
 		if !planned[g.ID] {
-			posts = append(posts, &bot.OutboxPost{GroupID: g.ID, Kind: bot.PostCampaign, Ref: strconv.FormatInt(c.ID, 10), Key: key, Text: text, DueAt: due})
+			posts = append(posts, &bot.OutboxPost{GroupID: g.ID, Kind: bot.PostCampaign, Ref: strconv.FormatInt(c.ID, 10), Key: key, Text: text,
+				Choices: bot.CampaignChoices(c), DueAt: due})
 		}
 	}
 	if len(posts) == 0 {

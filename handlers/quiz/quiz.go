@@ -155,7 +155,7 @@ func (q *Quiz) startRound(ctx context.Context, g *bot.Group, by int64, n int, sl
 	}
 	now := q.Now()
 	round := &bot.QuizRound{GroupID: g.ID, StartedBy: by, Questions: ids, Window: q.Window, OpenedAt: now, StartedAt: now, Slot: slot}
-	first := &bot.OutboxPost{GroupID: g.ID, Kind: KindQuestion, Text: q.questionText(round, 0, channel), DueAt: now}
+	first := &bot.OutboxPost{GroupID: g.ID, Kind: KindQuestion, Text: q.questionText(round, 0, channel), Choices: q.choices(round, 0), DueAt: now}
 	if err := q.Store.StartRound(ctx, round, first); err != nil {
 		return nil, err
 	}
@@ -256,6 +256,19 @@ func (q *Quiz) choose(ctx context.Context, g *bot.Group, n int) ([]string, error
 }
 
 var letters = []string{"A", "B", "C", "D"}
+
+// choices are the answers question i of r takes, as typed: the letters of
+// its options, or 对 and 错.
+func (q *Quiz) choices(r *bot.QuizRound, i int) []string {
+	qu := q.Content().Question(r.Questions[i])
+	switch {
+	case qu == nil:
+		return nil
+	case qu.TF:
+		return []string{"对", "错"}
+	}
+	return letters[:len(qu.Options)]
+}
 
 // questionText renders question i of r for a phone screen.
 func (q *Quiz) questionText(r *bot.QuizRound, i int, channel string) string {
@@ -362,7 +375,7 @@ func (q *Quiz) close(ctx context.Context, r *bot.QuizRound, now time.Time, chann
 		return err
 	}
 	posts = append(posts, &bot.OutboxPost{GroupID: r.GroupID, Kind: KindQuestion, Ref: fmt.Sprintf("%d:%d", r.ID, next),
-		Key: fmt.Sprintf("quiz:%d:%d:question", r.ID, next), Text: q.questionText(r, next, channel), DueAt: now})
+		Key: fmt.Sprintf("quiz:%d:%d:question", r.ID, next), Text: q.questionText(r, next, channel), Choices: q.choices(r, next), DueAt: now})
 	_, err = q.Store.AdvanceRound(ctx, r, next, now, bot.RoundActive, posts)
 	return err
 }

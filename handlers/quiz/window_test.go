@@ -69,3 +69,44 @@ func TestAnswersCountOnlyWhileTheQuestionIsOpen(t *testing.T) {
 		t.Fatalf("scores: %v; want edge1 and edge2 scored, late1 and early2 not", got)
 	}
 }
+
+// TestButtonAnswersCountOnce: answers tapped on a card (silent messages)
+// are scored like typed ones — the first counts, a second tap changes
+// nothing — and the bot answers none of them in the chat.
+func TestButtonAnswersCountOnce(t *testing.T) {
+	kb, err := knowledge.Open("", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := bottest.New(t, func(h *bottest.Harness, r *bot.Router) {
+		binding.Register(r, h.DB.Groups())
+		quiz.Register(r, &quiz.Quiz{Store: h.DB.Quiz(), Groups: h.DB.Groups(), Content: kb.Content, Now: h.Now, Loc: bottest.Shanghai,
+			Window: time.Minute, Questions: 3, Stale: 10 * time.Minute})
+	})
+	ctx := context.Background()
+	h.Say("g1", "wang", "绑定 城关镇 幸福社区")
+	h.Say("g1", "wang", "开始答题 1")
+	g := h.Group("g1")
+	r, err := h.DB.Quiz().ActiveRound(ctx, g.ID)
+	if err != nil || r == nil {
+		t.Fatalf("no round: %v", err)
+	}
+	qu := kb.Content().Question(r.Questions[0])
+	right := string(rune('A' + qu.AnswerIndex()))
+	wrong := string(rune('A' + (qu.AnswerIndex()+1)%len(qu.Options)))
+	if qu.TF {
+		right, wrong = map[bool]string{true: "对", false: "错"}[qu.AnswerIndex() == 0], map[bool]string{true: "错", false: "对"}[qu.AnswerIndex() == 0]
+	}
+	for _, tap := range []string{right, right, wrong} {
+		if replies := h.Tap("g1", "lisi", tap); len(replies) != 0 {
+			t.Fatalf("a tap was answered: %q", replies)
+		}
+	}
+	scores, err := h.DB.Quiz().RoundScores(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scores) != 1 || scores[0].Correct != 1 {
+		t.Fatalf("scores after three taps: %+v; want one player with one right answer", scores)
+	}
+}
