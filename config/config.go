@@ -72,6 +72,9 @@ type DingTalk struct {
 	ClientID     string `yaml:"client_id"`
 	ClientSecret string `yaml:"client_secret"`
 	RobotCode    string `yaml:"robot_code"` // default: the client ID
+	// CardTemplateID: quiz questions, 收到, 我承诺 and surveys as cards with
+	// buttons, built on this template (README); empty: text only.
+	CardTemplateID string `yaml:"card_template_id"`
 }
 
 // Enabled reports whether the channel is configured.
@@ -224,28 +227,29 @@ func Load(path string, env func(string) (string, bool)) (Config, error) {
 // applyEnv overrides fields from FANZHA_* variables.
 func (c *Config) applyEnv(env func(string) (string, bool)) error {
 	str := map[string]*string{
-		"FANZHA_DATA_DIR":               &c.DataDir,
-		"FANZHA_TIMEZONE":               &c.Timezone,
-		"FANZHA_LOG_LEVEL":              &c.LogLevel,
-		"FANZHA_WEB_ADDR":               &c.Web.Addr,
-		"FANZHA_WEB_PUBLIC_URL":         &c.Web.PublicURL,
-		"FANZHA_KNOWLEDGE_DIR":          &c.KnowledgeDir,
-		"FANZHA_SCHEDULE_QUIET_HOURS":   &c.Schedule.QuietHours,
-		"FANZHA_DINGTALK_CLIENT_ID":     &c.DingTalk.ClientID,
-		"FANZHA_DINGTALK_CLIENT_SECRET": &c.DingTalk.ClientSecret,
-		"FANZHA_DINGTALK_ROBOT_CODE":    &c.DingTalk.RobotCode,
-		"FANZHA_WECHAT_BOT_TOKEN":       &c.WeChat.BotToken,
-		"FANZHA_WECHAT_BOT_AES_KEY":     &c.WeChat.BotAESKey,
-		"FANZHA_WECHAT_BOT_ID":          &c.WeChat.BotID,
-		"FANZHA_WECHAT_BOT_SECRET":      &c.WeChat.BotSecret,
-		"FANZHA_WECHAT_WS_URL":          &c.WeChat.WSURL,
-		"FANZHA_WECHAT_CORP_ID":         &c.WeChat.CorpID,
-		"FANZHA_WECHAT_CORP_SECRET":     &c.WeChat.CorpSecret,
-		"FANZHA_WECHAT_AGENT_ID":        &c.WeChat.AgentID,
-		"FANZHA_WECHAT_OA_APP_ID":       &c.WeChat.OAAppID,
-		"FANZHA_WECHAT_OA_APP_SECRET":   &c.WeChat.OAAppSecret,
-		"FANZHA_WECHAT_OA_TOKEN":        &c.WeChat.OAToken,
-		"FANZHA_WECHAT_OA_AES_KEY":      &c.WeChat.OAAESKey,
+		"FANZHA_DATA_DIR":                  &c.DataDir,
+		"FANZHA_TIMEZONE":                  &c.Timezone,
+		"FANZHA_LOG_LEVEL":                 &c.LogLevel,
+		"FANZHA_WEB_ADDR":                  &c.Web.Addr,
+		"FANZHA_WEB_PUBLIC_URL":            &c.Web.PublicURL,
+		"FANZHA_KNOWLEDGE_DIR":             &c.KnowledgeDir,
+		"FANZHA_SCHEDULE_QUIET_HOURS":      &c.Schedule.QuietHours,
+		"FANZHA_DINGTALK_CLIENT_ID":        &c.DingTalk.ClientID,
+		"FANZHA_DINGTALK_CLIENT_SECRET":    &c.DingTalk.ClientSecret,
+		"FANZHA_DINGTALK_ROBOT_CODE":       &c.DingTalk.RobotCode,
+		"FANZHA_DINGTALK_CARD_TEMPLATE_ID": &c.DingTalk.CardTemplateID,
+		"FANZHA_WECHAT_BOT_TOKEN":          &c.WeChat.BotToken,
+		"FANZHA_WECHAT_BOT_AES_KEY":        &c.WeChat.BotAESKey,
+		"FANZHA_WECHAT_BOT_ID":             &c.WeChat.BotID,
+		"FANZHA_WECHAT_BOT_SECRET":         &c.WeChat.BotSecret,
+		"FANZHA_WECHAT_WS_URL":             &c.WeChat.WSURL,
+		"FANZHA_WECHAT_CORP_ID":            &c.WeChat.CorpID,
+		"FANZHA_WECHAT_CORP_SECRET":        &c.WeChat.CorpSecret,
+		"FANZHA_WECHAT_AGENT_ID":           &c.WeChat.AgentID,
+		"FANZHA_WECHAT_OA_APP_ID":          &c.WeChat.OAAppID,
+		"FANZHA_WECHAT_OA_APP_SECRET":      &c.WeChat.OAAppSecret,
+		"FANZHA_WECHAT_OA_TOKEN":           &c.WeChat.OAToken,
+		"FANZHA_WECHAT_OA_AES_KEY":         &c.WeChat.OAAESKey,
 	}
 	for k, p := range str {
 		if v, ok := env(k); ok {

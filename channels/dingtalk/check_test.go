@@ -47,7 +47,7 @@ func TestVoiceAndPictureChecked(t *testing.T) {
 	t.Cleanup(pool.Close)
 	h := startRouted(t, "right-secret", 0, func(r *bot.Router, db *store.DB) {
 		scamcheck.Register(r, scamcheck.Deps{KB: kb, Groups: db.Groups(), Events: db.Events(), Samples: db.Events(), Images: pool})
-	})
+	}, nil)
 	h.connected(t, 1)
 
 	h.f.mediaMessage("frame-v", "msg-voice", true, "audio", map[string]any{"duration": 6000, "downloadCode": "dl-v",

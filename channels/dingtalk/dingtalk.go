@@ -87,6 +87,9 @@ type Config struct {
 	// campaign message to many groups arrives as a burst, so the default is
 	// 4096 (a pending frame is one small goroutine).
 	MaxPending int
+	// CardTemplateID, if set, sends posts that ask for one of a few answers
+	// as interactive cards built on that template (cards.go).
+	CardTemplateID string
 }
 
 // Channel is the DingTalk channel. It implements bot.Channel.
@@ -100,7 +103,8 @@ type Channel struct {
 	// long is too long.
 	media *http.Client
 	// Now is the clock of token expiry and webhook validity.
-	Now func() time.Time
+	Now   func() time.Time
+	cards cardGroups
 	// OnRemoved is called when DingTalk says the robot is no longer in a
 	// group (robotCode.notExsit).
 	OnRemoved func(ctx context.Context, groupID string)
@@ -156,6 +160,9 @@ func (c *Channel) Start(ctx context.Context, h bot.Handler) error {
 	}
 	cli := client.NewStreamClient(opts...)
 	cli.RegisterChatBotCallbackRouter(c.receive)
+	if c.cfg.CardTemplateID != "" {
+		cli.RegisterCardCallbackRouter(c.cardTap)
+	}
 
 	backoff, lastErr := 3*time.Second, ""
 	for {
@@ -194,12 +201,18 @@ func (c *Channel) receive(ctx context.Context, data *chatbot.BotCallbackDataMode
 		c.logger.Warn("malformed robot message ignored", "err", err)
 		return nil, nil // ACK: redelivering a malformed message will not fix it
 	}
+	return c.accept(ctx, msg)
+}
+
+// accept stores msg in the inbox and queues it for the workers. A
+// redelivery is dropped; a message that cannot be stored is an error, so
+// the frame is not acknowledged and DingTalk delivers it again.
+func (c *Channel) accept(ctx context.Context, msg *bot.Message) ([]byte, error) {
 	if err := c.inbox.Accept(ctx, msg); err != nil {
 		if bot.ErrorCode(err) == bot.EDUPLICATE {
 			c.logger.Info("duplicate delivery ignored", "msg", msg.PlatformMsgID)
 			return nil, nil
 		}
-		// Not stored: no ACK, so DingTalk delivers it again.
 		return nil, fmt.Errorf("storing message: %w", err)
 	}
 	c.mu.Lock()
@@ -446,9 +459,9 @@ func (c *Channel) Reply(ctx context.Context, msg *bot.Message, r bot.Reply) erro
 	return c.Post(ctx, msg.GroupID, bot.Post{Kind: "reply", Text: r.Text})
 }
 
-// Post sends to a group with the robot group send API.
+// Post sends to a group with the robot group send API, or as a card.
 func (c *Channel) Post(ctx context.Context, groupID string, p bot.Post) error {
-	_, err := c.post(ctx, groupID, p)
+	_, err := c.PostForReceipt(ctx, groupID, p)
 	return err
 }
 

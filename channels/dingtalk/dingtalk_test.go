@@ -47,20 +47,23 @@ type harness struct {
 
 func start(t *testing.T, secret string, keepAlive time.Duration) *harness {
 	t.Helper()
-	return startRouted(t, secret, keepAlive, nil)
+	return startRouted(t, secret, keepAlive, nil, nil)
 }
 
 // startRouted is start with the features routes registers in place of the
 // recording fallback.
-func startRouted(t *testing.T, secret string, keepAlive time.Duration, routes func(r *bot.Router, db *store.DB)) *harness {
+func startRouted(t *testing.T, secret string, keepAlive time.Duration, routes func(r *bot.Router, db *store.DB), tweak func(*Config)) *harness {
 	t.Helper()
 	f := newFake(t)
 	db := storetest.Open(t, "")
 	var err error
 	h := &harness{f: f, db: db, logs: &syncBuf{}, handled: map[string]int{}, seen: map[string]bot.Message{}}
 	logger := slog.New(slog.NewTextHandler(h.logs, nil))
-	h.ch, err = New(Config{ClientID: "ding-app", ClientSecret: secret, RobotCode: "ding-robot", OpenAPIHost: f.srv.URL, KeepAlive: keepAlive},
-		db.Inbox(), logger)
+	cfg := Config{ClientID: "ding-app", ClientSecret: secret, RobotCode: "ding-robot", OpenAPIHost: f.srv.URL, KeepAlive: keepAlive}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	h.ch, err = New(cfg, db.Inbox(), logger)
 	if err != nil {
 		t.Fatal(err)
 	}

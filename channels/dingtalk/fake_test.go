@@ -43,6 +43,8 @@ type fakeDingTalk struct {
 	denied   bool                // refuse messageFiles/download: no permission
 	fetches  []sent              // messageFiles/download calls: token, robot, text = code
 	readers  map[string][]string // processQueryKey → who read the post
+	topics   []string            // topics the client subscribed to
+	cards    []map[string]any    // createAndDeliver bodies
 	queries  int                 // groupMessages/query calls
 	recalled []string            // processQueryKeys recalled
 
@@ -66,6 +68,7 @@ func newFake(t *testing.T) *fakeDingTalk {
 	mux.HandleFunc("POST /v1.0/robot/messageFiles/download", f.fileDownload)
 	mux.HandleFunc("POST /v1.0/robot/groupMessages/query", f.groupQuery)
 	mux.HandleFunc("POST /v1.0/robot/groupMessages/recall", f.groupRecall)
+	mux.HandleFunc("POST /v1.0/card/instances/createAndDeliver", f.cardDeliver)
 	mux.HandleFunc("GET /files/{code}", f.file)
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(func() {
@@ -95,6 +98,9 @@ func (f *fakeDingTalk) open(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.opens++
 	n := f.opens
+	for _, s := range req.Subscriptions {
+		f.topics = append(f.topics, s.Topic)
+	}
 	f.mu.Unlock()
 	if req.ClientSecret != f.secret {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"code": "InvalidAuthentication", "message": "clientSecret is wrong"})
@@ -368,4 +374,25 @@ func (f *fakeDingTalk) groupRecall(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	f.recalled = append(f.recalled, req.ProcessQueryKeys...)
 	writeJSON(w, http.StatusOK, map[string]any{"successResult": req.ProcessQueryKeys, "failedResult": map[string]string{}})
+}
+
+// cardDeliver creates and delivers an interactive card, as
+// card/instances/createAndDeliver does; it checks the fields a delivery to
+// a group needs.
+func (f *fakeDingTalk) cardDeliver(w http.ResponseWriter, r *http.Request) {
+	var req map[string]any
+	json.NewDecoder(r.Body).Decode(&req)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if tok := r.Header.Get("x-acs-dingtalk-access-token"); len(f.tokens) == 0 || tok != f.tokens[len(f.tokens)-1] {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"code": "InvalidAuthentication", "message": "token invalid"})
+		return
+	}
+	space, _ := req["openSpaceId"].(string)
+	if req["cardTemplateId"] == "" || req["outTrackId"] == "" || req["callbackType"] != "STREAM" || !strings.HasPrefix(space, "dtv1.card//IM_GROUP.") {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"code": "invalidParameter", "message": "bad card delivery"})
+		return
+	}
+	f.cards = append(f.cards, req)
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "result": map[string]any{"outTrackId": req["outTrackId"]}})
 }

@@ -42,8 +42,12 @@ func (c *Channel) openAPI(ctx context.Context, path string, body, out any) error
 }
 
 // PostForReceipt is Post, returning the post's processQueryKey: what
-// Readers and Recall take. It implements bot.ReceiptPoster.
+// Readers and Recall take. It implements bot.ReceiptPoster. A card has no
+// processQueryKey ("").
 func (c *Channel) PostForReceipt(ctx context.Context, groupID string, p bot.Post) (string, error) {
+	if n := len(p.Choices); c.cfg.CardTemplateID != "" && n > 0 && n <= maxCardChoices {
+		return "", c.postCard(ctx, groupID, p)
+	}
 	return c.post(ctx, groupID, p)
 }
 

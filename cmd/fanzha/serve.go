@@ -441,7 +441,8 @@ func (m *Main) startDingTalk(ctx context.Context, channels map[string]bot.Channe
 		return nil
 	}
 	sdkLoggerOnce.Do(func() { dingtalk.SetSDKLogger(m.Logger) })
-	ch, err := dingtalk.New(dingtalk.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, RobotCode: cfg.RobotCode},
+	ch, err := dingtalk.New(dingtalk.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, RobotCode: cfg.RobotCode,
+		CardTemplateID: cfg.CardTemplateID},
 		m.DB.Inbox(), m.Logger)
 	if err != nil {
 		return err
