@@ -126,7 +126,8 @@ type Channel struct {
 	ws      *wsConn              // the long connection, while up
 
 	leases   bot.LeaseStore
-	wsHolder string // this process, as a lease holder
+	wsHolder string      // this process, as a lease holder
+	hourly   hourCounter // long-connection posts per chat this hour
 }
 
 // New returns the channel.

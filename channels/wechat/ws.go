@@ -428,12 +428,42 @@ func (c *Channel) wsPost(ctx context.Context, chatID string, p bot.Post) error {
 	if w == nil {
 		return errors.New("wechat ws: not connected") // retried by the outbox
 	}
+	if !c.hourly.allow(chatID, c.Now()) {
+		// WeCom allows 1,000 posts an hour per chat (the outbox's per-minute
+		// limit allows 1,200): the outbox tries again later.
+		return &postError{errFrequencyLimit, "1,000 posts this hour to this chat"}
+	}
 	body := map[string]any{"chatid": chatID, "chat_type": 2, "msgtype": "markdown", "markdown": map[string]string{"content": Markdown(p.Text)}}
 	if n := len(p.Choices); n > 0 && n <= maxButtons {
 		body = map[string]any{"chatid": chatID, "chat_type": 2, "msgtype": "template_card", "template_card": buttonCard(p)}
 	}
 	_, err := w.request(ctx, "aibot_send_msg", newReqID("aibot_send_msg"), body)
 	return err
+}
+
+// perChatHour is WeCom's limit of proactive posts to one chat in an hour.
+const perChatHour = 1000
+
+// hourCounter counts posts per chat in fixed hours.
+type hourCounter struct {
+	mu    sync.Mutex
+	hour  time.Time
+	count map[string]int
+}
+
+// allow counts a post to chat at now, or refuses it when the hour's limit
+// is reached.
+func (h *hourCounter) allow(chat string, now time.Time) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if hour := now.Truncate(time.Hour); !hour.Equal(h.hour) || h.count == nil {
+		h.hour, h.count = hour, map[string]int{}
+	}
+	if h.count[chat] >= perChatHour {
+		return false
+	}
+	h.count[chat]++
+	return true
 }
 
 // maxButtons is the most buttons a button_interaction card shows.

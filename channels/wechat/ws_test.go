@@ -428,6 +428,19 @@ func TestLongConnectionCards(t *testing.T) {
 		t.Fatal("a tap was answered in the chat")
 	}
 
+	// WeCom's 1,000 posts an hour per chat: the next is refused as a
+	// frequency limit, which the outbox retries later.
+	h.ch.hourly.mu.Lock()
+	h.ch.hourly.hour, h.ch.hourly.count = h.ch.Now().Truncate(time.Hour), map[string]int{"wrkGroup1": perChatHour}
+	h.ch.hourly.mu.Unlock()
+	var pe *postError
+	if err := h.ch.Post(context.Background(), "wrkGroup1", bot.Post{Kind: "tip", Text: "提示"}); !errorsAs(err, &pe) || pe.code != errFrequencyLimit {
+		t.Fatalf("post 1,001 in the hour: %v", err)
+	}
+	h.ch.hourly.mu.Lock()
+	h.ch.hourly.count = map[string]int{}
+	h.ch.hourly.mu.Unlock()
+
 	// A post with no choices, or too many for a card, stays markdown.
 	if err := h.ch.Post(context.Background(), "wrkGroup1", bot.Post{Kind: "tip", Text: "提示"}); err != nil {
 		t.Fatal(err)
