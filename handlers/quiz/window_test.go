@@ -92,10 +92,12 @@ func TestButtonAnswersCountOnce(t *testing.T) {
 		t.Fatalf("no round: %v", err)
 	}
 	qu := kb.Content().Question(r.Questions[0])
-	right := string(rune('A' + qu.AnswerIndex()))
-	wrong := string(rune('A' + (qu.AnswerIndex()+1)%len(qu.Options)))
-	if qu.TF {
-		right, wrong = map[bool]string{true: "对", false: "错"}[qu.AnswerIndex() == 0], map[bool]string{true: "错", false: "对"}[qu.AnswerIndex() == 0]
+	right, wrong := "对", "错"
+	if qu.TF && qu.Answer == "错" {
+		right, wrong = "错", "对"
+	} else if !qu.TF {
+		right = string(rune('A' + qu.AnswerIndex()))
+		wrong = string(rune('A' + (qu.AnswerIndex()+1)%len(qu.Options)))
 	}
 	for _, tap := range []string{right, right, wrong} {
 		if replies := h.Tap("g1", "lisi", tap); len(replies) != 0 {
