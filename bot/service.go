@@ -131,14 +131,20 @@ type Group struct {
 }
 
 // WarnsScams reports whether the bot speaks up about scam messages in the
-// group: by default in community groups, where the elderly are, and not in
-// class groups.
+// group: by default in community groups, where the elderly are, and in
+// class groups about the few scams aimed at the parents there
+// (WarnsOnlyClassScams).
 func (g *Group) WarnsScams() bool {
 	if g.WarnScams != nil {
 		return *g.WarnScams
 	}
-	return g.Kind == GroupCommunity
+	return g.Kind == GroupCommunity || g.Kind == GroupClass
 }
+
+// WarnsOnlyClassScams reports whether the group's warnings are limited to
+// the scams aimed at a class's parents: a class group whose counsellor has
+// not chosen (开启预警 switches on every warning, 关闭预警 every one off).
+func (g *Group) WarnsOnlyClassScams() bool { return g.WarnScams == nil && g.Kind == GroupClass }
 
 // GroupUpdate changes a group's settings; nil fields stay as they are.
 type GroupUpdate struct {

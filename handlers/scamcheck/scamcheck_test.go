@@ -73,3 +73,32 @@ func TestWarningsCounsellorOnly(t *testing.T) {
 		t.Fatalf("warned with warnings off: %q", r)
 	}
 }
+
+// TestClassGroupWarnsAboutFakeTeachersByDefault: a class group is warned
+// by default about the scam aimed at its parents — a fake teacher
+// collecting fees — and about nothing else until its teacher switches all
+// warnings on; switched off, it is warned about nothing.
+func TestClassGroupWarnsAboutFakeTeachersByDefault(t *testing.T) {
+	const fakeTeacher = "各位家长好，我是班主任王老师，本学期教辅资料费每人280元，请家长扫码缴纳，缴完截图发我，今天下午五点前交齐。"
+	h := newBot(t)
+	h.Say("c1", "wang", "绑定 实验小学 三年级2班")
+	if g := h.Group("c1"); g.Kind != bot.GroupClass {
+		t.Fatalf("group kind %s; want class", g.Kind)
+	}
+	if r := h.Overhear("c1", "li", phishing); len(r) != 0 {
+		t.Fatalf("a class group was warned by default about a phishing SMS: %q", r)
+	}
+	if r := h.Overhear("c1", "zhao", fakeTeacher); len(r) != 1 || !strings.Contains(r[0], "冒充老师收费") {
+		t.Fatalf("no warning about a fake teacher's fee notice: %q", r)
+	}
+	h.Say("c1", "wang", "开启预警")
+	h.Advance(2 * time.Hour)
+	if r := h.Overhear("c1", "li", phishing); len(r) != 1 {
+		t.Fatalf("warnings switched on, a phishing SMS not warned: %q", r)
+	}
+	h.Say("c1", "wang", "关闭预警")
+	h.Advance(25 * time.Hour)
+	if r := h.Overhear("c1", "zhao", fakeTeacher); len(r) != 0 {
+		t.Fatalf("warnings switched off, still warned: %q", r)
+	}
+}
