@@ -91,6 +91,10 @@ func TestClassGroupWarnsAboutFakeTeachersByDefault(t *testing.T) {
 	if r := h.Overhear("c1", "zhao", fakeTeacher); len(r) != 1 || !strings.Contains(r[0], "冒充老师收费") {
 		t.Fatalf("no warning about a fake teacher's fee notice: %q", r)
 	}
+	h.Advance(25 * time.Hour)
+	if r := h.Overhear("c1", "sun", "请各位家长今天扫码缴纳资料费180元"); len(r) != 1 { // the issue's own example
+		t.Fatalf("no warning about the short fee notice: %q", r)
+	}
 	h.Say("c1", "wang", "开启预警")
 	h.Advance(2 * time.Hour)
 	if r := h.Overhear("c1", "li", phishing); len(r) != 1 {
