@@ -301,20 +301,26 @@ func (c *Channel) wsRead(ctx context.Context, w *wsConn) (displaced bool, err er
 		case "aibot_msg_callback":
 			c.wsMessage(ctx, f)
 		case "aibot_event_callback":
-			var ev struct {
-				Event struct {
-					EventType string `json:"eventtype"`
-				} `json:"event"`
-			}
+			var ev wsEvent
 			json.Unmarshal(f.Body, &ev)
 			switch ev.Event.EventType {
 			case "disconnected_event":
 				return true, nil
 			case "feedback_event":
-				c.wsFeedback(ctx, f)
+				// A thumb on one of the bot's replies: 1 accurate, 2 not.
+				if word, ok := feedbackWords[ev.Event.Feedback.Type]; ok {
+					c.wsAction(ctx, f, &ev, "feedback:", word)
+				}
 				continue
 			case "template_card_event":
-				c.wsCardTap(ctx, f)
+				// A tap on one of fanzha's buttons: the answer as typed.
+				key := ev.Event.Card.EventKey
+				if key == "" {
+					key = ev.Event.EventKey
+				}
+				if answer, ok := strings.CutPrefix(key, cardKeyPrefix); ok && answer != "" {
+					c.wsAction(ctx, f, &ev, "card:", answer)
+				}
 				continue
 			}
 			c.logger.Info("long-connection event", "type", ev.Event.EventType)
@@ -386,32 +392,37 @@ func (c *Channel) wsReply(ctx context.Context, reqID, msgID, text string) error 
 // feedbackWords are what a thumb on a reply means: 1 accurate, 2 not.
 var feedbackWords = map[int]string{1: "有用", 2: "没用"}
 
-// wsFeedback turns a 👍 or 👎 on one of the bot's replies into the
-// feedback a resident could have typed, handled silently: the crowd loop
-// records it against the group's latest check.
-func (c *Channel) wsFeedback(ctx context.Context, f wsFrame) {
-	var ev struct {
-		MsgID    string                  `json:"msgid"`
-		ChatID   string                  `json:"chatid"`
-		ChatType string                  `json:"chattype"`
-		From     struct{ UserID string } `json:"from"`
-		Event    struct {
-			Feedback struct {
-				ID   string `json:"id"`
-				Type int    `json:"type"`
-			} `json:"feedback_event"`
-		} `json:"event"`
-	}
-	if err := json.Unmarshal(f.Body, &ev); err != nil || ev.MsgID == "" || ev.From.UserID == "" {
-		c.logger.Warn("malformed feedback event ignored", "req_id", f.Headers.ReqID)
+// wsEvent is an aibot_event_callback's body, the parts fanzha reads.
+type wsEvent struct {
+	MsgID    string                  `json:"msgid"`
+	ChatID   string                  `json:"chatid"`
+	ChatType string                  `json:"chattype"`
+	From     struct{ UserID string } `json:"from"`
+	Event    struct {
+		EventType string `json:"eventtype"`
+		EventKey  string `json:"event_key"`
+		Card      struct {
+			EventKey string `json:"event_key"`
+		} `json:"template_card_event"`
+		Feedback struct {
+			ID   string `json:"id"`
+			Type int    `json:"type"`
+		} `json:"feedback_event"`
+	} `json:"event"`
+}
+
+// wsAction turns what a resident did on the platform — a thumb on a reply,
+// a tap on a button — into what they could have typed, handled silently by
+// the same handlers: a thumb is 有用 or 没用 on the group's latest check, a
+// tap a quiz answer, 收到 or a survey option (first answer counts, windows
+// checked). prefix keeps its message ID apart from chat messages'.
+func (c *Channel) wsAction(ctx context.Context, f wsFrame, ev *wsEvent, prefix, text string) {
+	if ev.MsgID == "" || ev.From.UserID == "" {
+		c.logger.Warn("malformed event ignored", "req_id", f.Headers.ReqID, "type", ev.Event.EventType)
 		return
 	}
-	word, ok := feedbackWords[ev.Event.Feedback.Type]
-	if !ok {
-		return
-	}
-	msg := &bot.Message{Channel: Name, SenderID: ev.From.UserID, Text: word, MentionsBot: true, Silent: true,
-		PlatformMsgID: "feedback:" + ev.MsgID, Time: c.Now()}
+	msg := &bot.Message{Channel: Name, SenderID: ev.From.UserID, Text: text, MentionsBot: true, Silent: true,
+		PlatformMsgID: prefix + ev.MsgID, Time: c.Now()}
 	if ev.ChatType == "group" {
 		msg.GroupID = ev.ChatID
 	} else {
@@ -491,44 +502,6 @@ func truncateRunes(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
-}
-
-// wsCardTap turns a tap on one of fanzha's buttons into the answer the
-// resident could have typed, handled silently (a quiz answer, 收到, a survey
-// option): the same handlers count it, once, within their windows.
-func (c *Channel) wsCardTap(ctx context.Context, f wsFrame) {
-	var ev struct {
-		MsgID    string                  `json:"msgid"`
-		ChatID   string                  `json:"chatid"`
-		ChatType string                  `json:"chattype"`
-		From     struct{ UserID string } `json:"from"`
-		Event    struct {
-			EventKey string `json:"event_key"`
-			Card     struct {
-				EventKey string `json:"event_key"`
-			} `json:"template_card_event"`
-		} `json:"event"`
-	}
-	if err := json.Unmarshal(f.Body, &ev); err != nil || ev.MsgID == "" || ev.From.UserID == "" {
-		c.logger.Warn("malformed card event ignored", "req_id", f.Headers.ReqID)
-		return
-	}
-	key := ev.Event.Card.EventKey
-	if key == "" {
-		key = ev.Event.EventKey
-	}
-	answer, ok := strings.CutPrefix(key, cardKeyPrefix)
-	if !ok || answer == "" {
-		return // not one of ours
-	}
-	msg := &bot.Message{Channel: Name, SenderID: ev.From.UserID, Text: answer, MentionsBot: true, Silent: true,
-		PlatformMsgID: "card:" + ev.MsgID, Time: c.Now()}
-	if ev.ChatType == "group" {
-		msg.GroupID = ev.ChatID
-	} else {
-		msg.Direct = true
-	}
-	c.accept(ctx, msg)
 }
 
 func (c *Channel) liveWS() *wsConn {
