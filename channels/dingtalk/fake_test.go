@@ -236,8 +236,7 @@ func (f *fakeDingTalk) groupSend(w http.ResponseWriter, r *http.Request) {
 	tok := r.Header.Get("x-acs-dingtalk-access-token")
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if len(f.tokens) == 0 || tok != f.tokens[len(f.tokens)-1] {
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"code": "InvalidAuthentication", "message": "token invalid"})
+	if !f.authorized(w, tok) {
 		return
 	}
 	if f.throttle > 0 {
@@ -266,8 +265,7 @@ func (f *fakeDingTalk) fileDownload(w http.ResponseWriter, r *http.Request) {
 	tok := r.Header.Get("x-acs-dingtalk-access-token")
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if len(f.tokens) == 0 || tok != f.tokens[len(f.tokens)-1] {
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"code": "InvalidAuthentication", "message": "token invalid"})
+	if !f.authorized(w, tok) {
 		return
 	}
 	f.fetches = append(f.fetches, sent{token: tok, robot: req.RobotCode, text: req.DownloadCode})
@@ -344,8 +342,7 @@ func (f *fakeDingTalk) groupQuery(w http.ResponseWriter, r *http.Request) {
 	json.NewDecoder(r.Body).Decode(&req)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if tok := r.Header.Get("x-acs-dingtalk-access-token"); len(f.tokens) == 0 || tok != f.tokens[len(f.tokens)-1] {
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"code": "InvalidAuthentication", "message": "token invalid"})
+	if !f.authorized(w, r.Header.Get("x-acs-dingtalk-access-token")) {
 		return
 	}
 	readers, ok := f.readers[req.ProcessQueryKey]
@@ -384,8 +381,7 @@ func (f *fakeDingTalk) cardDeliver(w http.ResponseWriter, r *http.Request) {
 	json.NewDecoder(r.Body).Decode(&req)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if tok := r.Header.Get("x-acs-dingtalk-access-token"); len(f.tokens) == 0 || tok != f.tokens[len(f.tokens)-1] {
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"code": "InvalidAuthentication", "message": "token invalid"})
+	if !f.authorized(w, r.Header.Get("x-acs-dingtalk-access-token")) {
 		return
 	}
 	space, _ := req["openSpaceId"].(string)
@@ -395,4 +391,14 @@ func (f *fakeDingTalk) cardDeliver(w http.ResponseWriter, r *http.Request) {
 	}
 	f.cards = append(f.cards, req)
 	writeJSON(w, http.StatusOK, map[string]any{"success": true, "result": map[string]any{"outTrackId": req["outTrackId"]}})
+}
+
+// authorized answers 401 unless tok is the newest access token, as the
+// OpenAPI does for a revoked one. Call it with f.mu held.
+func (f *fakeDingTalk) authorized(w http.ResponseWriter, tok string) bool {
+	if len(f.tokens) == 0 || tok != f.tokens[len(f.tokens)-1] {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"code": "InvalidAuthentication", "message": "token invalid"})
+		return false
+	}
+	return true
 }
