@@ -292,7 +292,9 @@ func (ix *Index) Check(text string) Verdict {
 			return // "体检，费用由…" is not 体检费
 		}
 		if ix.negatable[id] && s.negated(end-ix.plen[id], end, ix.doneable[id], ix.paid[id]) {
-			s.neg++ // "不要转账" is advice, not a demand
+			if ix.advice[id] {
+				s.neg++ // "不要转账" is advice, not a demand
+			}
 			return
 		}
 		if len(s.quotes) > 0 && s.quotedAt(end-ix.plen[id], end) {

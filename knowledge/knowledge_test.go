@@ -456,6 +456,15 @@ func TestFrameAndStructure(t *testing.T) {
 		{"Cantonese retelling", "我阿爸前日接到电话话佢个仔出事要转钱，好彩佢即刻打俾我，呢啲全部系呃人嘅。", LevelNone, FrameEducation, false},
 		{"pension paid, official hotline", "【市人社局】您本月养老金已发放至社保卡，请注意查收，咨询电话12333。", LevelNone, FrameOrdinary, false},
 		{"a lookalike link in a short line", "积分兑换别着急，先点 jf-10086.top 领。", LevelHigh, FrameScam, false},
+		// Round 9: a question set out with its answer, a negated type
+		// phrase, secrecy where there is no code to guard, an A-not-A
+		// question that negates nothing, a hypothetical caller.
+		{"question and answer", "问：公安机关会让你把钱转到安全账户吗？答：不会！", LevelNone, FrameEducation, false},
+		{"a code SMS guards its code", "【铁路12306】您正在修改登录密码，验证码为5127，请勿将验证码告诉他人。", LevelNone, FrameOrdinary, false},
+		{"secrecy without a code", "张建华，我是区公安分局刑警大队的，你的银行卡被人拿去洗钱了，这事保密，不要告诉任何人", LevelHigh, FrameScam, true},
+		{"a question, not a refusal", "叔，我是你侄子小军啊，我在外地出了点事，能不能先借我五千，下周一定还你", LevelSuspicious, FrameScam, false},
+		{"a hypothetical caller", "奶奶，如果有人打电话说我住院了要交钱，你先打我手机，别信他的。", LevelNone, FrameEducation, false},
+		{"an unwanted membership", "您好，我是短视频平台的客服，您开通的会员下月要收年费一千二，不需要的话我教您取消", LevelHigh, FrameScam, true},
 	}
 	for _, tt := range tests {
 		v := ix.Check(tt.text)

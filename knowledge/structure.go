@@ -157,6 +157,9 @@ func textCues(text string) float64 {
 			break
 		}
 	}
+	if quizAnswered(text) {
+		w += optionsWeight
+	}
 	switch slogan(text) {
 	case sloganPair:
 		w += sloganWeight
@@ -231,6 +234,17 @@ func slogan(text string) int {
 		}
 	}
 	return 0
+}
+
+// quizAnswered reports a question set out with its answer: "问：…答：…",
+// "Q：…A：…". A scam in dialogue is "A：…B：…" between two people.
+func quizAnswered(text string) bool {
+	for _, qa := range [][2]string{{"问：", "答："}, {"问:", "答:"}, {"Q：", "A："}, {"Q:", "A:"}} {
+		if i := strings.Index(text, qa[0]); i >= 0 && strings.Contains(text[i:], qa[1]) {
+			return true
+		}
+	}
+	return false
 }
 
 // Shapes of a slogan: a pair of clauses, or verses (four or more).
@@ -347,13 +361,15 @@ type structure struct {
 	partEntry   []int32 // by bit
 	roleMask    map[string]uint64
 	entityParts map[string]uint64 // entity kind → parts it makes present
-	negatable   []bool            // by pattern ID: a demand, lure, channel or pressure phrase
+	negatable   []bool            // by pattern ID: a phrase of a scam type, rule or non-frame part; negated, it does not count
+	advice      []bool            // by pattern ID: a demand, lure, channel or pressure phrase, which negated is advice (frame weight)
 	doneable    []bool            // by pattern ID: a demand phrase, which "已" reports as done
 	paid        []bool            // by pattern ID: a demand for money, which a clause ending in 了 reports as done
 	patterns    []compiledPattern
 	live        uint64  // parts no notice has (the code, the screen, a sex video, cures, paid tasks); links and accounts are live by entity
 	official    uint64  // the part that points to an official channel
 	notice      uint64  // the part for the furniture of a notice
+	safeCode    uint64  // the part that tells the reader to keep a code to themselves
 	route       uint64  // parts that give the reader somewhere to go: channels, contacts, calls, codes, QR codes, apps, screens
 	keepQuoted  []bool  // by entry: counts inside quotation marks too (frame and safe parts)
 	frames      []int32 // frame parts
@@ -391,6 +407,7 @@ func (ix *Index) buildStructure(patterns []*Pattern) error {
 	st.negatable = make([]bool, len(ix.refs))
 	st.doneable = make([]bool, len(ix.refs))
 	st.paid = make([]bool, len(ix.refs))
+	st.advice = make([]bool, len(ix.refs))
 	for id, refs := range ix.refs {
 		for _, r := range refs {
 			if r.entry >= 0 && !r.benign {
@@ -398,6 +415,12 @@ func (ix *Index) buildStructure(patterns []*Pattern) error {
 					st.negatable[id] = true
 					st.doneable[id] = st.doneable[id] || e.Role == RoleDemand
 					st.paid[id] = st.paid[id] || e.ID == "d_transfer" || e.ID == "d_fee"
+					st.advice[id] = true
+				} else if e.Kind != "part" && e.Kind != "context" {
+					// A scam type's phrase negated ("请勿将验证码告诉他人",
+					// "公检法不会电话办案") does not count either, but it is
+					// not advice: scammers reassure too ("不用还钱").
+					st.negatable[id] = true
 				}
 			}
 		}
@@ -420,6 +443,7 @@ func (ix *Index) buildStructure(patterns []*Pattern) error {
 	st.live = byID["d_code"] | byID["d_screen"] | byID["p_shame"] | byID["lure_cure"] | byID["lure_task"]
 	st.official = byID["safe_official"]
 	st.notice = byID["safe_notice"]
+	st.safeCode = byID["safe_code"]
 	st.route = st.roleMask[RoleChannel] | byID["d_contact"] | byID["d_call"] | byID["d_scan"] | byID["d_app"] | byID["d_code"] | byID["d_screen"] |
 		byID["lure_cure"] | byID["lure_freebie"] | byID["id_new_number"]
 	for _, p := range patterns {
@@ -544,7 +568,7 @@ var (
 )
 
 // secrecy follows a negator that asks for silence rather than advises.
-var secrecy = [][]byte{[]byte("告诉"), []byte("声张"), []byte("挂"), []byte("跟别人"), []byte("外传"), []byte("让家人"), []byte("和家人"), []byte("跟家人"), []byte("惊动")}
+var secrecy = [][]byte{[]byte("告诉"), []byte("声张"), []byte("挂"), []byte("跟别人"), []byte("外传"), []byte("让家人"), []byte("和家人"), []byte("跟家人"), []byte("惊动"), []byte("同你"), []byte("同人讲"), []byte("同别人"), []byte("同屋企")}
 
 const negationScope = 8
 
@@ -644,6 +668,9 @@ func (s *scratch) negated(start, end int, demand, paid bool) bool {
 		if int(h.start) < from {
 			break // an earlier clause, and so are all before it
 		}
+		if s.asksOrInsists(int(h.start)) {
+			continue
+		}
 		switch h.kind {
 		case negNear:
 			if int(h.end) == start {
@@ -660,6 +687,18 @@ func (s *scratch) negated(start, end int, demand, paid bool) bool {
 		}
 	}
 	return false
+}
+
+// asksOrInsists reports a 不 at norm[at] that negates nothing: the middle
+// of an A-not-A question ("要不要我把老师微信推你", "是不是") or the
+// rhetorical "这不…嘛" ("我这不换号了嘛").
+func (s *scratch) asksOrInsists(at int) bool {
+	if !bytes.HasPrefix(s.norm[at:], []byte("不")) || at == 0 {
+		return false
+	}
+	before, _ := utf8.DecodeLastRune(s.norm[:at])
+	after, _ := utf8.DecodeRune(s.norm[at+len("不"):])
+	return before == after || before == '这'
 }
 
 func startsWithAny(b []byte, list [][]byte) bool {
@@ -722,6 +761,11 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 			phrase = entityFor(v.Entities, e)
 		}
 		v.Parts = append(v.Parts, PartHit{Role: e.Role, ID: e.ID, Name: e.Name, Phrase: phrase})
+	}
+	// "不要告诉任何人" guards a code only where there is one; without, it
+	// asks for secrecy.
+	if !hasEntity(v.Entities, EntityCode) {
+		parts &^= st.safeCode
 	}
 	// Scammers copy the furniture of real notices ("回T退订", "如非本人操作");
 	// next to a live channel or a demand for the code or the screen, it
@@ -820,6 +864,15 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 	// never warned about.
 	v.Warn = v.Frame == FrameScam && level == LevelHigh && parts&st.roleMask[RoleAddress] != 0
 	return cands
+}
+
+func hasEntity(es []Entity, kind string) bool {
+	for _, e := range es {
+		if e.Kind == kind {
+			return true
+		}
+	}
+	return false
 }
 
 // entityFor is the first entity of the kinds that made part e present.
