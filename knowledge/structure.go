@@ -721,11 +721,14 @@ func liveEntity(kind string) bool {
 	return false
 }
 
-// routeEntities reports whether es has an entity other than an example
-// link or a government hotline, which lead nowhere a scammer waits.
+// routeEntities reports whether es has somewhere to go: not an example
+// link or a government hotline, which lead nowhere a scammer waits, nor a
+// sum or the mention of a code, which lead nowhere at all.
 func routeEntities(es []Entity) bool {
 	for _, e := range es {
-		if e.Kind != EntityExampleURL && e.Kind != EntityGovHotline {
+		switch e.Kind {
+		case EntityExampleURL, EntityGovHotline, EntityAmount, EntityCode:
+		default:
 			return true
 		}
 	}
