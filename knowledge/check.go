@@ -203,7 +203,7 @@ func newIndex(entries []*Entry, patterns []*Pattern) (*Index, error) {
 	}
 	// Negators are found in the same pass, so a demand can look back at
 	// them without scanning the text again.
-	for kind, list := range [][][]byte{negFar: negators, negNear: {[]byte("不")}, negDone: done} {
+	for kind, list := range [][][]byte{negFar: negators, negNear: {[]byte("不")}, negDone: done, negDest: destinations} {
 		for _, n := range list {
 			add(string(n), ref{entry: entryNegator, side: int8(kind), group: -1, near: -1})
 		}
@@ -291,8 +291,9 @@ func (ix *Index) Check(text string) Verdict {
 		if s.spansStop(end-ix.plen[id], end) {
 			return // "体检，费用由…" is not 体检费
 		}
-		if ix.negatable[id] && s.negated(end-ix.plen[id], end, ix.doneable[id], ix.paid[id]) {
-			if ix.advice[id] {
+		if !ix.negatable[id] {
+		} else if negated, advice := s.negated(end-ix.plen[id], end, ix.doneable[id], ix.paid[id], ix.dest[id]); negated {
+			if advice && ix.advice[id] {
 				s.neg++ // "不要转账" is advice, not a demand
 			}
 			return

@@ -362,6 +362,7 @@ type structure struct {
 	roleMask    map[string]uint64
 	entityParts map[string]uint64 // entity kind → parts it makes present
 	negatable   []bool            // by pattern ID: a phrase of a scam type, rule or non-frame part; negated, it does not count
+	dest        []bool            // by pattern ID: a demand or channel phrase, which after "退至您" names where money goes
 	advice      []bool            // by pattern ID: a demand, lure, channel or pressure phrase, which negated is advice (frame weight)
 	doneable    []bool            // by pattern ID: a demand phrase, which "已" reports as done
 	paid        []bool            // by pattern ID: a demand for money, which a clause ending in 了 reports as done
@@ -408,6 +409,7 @@ func (ix *Index) buildStructure(patterns []*Pattern) error {
 	st.doneable = make([]bool, len(ix.refs))
 	st.paid = make([]bool, len(ix.refs))
 	st.advice = make([]bool, len(ix.refs))
+	st.dest = make([]bool, len(ix.refs))
 	for id, refs := range ix.refs {
 		for _, r := range refs {
 			if r.entry >= 0 && !r.benign {
@@ -416,6 +418,7 @@ func (ix *Index) buildStructure(patterns []*Pattern) error {
 					st.doneable[id] = st.doneable[id] || e.Role == RoleDemand
 					st.paid[id] = st.paid[id] || e.ID == "d_transfer" || e.ID == "d_fee"
 					st.advice[id] = true
+					st.dest[id] = st.dest[id] || e.Role == RoleDemand || e.Role == RoleChannel
 				} else if e.Kind != "part" && e.Kind != "context" {
 					// A scam type's phrase negated ("请勿将验证码告诉他人",
 					// "公检法不会电话办案") does not count either, but it is
@@ -639,7 +642,22 @@ const (
 	negFar  = iota // reaches negationScope characters within the clause
 	negNear        // 不: right before the phrase only
 	negDone        // 已, 于…日: right before a demand only
+	negDest        // 至您, 入您: what follows is where money goes, not what is asked; not advice
 )
+
+// destinations name the reader's own account as where money goes: "退至您
+// 申报的银行账户", "支付至您本人账户". What follows in the clause is not a
+// demand for it.
+// Only money verbs: "输入您的卡号" and "监测到您的视频" are not.
+var destinations = func() [][]byte {
+	var out [][]byte
+	for _, verb := range []string{"退", "付", "转", "存", "汇", "打", "发放", "返还", "划", "计"} {
+		for _, to := range []string{"至您", "至你", "至本人", "入您", "入你", "到您的", "到你的", "到您本人", "回您的", "还您的"} {
+			out = append(out, []byte(verb+to))
+		}
+	}
+	return out
+}()
 
 // negHit is one negator found in a message.
 type negHit struct {
@@ -648,10 +666,11 @@ type negHit struct {
 }
 
 // negated reports whether the phrase at norm[start:end] is negated, from
-// the negators the automaton found before it.
-func (s *scratch) negated(start, end int, demand, paid bool) bool {
+// the negators the automaton found before it, and whether the negation is
+// advice ("不要转账") rather than a destination ("退至您的账户").
+func (s *scratch) negated(start, end int, demand, paid, dest bool) (negated, advice bool) {
 	if demand && startsWithAny(s.norm[end:], doneAfter) || paid && s.doneInClause(end) {
-		return true
+		return true, true
 	}
 	from := 0 // the clause starts at the last break before start
 	for i := len(s.breaks) - 1; i >= 0; i-- {
@@ -674,19 +693,23 @@ func (s *scratch) negated(start, end int, demand, paid bool) bool {
 		switch h.kind {
 		case negNear:
 			if int(h.end) == start {
-				return true
+				return true, true
 			}
 		case negDone:
 			if demand && int(h.end) == start {
-				return true
+				return true, true
+			}
+		case negDest:
+			if dest && utf8.RuneCount(s.norm[h.end:start]) <= negationScope {
+				return true, false
 			}
 		default:
 			if utf8.RuneCount(s.norm[h.end:start]) <= negationScope && !startsWithAny(s.norm[h.end:start], secrecy) {
-				return true
+				return true, true
 			}
 		}
 	}
-	return false
+	return false, false
 }
 
 // asksOrInsists reports a 不 at norm[at] that negates nothing: the middle
