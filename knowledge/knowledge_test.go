@@ -466,6 +466,7 @@ func TestFrameAndStructure(t *testing.T) {
 		{"a hypothetical caller", "奶奶，如果有人打电话说我住院了要交钱，你先打我手机，别信他的。", LevelNone, FrameEducation, false},
 		{"a signed bill with a sum and nowhere to go", "【燃气公司】您家本期燃气费88.40元，请于本月25日前缴纳，可在营业厅或官方App办理。", LevelNone, FrameOrdinary, false},
 		{"money sent to the reader's own account", "【安达保险】您的理赔已审核通过，赔款2,350元已支付至您指定的银行账户，请注意查收。", LevelNone, FrameOrdinary, false},
+		{"marketing furniture is not an official channel", "【顺心快运】您的包裹在运输途中丢失，我司将按货值三倍赔付，请联系理赔专员 17000556621 办理，回T退订", LevelHigh, FrameScam, true},
 		{"an unwanted membership", "您好，我是短视频平台的客服，您开通的会员下月要收年费一千二，不需要的话我教您取消", LevelHigh, FrameScam, true},
 	}
 	for _, tt := range tests {
