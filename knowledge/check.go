@@ -136,6 +136,7 @@ type scratch struct {
 	parts  uint64    // parts present, by bit
 	edu    float64   // frame weight: how much the message reads as education
 	neg    int       // negated demands and lures ("不要转账")
+	done   int       // demands reported as done ("交了会员费")
 	// partPhrase is the first phrase found of each part, by bit.
 	partPhrase [maxParts]string
 }
@@ -250,7 +251,7 @@ func (ix *Index) Check(text string) Verdict {
 		}
 	}
 	s.nears = s.nears[:0]
-	s.parts, s.edu, s.neg, s.negs = 0, 0, 0, s.negs[:0]
+	s.parts, s.edu, s.neg, s.done, s.negs = 0, 0, 0, 0, s.negs[:0]
 	// hit counts one occurrence of phrase id. Someone's words in quotation
 	// marks are held back (holdQuoted), except frame and safe words: a
 	// retold scam is not a demand on the reader. They count after all
@@ -291,12 +292,22 @@ func (ix *Index) Check(text string) Verdict {
 		if s.spansStop(end-ix.plen[id], end) {
 			return // "体检，费用由…" is not 体检费
 		}
-		if !ix.negatable[id] {
-		} else if negated, advice := s.negated(end-ix.plen[id], end, ix.doneable[id], ix.paid[id], ix.dest[id]); negated {
-			if advice && ix.advice[id] {
-				s.neg++ // "不要转账" is advice, not a demand
+		if ix.negatable[id] {
+			switch s.negated(end-ix.plen[id], end, ix.doneable[id], ix.paid[id], ix.dest[id]) {
+			case notNegated:
+			case negAdvice:
+				if ix.advice[id] {
+					s.neg++ // "不要转账" is advice, not a demand
+				}
+				return
+			case negReport:
+				if ix.advice[id] {
+					s.done++
+				}
+				return
+			default:
+				return
 			}
-			return
 		}
 		if len(s.quotes) > 0 && s.quotedAt(end-ix.plen[id], end) {
 			s.held = append(s.held, heldHit{id: id, end: end})

@@ -600,7 +600,7 @@ type heldHit struct {
 // narrated reports whether a message has a narrator: frame words, or
 // advice, outside what it quotes.
 func (ix *Index) narrated(s *scratch) bool {
-	if s.neg > 0 {
+	if s.neg > 0 || s.done > 0 {
 		return true
 	}
 	for _, e := range ix.frames {
@@ -665,12 +665,24 @@ type negHit struct {
 	kind       int8
 }
 
-// negated reports whether the phrase at norm[start:end] is negated, from
-// the negators the automaton found before it, and whether the negation is
-// advice ("不要转账") rather than a destination ("退至您的账户").
-func (s *scratch) negated(start, end int, demand, paid, dest bool) (negated, advice bool) {
+// What a negator makes of a phrase.
+const (
+	notNegated  = iota
+	negAdvice   // "不要转账": advice, frame weight
+	negReport   // "交了会员费", "已转入": a report of what was done, half the weight
+	negDestined // "退至您的账户": where money goes, no weight
+)
+
+// reportWeight: a report of what was paid weighs half a piece of advice.
+// Retellings report payments ("先交了会员费，又交了保证金"), and so do
+// scammers who show they paid ("我已经把嫁妆钱都投进去了").
+const reportWeight = 0.5
+
+// negated tells whether the phrase at norm[start:end] is negated, from
+// the negators the automaton found before it, and how.
+func (s *scratch) negated(start, end int, demand, paid, dest bool) int {
 	if demand && startsWithAny(s.norm[end:], doneAfter) || paid && s.doneInClause(end) {
-		return true, true
+		return negReport
 	}
 	from := 0 // the clause starts at the last break before start
 	for i := len(s.breaks) - 1; i >= 0; i-- {
@@ -693,23 +705,23 @@ func (s *scratch) negated(start, end int, demand, paid, dest bool) (negated, adv
 		switch h.kind {
 		case negNear:
 			if int(h.end) == start {
-				return true, true
+				return negAdvice
 			}
 		case negDone:
 			if demand && int(h.end) == start {
-				return true, true
+				return negReport
 			}
 		case negDest:
 			if dest && utf8.RuneCount(s.norm[h.end:start]) <= negationScope {
-				return true, false
+				return negDestined
 			}
 		default:
 			if utf8.RuneCount(s.norm[h.end:start]) <= negationScope && !startsWithAny(s.norm[h.end:start], secrecy) {
-				return true, true
+				return negAdvice
 			}
 		}
 	}
-	return false, false
+	return notNegated
 }
 
 // asksOrInsists reports a 不 at norm[at] that negates nothing: the middle
@@ -866,7 +878,7 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 		slices.SortStableFunc(cands, byScore)
 		level = max(level, best.level)
 	}
-	edu := s.edu + float64(min(s.neg, maxNegations)) + cues
+	edu := s.edu + float64(min(s.neg, maxNegations)) + reportWeight*float64(min(s.done, maxNegations)) + cues
 	v.FrameScore = edu
 	need := float64(eduThreshold)
 	if live {
