@@ -247,8 +247,10 @@ func TestOwnContentNeverWarns(t *testing.T) {
 // with the development sets' and tuned on them, so from round 7 they are
 // development sets too, and their first-run figures are the blind ones.
 // Holdouts 11 and 12 were written after round 7 and read in round 8;
-// holdouts 13 and 14, written after round 8, the last change, are the
-// final blind sets. Floors sit just under the figures measured now.
+// holdouts 13 and 14, written after round 8, were read in round 9;
+// holdouts 15 and 16, written during round 9 and run once after its last
+// change, are the final blind sets. Floors sit just under the figures
+// measured now.
 func TestBlindHoldouts(t *testing.T) {
 	ix := embeddedIndex(t)
 	for _, h := range []struct {
@@ -306,9 +308,19 @@ func TestBlindHoldouts(t *testing.T) {
 		// shopkeepers, retirees and cadres): the final blind figures, run
 		// once. Holdout 13: 0.863 (warning 0.641) / 0.928; education 4.0 %
 		// flagged, 0.5 % warned. Holdout 14: 0.793 (0.559) / 0.922; 5.0 %,
-		// 1.5 %.
-		{"holdout13", 0.86, 0.92, 0.01},
-		{"holdout14", 0.79, 0.92, 0.02},
+		// 1.5 %. Round 9 read their false alarms and misses (tuned on):
+		// holdout 13 0.889 (0.670) / 0.956, 2.0 % and 0.5 %; holdout 14
+		// 0.833 (0.589) / 0.962, 2.0 % and 1.0 %.
+		{"holdout13", 0.88, 0.95, 0.01},
+		{"holdout14", 0.83, 0.95, 0.015},
+		// Written by two more helpers who never saw the knowledge base
+		// (holdout 15: a southern factory and logistics district, Cantonese
+		// flavour; holdout 16: a northern farming county, voice-to-text
+		// typos), run once after round 9's last change. Holdout 15: 0.856
+		// (warning 0.607) / 0.924; education 6.0 % flagged, 1.0 % warned.
+		// Holdout 16: 0.900 (0.656) / 0.931; 5.0 %, 2.0 %.
+		{"holdout15", 0.85, 0.92, 0.01},
+		{"holdout16", 0.89, 0.93, 0.02},
 	} {
 		t.Run(h.set, func(t *testing.T) {
 			all, edu := measureSet(t, ix, "testdata/"+h.set+"_scam.tsv", "testdata/"+h.set+"_ordinary.tsv", "testdata/"+h.set+"_education.tsv")
