@@ -66,7 +66,7 @@ var officialDomains = []string{"gov.cn", "edu.cn", "12306.cn", "10086.cn", "1001
 	"chinatelecom.com.cn", "icbc.com.cn", "ccb.com", "abchina.com", "boc.cn", "bankcomm.com", "cmbchina.com", "psbc.com",
 	"spdb.com.cn", "cib.com.cn", "cebbank.com", "cmbc.com.cn", "citicbank.com", "pingan.com", "95599.cn", "taobao.com",
 	"tmall.com", "jd.com", "alipay.com", "meituan.com", "pinduoduo.com", "sf-express.com", "ems.com.cn", "ctrip.com",
-	"ceair.com", "csair.com", "airchina.com.cn", "chsi.com.cn", "12333.gov.cn"}
+	"ceair.com", "csair.com", "airchina.com.cn", "chsi.com.cn", "12333.gov.cn", "10010.cn"}
 
 // lookalikeWords in a host that is not on the official list mark a
 // lookalike domain.
@@ -195,7 +195,9 @@ func classifyNumber(raw string) (Entity, bool) {
 		return Entity{EntityPhone, d[2:]}, true
 	case len(d) == 11 && d[0] == '1' && d[1] >= '3':
 		return Entity{EntityPhone, d}, true
-	case len(d) == govHotlineDigits && strings.HasPrefix(d, "12") && OfficialNumber(d):
+	case len(d) == govHotlineDigits && strings.HasPrefix(d, "12") && OfficialNumber(d),
+		// 96xxx: regional public-service lines (utilities, local banks, 96110).
+		len(d) == govHotlineDigits && strings.HasPrefix(d, "96"):
 		return Entity{EntityGovHotline, d}, true
 	case strings.HasPrefix(d, "400") && len(d) == 10, strings.HasPrefix(d, "95") && len(d) >= 5 && len(d) <= 6:
 		return Entity{EntityHotline, d}, true

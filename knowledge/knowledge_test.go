@@ -467,6 +467,13 @@ func TestFrameAndStructure(t *testing.T) {
 		{"a signed bill with a sum and nowhere to go", "【燃气公司】您家本期燃气费88.40元，请于本月25日前缴纳，可在营业厅或官方App办理。", LevelNone, FrameOrdinary, false},
 		{"money sent to the reader's own account", "【安达保险】您的理赔已审核通过，赔款2,350元已支付至您指定的银行账户，请注意查收。", LevelNone, FrameOrdinary, false},
 		{"marketing furniture is not an official channel", "【顺心快运】您的包裹在运输途中丢失，我司将按货值三倍赔付，请联系理赔专员 17000556621 办理，回T退订", LevelHigh, FrameScam, true},
+		// Round 10: a spouse talking about the children, a true-or-false
+		// statement marked with its answer, a regional service line, a
+		// parent sending money to a child.
+		{"a spouse, not an online lover", "老公，咱闺女学校让交这学期的书本费，我在学校缴费平台上交过了，你不用管了", LevelNone, FrameOrdinary, false},
+		{"true or false, marked", "网上兼职要先交押金和会员费，交了就能接单赚钱。（×）", LevelNone, FrameEducation, false},
+		{"a regional service line", "【东城农商银行】您尾号3381账户于11月20日收到转账800.00元，余额2,106.45元。如有疑问请致电96288。", LevelNone, FrameOrdinary, false},
+		{"a parent sending money", "儿子，下学期的住宿费交了没？要多少我转给你，别自己垫着", LevelNone, FrameOrdinary, false},
 		{"an unwanted membership", "您好，我是短视频平台的客服，您开通的会员下月要收年费一千二，不需要的话我教您取消", LevelHigh, FrameScam, true},
 	}
 	for _, tt := range tests {

@@ -239,6 +239,12 @@ func slogan(text string) int {
 // quizAnswered reports a question set out with its answer: "问：…答：…",
 // "Q：…A：…". A scam in dialogue is "A：…B：…" between two people.
 func quizAnswered(text string) bool {
+	// A true-or-false statement marked with its answer: "…（×）".
+	for _, mark := range []string{"（×）", "(×)", "（√）", "(√)", "（✓）", "（✗）"} {
+		if strings.Contains(text, mark) {
+			return true
+		}
+	}
 	for _, qa := range [][2]string{{"问：", "答："}, {"问:", "答:"}, {"Q：", "A："}, {"Q:", "A:"}} {
 		if i := strings.Index(text, qa[0]); i >= 0 && strings.Contains(text[i:], qa[1]) {
 			return true
@@ -655,6 +661,10 @@ var destinations = func() [][]byte {
 		for _, to := range []string{"至您", "至你", "至本人", "入您", "入你", "到您的", "到你的", "到您本人", "回您的", "还您的"} {
 			out = append(out, []byte(verb+to))
 		}
+	}
+	// The speaker paying the reader: "要多少我转给你".
+	for _, w := range []string{"我转给你", "我给你转", "我转你", "我打给你", "我给你打"} {
+		out = append(out, []byte(w))
 	}
 	return out
 }()
