@@ -532,7 +532,7 @@ func loadPatterns(fsys fs.FS) ([]*Pattern, error) {
 var negators = [][]byte{[]byte("不要"), []byte("不能"), []byte("不会"), []byte("不用"), []byte("无需"), []byte("不需"), []byte("不必"),
 	[]byte("勿"), []byte("莫"), []byte("谨防"), []byte("警惕"), []byte("防止"), []byte("拒绝"), []byte("从不"), []byte("绝不"),
 	[]byte("严禁"), []byte("不得"), []byte("不可"), []byte("没有"), []byte("千万不"), []byte("不轻易"), []byte("不随意"), []byte("别"), []byte("不收"), []byte("免收"), []byte("不收取"),
-	[]byte("唔好"), []byte("莫要"), []byte("甭"), []byte("不是"), []byte("不承诺"), []byte("不强制"), []byte("不设"), []byte("从未"), []byte("从来不"), []byte("不存在")}
+	[]byte("唔好"), []byte("莫要"), []byte("甭"), []byte("不是"), []byte("不承诺"), []byte("不强制"), []byte("不设"), []byte("从未"), []byte("从来不"), []byte("不存在"), []byte("唔会")}
 
 // done counts right before a demand only: it reports a done deed rather
 // than asks for one: "已转入", "于11月25日转入", "成功支付".
