@@ -249,8 +249,9 @@ func TestOwnContentNeverWarns(t *testing.T) {
 // Holdouts 11 and 12 were written after round 7 and read in round 8;
 // holdouts 13 and 14, written after round 8, were read in round 9;
 // holdouts 15 and 16, written during round 9 and run once after its last
-// change, are the final blind sets. Floors sit just under the figures
-// measured now.
+// change, were read in round 10; holdouts 17 and 18, written during round
+// 10 and run once after its last change, are the final blind sets. Floors
+// sit just under the figures measured now.
 func TestBlindHoldouts(t *testing.T) {
 	ix := embeddedIndex(t)
 	for _, h := range []struct {
@@ -318,9 +319,20 @@ func TestBlindHoldouts(t *testing.T) {
 		// flavour; holdout 16: a northern farming county, voice-to-text
 		// typos), run once after round 9's last change. Holdout 15: 0.856
 		// (warning 0.607) / 0.924; education 6.0 % flagged, 1.0 % warned.
-		// Holdout 16: 0.900 (0.656) / 0.931; 5.0 %, 2.0 %.
-		{"holdout15", 0.85, 0.92, 0.01},
-		{"holdout16", 0.89, 0.93, 0.02},
+		// Holdout 16: 0.900 (0.656) / 0.931; 5.0 %, 2.0 %. Round 10 read
+		// their false alarms (tuned on): holdout 15 0.856 (0.607) / 0.963,
+		// 3.0 % and 0.5 %; holdout 16 0.900 (0.656) / 0.957, 3.0 % and 1.0 %.
+		{"holdout15", 0.85, 0.96, 0.005},
+		{"holdout16", 0.89, 0.95, 0.01},
+		// Written by two more blind helpers (holdout 17: a seaside fishing
+		// county, Minnan flavour, grandparents; holdout 18: an inland city's
+		// old factory compound and a university town, Sichuan flavour), run
+		// once after round 10's last change: the final blind figures.
+		// Holdout 17: 0.863 (warning 0.552) / 0.914; education 5.0 %
+		// flagged, 1.0 % warned. Holdout 18: 0.874 (0.652) / 0.937; 5.0 %,
+		// 2.5 %.
+		{"holdout17", 0.86, 0.91, 0.01},
+		{"holdout18", 0.87, 0.93, 0.025},
 	} {
 		t.Run(h.set, func(t *testing.T) {
 			all, edu := measureSet(t, ix, "testdata/"+h.set+"_scam.tsv", "testdata/"+h.set+"_ordinary.tsv", "testdata/"+h.set+"_education.tsv")
