@@ -240,10 +240,15 @@ func slogan(text string) int {
 // "Q：…A：…". A scam in dialogue is "A：…B：…" between two people.
 func quizAnswered(text string) bool {
 	// A true-or-false statement marked with its answer: "…（×）".
-	for _, mark := range []string{"（×）", "(×)", "（√）", "(√)", "（✓）", "（✗）"} {
-		if strings.Contains(text, mark) {
-			return true
+	if strings.ContainsAny(text, "×√✓✗") {
+		for _, mark := range []string{"（×）", "(×)", "（√）", "(√)", "（✓）", "（✗）"} {
+			if strings.Contains(text, mark) {
+				return true
+			}
 		}
+	}
+	if !strings.Contains(text, "答") && !strings.Contains(text, "Q") {
+		return false // the cheap test first: most messages ask nothing
 	}
 	for _, qa := range [][2]string{{"问：", "答："}, {"问:", "答:"}, {"Q：", "A："}, {"Q:", "A:"}} {
 		if i := strings.Index(text, qa[0]); i >= 0 && strings.Contains(text[i:], qa[1]) {
