@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-//go:embed data/*.yaml data/tips/*.yaml data/quiz/*.yaml data/patterns/*.yaml
+//go:embed data/*.yaml data/tips/*.yaml data/quiz/*.yaml data/patterns/*.yaml data/calibration/*.tsv
 var embedded embed.FS
 
 // Embedded returns the knowledge files built into the binary.

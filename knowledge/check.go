@@ -67,7 +67,10 @@ type Verdict struct {
 	// aimed at the reader, at high risk. Never on education.
 	Warn bool `json:"warn"`
 	// FrameScore is the weight of education evidence (structure.go).
-	FrameScore float64       `json:"frame_score"`
+	FrameScore float64 `json:"frame_score"`
+	// Confidence is the calibration layer's probability that a flagged
+	// structure is a scam (calibration.go); 0 when nothing was flagged.
+	Confidence float64       `json:"confidence,omitempty"`
 	Parts      []PartHit     `json:"parts"`             // the parts of a scam's structure found
 	Pattern    *PatternMatch `json:"pattern,omitempty"` // the combination that made the verdict
 	Types      []TypeScore   `json:"types"`             // best first, at most maxTypes
@@ -75,6 +78,8 @@ type Verdict struct {
 	Entities   []Entity      `json:"entities"`          // links, numbers, accounts, amounts
 	Do         []string      `json:"do,omitempty"`
 	Dont       []string      `json:"dont,omitempty"`
+
+	cal calInput // what the calibration layer judged, for learning it
 }
 
 // Hotline is the line every verdict ends with.
@@ -114,6 +119,10 @@ type Index struct {
 	// nearShown is what a near pair shows, by the phrases that made it.
 	nearShown map[nearKey]string
 	pool      sync.Pool
+	cal       *calibration // nil: no calibration layer
+	// uncalibrated: verdicts as the structure makes them, for learning the
+	// calibration layer and measuring it.
+	uncalibrated bool
 	structure
 }
 
@@ -373,7 +382,7 @@ func (ix *Index) Check(text string) Verdict {
 			typeLevel = LevelSuspicious
 		}
 	}
-	cands = ix.judgeStructure(s, &v, typeLevel, cands, textCues(text), headed(text, noticeHeaders), strings.HasPrefix(text, "【"))
+	cands = ix.judgeStructure(s, &v, typeLevel, cands, textCues(text), headed(text, noticeHeaders), strings.HasPrefix(text, "【"), utf8.RuneCountInString(text))
 	if len(cands) > maxTypes {
 		cands = cands[:maxTypes]
 	}

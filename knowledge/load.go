@@ -60,7 +60,14 @@ func Load(fsys fs.FS) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newIndex(entries, patterns)
+	ix, err := newIndex(entries, patterns)
+	if err != nil {
+		return nil, err
+	}
+	if err := ix.loadCalibration(fsys); err != nil {
+		return nil, err
+	}
+	return ix, nil
 }
 
 // readList reads a YAML file that must hold a list, and returns its items;

@@ -788,7 +788,11 @@ func routeEntities(es []Entity) bool {
 // judgeStructure finds the parts and the best pattern, decides the frame,
 // and sets the verdict's level, frame and warning. typeLevel is the level
 // the scam types gave.
-func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands []TypeScore, cues float64, notice, signed bool) []TypeScore {
+func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands []TypeScore, cues float64, notice, signed bool, runes int) []TypeScore {
+	typeScore := 0.0
+	if len(cands) > 0 {
+		typeScore = cands[0].Score
+	}
 	st := &ix.structure
 	parts := s.parts
 	if notice {
@@ -847,6 +851,7 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 	}
 	level := typeLevel
 	var best *compiledPattern
+	bestIndex := -1
 	for i := range st.patterns {
 		p := &st.patterns[i]
 		if parts&p.unless != 0 || (best != nil && p.level <= best.level) || p.level <= floor {
@@ -860,7 +865,7 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 			}
 		}
 		if ok {
-			best = p
+			best, bestIndex = p, i
 		}
 	}
 	if best != nil {
@@ -910,6 +915,21 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 		v.Frame = FrameScam
 	default:
 		v.Frame = FrameOrdinary
+	}
+	// The calibration layer lets go of a flagged verdict whose structure
+	// honest messages make more often than scams.
+	v.cal = calInput{parts: parts, best: bestIndex, level: level, edu: edu, live: live, signed: signed, runes: runes, typeScore: typeScore}
+	// Never a demand for the code or the screen, a sex video, a cure or a
+	// paid task: those no honest message makes.
+	if level > LevelNone && ix.cal != nil && !ix.uncalibrated && parts&st.live == 0 {
+		v.cal.calibrated = true
+		v.Confidence = ix.cal.score(ix, v.cal)
+		if v.Confidence < ix.cal.threshold {
+			level = LevelNone
+			if v.Frame == FrameScam {
+				v.Frame = FrameOrdinary
+			}
+		}
 	}
 	v.Level = level
 	// A statement that speaks to no one ("小额返利之后就是大额垫付") is
