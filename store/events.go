@@ -62,10 +62,7 @@ func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, e *bot.Event) error {
 		return err
 	}
 	if when := formatTime(at); e.MemberID != 0 && when >= m.epoch {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO reach_first (group_id, member_id, first_at) VALUES (?, ?, ?)
-			ON CONFLICT DO UPDATE SET first_at = min(first_at, excluded.first_at)`, e.GroupID, e.MemberID, when); err != nil {
-			return err
-		}
+		db.rollups.seen(e.GroupID, e.MemberID, when)
 	}
 	return db.addToRollups(ctx, tx, e, at)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
@@ -142,6 +143,14 @@ func TestReachRollupEqualsEvents(t *testing.T) {
 // equal them again after the roll-ups are rebuilt for another time zone;
 // a period that is not a whole week is counted from the events.
 func TestGroupRollupsEqualEvents(t *testing.T) {
+	// One event a transaction, and bursts from many writers that the
+	// committer gathers into shared transactions.
+	for _, concurrent := range []bool{false, true} {
+		t.Run(fmt.Sprint("concurrent ", concurrent), func(t *testing.T) { groupRollupsEqualEvents(t, concurrent) })
+	}
+}
+
+func groupRollupsEqualEvents(t *testing.T, concurrent bool) {
 	ctx := context.Background()
 	db := open(t, "")
 	cst, _ := time.LoadLocation("Asia/Shanghai")
@@ -167,6 +176,7 @@ func TestGroupRollupsEqualEvents(t *testing.T) {
 	monday := time.Date(2026, 10, 5, 0, 0, 0, 0, cst)
 	kinds := []bot.EventKind{bot.EventScamCheck, bot.EventQuizAnswer, bot.EventWarning, bot.EventKind("help")}
 	levels := []bot.CheckLevel{bot.CheckHigh, bot.CheckSuspicious, bot.CheckNone, bot.CheckLookup}
+	var evs []*bot.Event
 	for range 600 {
 		e := &bot.Event{GroupID: groups[rng.IntN(len(groups))], Kind: kinds[rng.IntN(len(kinds))],
 			At: monday.Add(time.Duration(rng.IntN(5*7*24*60)) * time.Minute)}
@@ -179,8 +189,32 @@ func TestGroupRollupsEqualEvents(t *testing.T) {
 		case bot.EventQuizAnswer:
 			e.Detail = []string{"correct", "wrong"}[rng.IntN(2)]
 		}
-		if err := db.Events().CreateEvent(ctx, e); err != nil {
-			t.Fatal(err)
+		evs = append(evs, e)
+	}
+	before := db.Commits()
+	if !concurrent {
+		for _, e := range evs {
+			if err := db.Events().CreateEvent(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+	} else {
+		var wg sync.WaitGroup
+		for w := range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < len(evs); i += 16 {
+					if err := db.Events().CreateEvent(ctx, evs[i]); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if n := db.Commits() - before; n >= int64(len(evs)) {
+			t.Fatalf("%d commits for %d events: no burst was committed together", n, len(evs))
 		}
 	}
 	figures := func(from, to time.Time, group int64, direct bool) string {

@@ -122,59 +122,26 @@ func rebuildGroupRollups(ctx context.Context, tx *sql.Tx, offset time.Duration) 
 	return err
 }
 
-// addToRollups counts e in the group roll-ups, in the event's transaction.
+// addToRollups counts e in the group roll-ups of its transaction's batch,
+// written when the transaction commits (rollupBatch).
 func (db *DB) addToRollups(ctx context.Context, tx *sql.Tx, e *bot.Event, at time.Time) error {
 	m, err := db.rollupMeta(ctx, tx)
 	if err != nil || !m.kept || e.GroupID == 0 {
 		return err
 	}
-	offset := m.offset
-	b := func(ok bool) int {
-		if ok {
-			return 1
-		}
-		return 0
-	}
 	check, quiz := e.Kind == bot.EventScamCheck, e.Kind == bot.EventQuizAnswer
-	if _, err := tx.ExecContext(ctx, `INSERT INTO group_days (day, group_id, checks, checks_high, checks_suspicious, checks_none, warnings, quiz_answers, quiz_correct)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET
-		checks = checks + excluded.checks, checks_high = checks_high + excluded.checks_high,
-		checks_suspicious = checks_suspicious + excluded.checks_suspicious, checks_none = checks_none + excluded.checks_none,
-		warnings = warnings + excluded.warnings, quiz_answers = quiz_answers + excluded.quiz_answers,
-		quiz_correct = quiz_correct + excluded.quiz_correct`,
-		localDay(at, offset), e.GroupID, b(check), b(check && e.Level == bot.CheckHigh), b(check && e.Level == bot.CheckSuspicious),
-		b(check && (e.Level == bot.CheckNone || e.Level == bot.CheckLookup)), b(e.Kind == bot.EventWarning), b(quiz),
-		b(quiz && e.Detail == "correct")); err != nil {
-		return err
+	c := db.rollups.day(localDay(at, m.offset), e.GroupID)
+	c.checks += bit(check)
+	c.high += bit(check && e.Level == bot.CheckHigh)
+	c.suspicious += bit(check && e.Level == bot.CheckSuspicious)
+	c.none += bit(check && (e.Level == bot.CheckNone || e.Level == bot.CheckLookup))
+	c.warnings += bit(e.Kind == bot.EventWarning)
+	c.quizAnswers += bit(quiz)
+	c.quizCorrect += bit(quiz && e.Detail == "correct")
+	if e.MemberID != 0 {
+		db.rollups.weekMember(localWeek(at, m.offset), e.GroupID, e.MemberID, quiz)
 	}
-	if e.MemberID == 0 {
-		return nil
-	}
-	week := localWeek(at, offset)
-	res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO group_week_members (week, group_id, member_id, quiz) VALUES (?, ?, ?, ?)`,
-		week, e.GroupID, e.MemberID, b(quiz))
-	if err != nil {
-		return err
-	}
-	newMember, newPlayer := false, false
-	if n, _ := res.RowsAffected(); n == 1 {
-		newMember, newPlayer = true, quiz
-	} else if quiz {
-		res, err := tx.ExecContext(ctx, `UPDATE group_week_members SET quiz = 1 WHERE week = ? AND group_id = ? AND member_id = ? AND quiz = 0`,
-			week, e.GroupID, e.MemberID)
-		if err != nil {
-			return err
-		}
-		n, _ := res.RowsAffected()
-		newPlayer = n == 1
-	}
-	if !newMember && !newPlayer {
-		return nil
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO group_weeks (week, group_id, members, quiz_participants) VALUES (?, ?, ?, ?)
-		ON CONFLICT DO UPDATE SET members = members + excluded.members, quiz_participants = quiz_participants + excluded.quiz_participants`,
-		week, e.GroupID, b(newMember), b(newPlayer))
-	return err
+	return nil
 }
 
 // weekFromRollups answers GroupFigures' event counts for [from, to) from

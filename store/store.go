@@ -60,6 +60,9 @@ type DB struct {
 	// rollupReads counts the reports answered from the roll-ups.
 	noRollups   bool
 	rollupReads atomic.Int64
+	// rollups gathers the roll-up changes of the transaction being
+	// written; only the committer touches it.
+	rollups rollupBatch
 }
 
 // Retention bounds how long data kept only for a feature lives.
@@ -305,11 +308,15 @@ func (db *DB) runBatch(batch []*txReq) {
 		return
 	}
 	ok := true
+	db.rollups.reset()
 	for _, r := range batch {
 		if runFn(r.ctx, r.fn, tx) != nil {
 			ok = false
 			break
 		}
+	}
+	if ok && !db.rollups.empty() {
+		ok = db.rollups.flush(context.Background(), tx) == nil
 	}
 	if ok {
 		if err := tx.Commit(); err == nil {
@@ -356,8 +363,14 @@ func (db *DB) runTx(ctx context.Context, op string, fn func(*sql.Tx) error) erro
 		return fmt.Errorf("store: %s: begin: %w", op, err)
 	}
 	defer tx.Rollback()
+	db.rollups.reset()
 	if err := runFn(ctx, fn, tx); err != nil {
 		return wrapTxErr(op, err)
+	}
+	if !db.rollups.empty() {
+		if err := db.rollups.flush(ctx, tx); err != nil {
+			return fmt.Errorf("store: %s: roll-ups: %w", op, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: %s: commit: %w", op, err)
