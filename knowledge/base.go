@@ -104,7 +104,8 @@ func (b *Base) Reload() error {
 	}
 	b.cur.Store(ix)
 	b.con.Store(con)
-	b.logger.Info("knowledge loaded", "entries", len(ix.Entries), "tips", len(con.Tips), "questions", len(con.Questions), "dir", b.dir)
+	b.logger.Info("knowledge loaded", "entries", len(ix.Entries), "tips", len(con.Tips), "questions", len(con.Questions), "dir", b.dir,
+		"calibration", ix.Calibrated())
 	return nil
 }
 

@@ -251,3 +251,26 @@ func TestCalibrationLetsGoOnlyOfWhatHonestMessagesMake(t *testing.T) {
 		t.Errorf("shipped layer: level %s, confidence %.3f; want a flagged refund offer with its confidence", shipped.Level, shipped.Confidence)
 	}
 }
+
+// TestOldKnowledgeFolderGetsTheBuiltInLayer: a knowledge folder copied
+// before the calibration layer existed has no weights file; it gets the
+// built-in weights when they fit it, and loads without a layer when they do
+// not, rather than refusing to load.
+func TestOldKnowledgeFolderGetsTheBuiltInLayer(t *testing.T) {
+	old := withWeights(t, "")
+	delete(old, calibrationFile)
+	ix, err := Load(old)
+	if err != nil || !ix.Calibrated() {
+		t.Fatalf("a folder without weights: err %v, calibrated %v; want the built-in layer", err, ix != nil && ix.Calibrated())
+	}
+	// A folder whose parts differ from the built-in weights' (one part
+	// renamed) loads, without a layer.
+	parts := string(old["parts.yaml"].Data)
+	old["parts.yaml"] = &fstest.MapFile{Data: []byte(strings.Replace(parts, "- id: safe_family\n", "- id: safe_relatives\n", 1))}
+	patterns := string(old["patterns/patterns.yaml"].Data)
+	old["patterns/patterns.yaml"] = &fstest.MapFile{Data: []byte(strings.ReplaceAll(patterns, "safe_family", "safe_relatives"))}
+	ix, err = Load(old)
+	if err != nil || ix.Calibrated() {
+		t.Fatalf("a folder the weights do not fit: err %v, calibrated %v; want it loaded without a layer", err, ix != nil && ix.Calibrated())
+	}
+}

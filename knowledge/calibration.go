@@ -109,14 +109,28 @@ func (ix *Index) featureNames() []string {
 	return names
 }
 
-// loadCalibration reads the weights file, if there is one. A feature the
-// knowledge base no longer has is an error naming the line: weights learned
-// for other parts would judge wrongly.
+// loadCalibration reads the weights file. A feature the knowledge base no
+// longer has is an error naming the line: weights learned for other parts
+// would judge wrongly. A knowledge folder copied before the layer existed
+// has no weights file; it gets the built-in weights when they fit its parts
+// and patterns, and no layer when they do not (Index.Calibrated).
 func (ix *Index) loadCalibration(fsys fs.FS) error {
 	b, err := fs.ReadFile(fsys, calibrationFile)
 	if err != nil {
-		return nil // no layer: verdicts stand as the structure makes them
+		builtin, err := fs.ReadFile(Embedded(), calibrationFile)
+		if err != nil || ix.parseCalibration(builtin) != nil {
+			ix.cal = nil
+		}
+		return nil
 	}
+	return ix.parseCalibration(b)
+}
+
+// Calibrated reports whether the calibration layer is on.
+func (ix *Index) Calibrated() bool { return ix.cal != nil }
+
+// parseCalibration reads a weights file into the index's layer.
+func (ix *Index) parseCalibration(b []byte) error {
 	names := ix.featureNames()
 	index := make(map[string]int, len(names))
 	for i, n := range names {

@@ -95,11 +95,12 @@ func writeAtomic(name string, b []byte) error {
 	return os.Rename(tmp.Name(), name)
 }
 
-// files reads every YAML file of a folder.
+// files reads every knowledge file of a folder: the YAML files and the
+// calibration weights.
 func files(fsys fs.FS) (fstest.MapFS, error) {
 	out := fstest.MapFS{}
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") && p != calibrationFile {
 			return err
 		}
 		b, err := fs.ReadFile(fsys, p)
