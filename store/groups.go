@@ -65,11 +65,20 @@ func (s *Groups) EnsureGroup(ctx context.Context, channel, platformID, name stri
 		return nil, bot.Errorf(bot.EINVALID, "群编号不能为空。")
 	}
 	// Nearly every message comes from a group already known under its
-	// name: a read answers it, with no write to commit.
+	// name: the cache or a read answers it, with no write to commit.
+	key := channel + "\x00" + platformID
+	gen := s.db.groupGen.Load() // before the read: a change after it makes the entry stale
+	if c, ok := s.db.groupCache.Load(key); ok {
+		if c := c.(cachedGroup); c.gen == gen && (name == "" || name == c.g.Name) {
+			return copyGroup(c.g), nil
+		}
+	}
 	if g, err := s.find(ctx, s.db.r, `WHERE g.channel = ? AND g.platform_id = ?`, channel, platformID); err == nil &&
 		g.RemovedAt == nil && (name == "" || name == g.Name) {
+		s.db.groupCache.Store(key, cachedGroup{gen: gen, g: copyGroup(g)})
 		return g, nil
 	}
+	defer s.db.groupsChanged()
 	err := s.db.withTx(ctx, "EnsureGroup", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO groups (channel, platform_id, name, created_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (channel, platform_id) DO UPDATE SET
@@ -154,6 +163,7 @@ func (s *Groups) BindGroup(ctx context.Context, groupID int64, path []bot.OrgUni
 	if len(path) == 0 {
 		return nil, bot.Errorf(bot.EINVALID, "请告诉我要绑定的村、社区、学校或班级名称。")
 	}
+	defer s.db.groupsChanged()
 	err := s.db.withTx(ctx, "BindGroup", func(tx *sql.Tx) error {
 		var parent sql.NullInt64
 		for _, u := range path {
@@ -207,6 +217,7 @@ func ensureOrgUnit(ctx context.Context, tx *sql.Tx, parent sql.NullInt64, u bot.
 
 // UnbindGroup detaches the group from its org unit. Its history stays.
 func (s *Groups) UnbindGroup(ctx context.Context, groupID int64) error {
+	defer s.db.groupsChanged()
 	return s.db.withTx(ctx, "UnbindGroup", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE groups SET org_unit_id = NULL, kind = 'other', bound_by = NULL, bound_at = NULL WHERE id = ?`, groupID)
 		return err
@@ -246,6 +257,7 @@ func (s *Groups) UpdateGroup(ctx context.Context, groupID int64, u bot.GroupUpda
 		sets, args = append(sets, "size = ?"), append(args, *u.Size)
 	}
 	if len(sets) > 0 {
+		defer s.db.groupsChanged()
 		err := s.db.withTx(ctx, "UpdateGroup", func(tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, `UPDATE groups SET `+strings.Join(sets, ", ")+` WHERE id = ?`, append(args, groupID)...)
 			return err
@@ -255,4 +267,38 @@ func (s *Groups) UpdateGroup(ctx context.Context, groupID int64, u bot.GroupUpda
 		}
 	}
 	return s.find(ctx, s.db.r, `WHERE g.id = ?`, groupID)
+}
+
+// cachedGroup is a group as EnsureGroup last read it, valid while no
+// group or org unit has been written since (DB.groupGen).
+type cachedGroup struct {
+	gen uint64
+	g   *bot.Group
+}
+
+// groupsChanged makes every cached group stale. Every write to groups or
+// org_units calls it once the write is over, committed or not.
+func (db *DB) groupsChanged() { db.groupGen.Add(1) }
+
+// copyGroup copies g with its pointed-to parts, so that no caller can
+// change the cached copy.
+func copyGroup(g *bot.Group) *bot.Group {
+	c := *g
+	if g.OrgUnit != nil {
+		u := *g.OrgUnit
+		c.OrgUnit = &u
+	}
+	if g.BoundAt != nil {
+		t := *g.BoundAt
+		c.BoundAt = &t
+	}
+	if g.WarnScams != nil {
+		w := *g.WarnScams
+		c.WarnScams = &w
+	}
+	if g.RemovedAt != nil {
+		t := *g.RemovedAt
+		c.RemovedAt = &t
+	}
+	return &c
 }

@@ -222,6 +222,7 @@ func (s *Stats) UpdateOrgUnit(ctx context.Context, id int64, population int, par
 	if parentID == id {
 		return bot.Errorf(bot.EINVALID, "不能把单位放到它自己下面。")
 	}
+	defer s.db.groupsChanged()
 	return s.db.withTx(ctx, "UpdateOrgUnit", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE org_units SET population = ? WHERE id = ?`, population, id)
 		if err != nil {

@@ -63,6 +63,11 @@ type DB struct {
 	// rollups gathers the roll-up changes of the transaction being
 	// written; only the committer touches it.
 	rollups rollupBatch
+	// groupCache holds groups by channel and platform ID for EnsureGroup,
+	// the read every message makes; groupGen counts the writes to groups
+	// and org units that make its entries stale.
+	groupCache sync.Map
+	groupGen   atomic.Uint64
 }
 
 // Retention bounds how long data kept only for a feature lives.
