@@ -240,7 +240,7 @@ func slogan(text string) int {
 // "Q：…A：…". A scam in dialogue is "A：…B：…" between two people.
 func quizAnswered(text string) bool {
 	// A true-or-false statement marked with its answer: "…（×）".
-	if strings.ContainsAny(text, "×√✓✗") {
+	if strings.Contains(text, "×") || strings.Contains(text, "√") || strings.Contains(text, "✓") || strings.Contains(text, "✗") {
 		for _, mark := range []string{"（×）", "(×)", "（√）", "(√)", "（✓）", "（✗）"} {
 			if strings.Contains(text, mark) {
 				return true
