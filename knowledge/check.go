@@ -148,6 +148,9 @@ type scratch struct {
 	done   int       // demands reported as done ("交了会员费")
 	// partPhrase is the first phrase found of each part, by bit.
 	partPhrase [maxParts]string
+	// breakBits and stopBits mark the breaks and clause marks of norm, by
+	// offset, for lookups in constant time.
+	breakBits, stopBits []uint64
 }
 
 func newIndex(entries []*Entry, patterns []*Pattern) (*Index, error) {
@@ -252,6 +255,8 @@ func (ix *Index) Check(text string) Verdict {
 	}
 	s.marks.breaks, s.marks.quotes, s.marks.stops = s.marks.breaks[:0], s.marks.quotes[:0], s.marks.stops[:0]
 	s.folded, s.norm = foldBoth(s.folded[:0], s.norm[:0], &s.marks, text)
+	s.breakBits = setBits(s.breakBits, s.breaks, len(s.norm))
+	s.stopBits = setBits(s.stopBits, s.stops, len(s.norm))
 	s.order = s.order[:0]
 	var triggers trigger
 	touch := func(e int32) {

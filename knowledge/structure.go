@@ -551,13 +551,7 @@ var doneAfter = [][]byte{[]byte("了"), []byte("过"), []byte("完"), []byte("�
 // ("今天转到你卡上了", "我已经垫付了"): a report of what was done. Not when
 // the clause makes it a condition ("再交一笔就能提现了").
 func (s *scratch) doneInClause(end int) bool {
-	stop := len(s.norm)
-	for _, b := range s.breaks {
-		if int(b) >= end {
-			stop = int(b)
-			break
-		}
-	}
+	stop := nextBit(s.breakBits, end, len(s.norm))
 	rest := s.norm[end:stop]
 	for _, p := range clauseParticles {
 		rest = bytes.TrimSuffix(rest, p)
@@ -637,12 +631,51 @@ func (s *scratch) quotedAt(start, end int) bool {
 // mark: two clauses, not one phrase. Spaces, dots and symbols, which
 // scammers put inside words to dodge filters ("刷 单", "刷.单"), do not.
 func (s *scratch) spansStop(start, end int) bool {
-	if len(s.stops) == 0 {
-		return false
+	return len(s.stops) > 0 && nextBit(s.stopBits, start+1, end) < end
+}
+
+// setBits returns bits with a bit set at every offset in at, for a text
+// of n bytes.
+func setBits(bits []uint64, at []int32, n int) []uint64 {
+	words := n/64 + 1
+	if cap(bits) < words {
+		bits = make([]uint64, words)
 	}
-	// The first mark after start, by binary search: stops are in order.
-	i, _ := slices.BinarySearch(s.stops, int32(start+1))
-	return i < len(s.stops) && int(s.stops[i]) < end
+	bits = bits[:words]
+	clear(bits)
+	for _, a := range at {
+		bits[a/64] |= 1 << (a % 64)
+	}
+	return bits
+}
+
+// nextBit is the first set bit at or after from, or none if there is none
+// before it.
+func nextBit(b []uint64, from, none int) int {
+	for w := from / 64; w < len(b) && w*64 < none; w++ {
+		word := b[w]
+		if w == from/64 {
+			word &= ^uint64(0) << (from % 64)
+		}
+		if word != 0 {
+			return min(w*64+bits.TrailingZeros64(word), none)
+		}
+	}
+	return none
+}
+
+// prevBit is the last set bit at or before at, or 0 if there is none.
+func prevBit(b []uint64, at int) int {
+	for w := min(at/64, len(b)-1); w >= 0; w-- {
+		word := b[w]
+		if w == at/64 {
+			word &= ^uint64(0) >> (63 - at%64)
+		}
+		if word != 0 {
+			return w*64 + 63 - bits.LeadingZeros64(word)
+		}
+	}
+	return 0
 }
 
 // entryNegator marks a ref that is a negator, not a phrase of an entry.
@@ -699,13 +732,7 @@ func (s *scratch) negated(start, end int, demand, paid, dest bool) int {
 	if demand && startsWithAny(s.norm[end:], doneAfter) || paid && s.doneInClause(end) {
 		return negReport
 	}
-	from := 0 // the clause starts at the last break before start
-	for i := len(s.breaks) - 1; i >= 0; i-- {
-		if int(s.breaks[i]) <= start {
-			from = int(s.breaks[i])
-			break
-		}
-	}
+	from := prevBit(s.breakBits, start) // the clause starts at the last break before start
 	for i := len(s.negs) - 1; i >= 0; i-- {
 		h := s.negs[i]
 		if int(h.end) > start {
