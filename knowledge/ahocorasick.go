@@ -132,7 +132,13 @@ func (a *automaton) find(text []byte, hit func(id int32, end int)) {
 	s := int32(0)
 	for i := 0; i < len(text); {
 		r, size := rune(text[i]), 1
-		if r >= utf8.RuneSelf {
+		switch c := text[i]; {
+		case c < utf8.RuneSelf:
+		case c >= 0xE0 && c < 0xF0 && i+2 < len(text):
+			// Three bytes, as every Chinese character: the text is the
+			// normaliser's, valid UTF-8, so no checks beyond the length.
+			r, size = rune(c&0x0F)<<12|rune(text[i+1]&0x3F)<<6|rune(text[i+2]&0x3F), 3
+		default:
 			r, size = utf8.DecodeRune(text[i:])
 		}
 		i += size

@@ -387,7 +387,7 @@ func (ix *Index) Check(text string) Verdict {
 			typeLevel = LevelSuspicious
 		}
 	}
-	cands = ix.judgeStructure(s, &v, typeLevel, cands, textCues(text), headed(text, noticeHeaders), strings.HasPrefix(text, "【"), utf8.RuneCountInString(text))
+	cands = ix.judgeStructure(s, &v, typeLevel, cands, textCues(text), headed(text, noticeHeaders), strings.HasPrefix(text, "【"), text)
 	if len(cands) > maxTypes {
 		cands = cands[:maxTypes]
 	}

@@ -815,7 +815,7 @@ func routeEntities(es []Entity) bool {
 // judgeStructure finds the parts and the best pattern, decides the frame,
 // and sets the verdict's level, frame and warning. typeLevel is the level
 // the scam types gave.
-func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands []TypeScore, cues float64, notice, signed bool, runes int) []TypeScore {
+func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands []TypeScore, cues float64, notice, signed bool, text string) []TypeScore {
 	typeScore := 0.0
 	if len(cands) > 0 {
 		typeScore = cands[0].Score
@@ -945,7 +945,10 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 	}
 	// The calibration layer lets go of a flagged verdict whose structure
 	// honest messages make more often than scams.
-	v.cal = calInput{parts: parts, best: bestIndex, level: level, edu: edu, live: live, signed: signed, runes: runes, typeScore: typeScore}
+	v.cal = calInput{parts: parts, best: bestIndex, level: level, edu: edu, live: live, signed: signed, typeScore: typeScore}
+	if level > LevelNone {
+		v.cal.runes = utf8.RuneCountInString(text) // only a flagged verdict is calibrated
+	}
 	// Never a demand for the code or the screen, a sex video, a cure or a
 	// paid task: those no honest message makes.
 	if level > LevelNone && ix.cal != nil && !ix.uncalibrated && parts&st.live == 0 {
