@@ -82,6 +82,19 @@ type Verdict struct {
 	cal calInput // what the calibration layer judged, for learning it
 }
 
+// verdictMem holds what a verdict's slices point into, so that a check
+// allocates once for all of them; a verdict with more than fits spills to
+// the heap as before.
+type verdictMem struct {
+	entities [4]Entity
+	parts    [10]PartHit
+	cands    [6]TypeScore
+	pool     [24]string
+	phrases  [16]string // Verdict.Phrases
+	because  [6]string  // the pattern's phrases
+	pattern  PatternMatch
+}
+
 // Hotline is the line every verdict ends with.
 const Hotline = "拿不准就拨打 96110 反诈专线咨询；已经转账请立即拨打 110 报警。"
 
@@ -119,7 +132,10 @@ type Index struct {
 	// nearShown is what a near pair shows, by the phrases that made it.
 	nearShown map[nearKey]string
 	pool      sync.Pool
-	cal       *calibration // nil: no calibration layer
+	// becauses keeps the explanations of patterns once made.
+	becauseMu sync.RWMutex
+	becauses  map[int]map[string]string // by pattern index
+	cal       *calibration              // nil: no calibration layer
 	// uncalibrated: verdicts as the structure makes them, for learning the
 	// calibration layer and measuring it.
 	uncalibrated bool
@@ -151,6 +167,10 @@ type scratch struct {
 	// breakBits and stopBits mark the breaks and clause marks of norm, by
 	// offset, for lookups in constant time.
 	breakBits, stopBits []uint64
+	// mem is the current check's verdict memory; because builds the
+	// explanation of its pattern.
+	mem     *verdictMem
+	because []byte
 }
 
 func newIndex(entries []*Entry, patterns []*Pattern) (*Index, error) {
@@ -232,6 +252,7 @@ func newIndex(entries []*Entry, patterns []*Pattern) (*Index, error) {
 	if err := ix.buildStructure(patterns); err != nil {
 		return nil, err
 	}
+	ix.becauses = map[int]map[string]string{}
 	ix.pool.New = func() any {
 		return &scratch{
 			score:  make([]float64, len(entries)),
@@ -338,12 +359,16 @@ func (ix *Index) Check(text string) Verdict {
 	}
 	ix.scoreNear(s, touch)
 
-	v := Verdict{Entities: extractEntities(s.folded, triggers)}
+	// Everything the verdict points into comes from one allocation.
+	mem := new(verdictMem)
+	s.mem = mem
+	defer func() { s.mem = nil }()
+	v := Verdict{Entities: extractEntities(s.folded, triggers, mem.entities[:0])}
 	var penalty float64
 	for _, c := range ix.context {
 		penalty += s.benign[c]
 	}
-	cands := make([]TypeScore, 0, 4)
+	cands := mem.cands[:0]
 	var pool []string // one backing array for every type's phrases
 	for _, ei := range s.order {
 		e := ix.Entries[ei]
@@ -361,7 +386,10 @@ func (ix *Index) Check(text string) Verdict {
 					for _, ej := range s.order {
 						n += len(s.hits[ej])
 					}
-					pool = make([]string, 0, n)
+					pool = mem.pool[:0]
+					if n > len(mem.pool) {
+						pool = make([]string, 0, n)
+					}
 				}
 				start := len(pool)
 				for _, id := range s.hits[ei] {
@@ -392,7 +420,7 @@ func (ix *Index) Check(text string) Verdict {
 		cands = cands[:maxTypes]
 	}
 	v.Types = cands
-	ix.advise(&v)
+	ix.advise(&v, mem)
 	return v
 }
 
@@ -463,13 +491,16 @@ func (ix *Index) display(id, ei int32) string {
 
 // advise fills in what to do from the best matching entries, or general
 // checks when nothing matched.
-func (ix *Index) advise(v *Verdict) {
+func (ix *Index) advise(v *Verdict, mem *verdictMem) {
 	n := 0
 	for _, t := range v.Types {
 		n += len(t.Phrases)
 	}
 	if n > 0 {
 		v.Phrases = make([]string, 0, n)
+		if mem != nil && n <= len(mem.phrases) {
+			v.Phrases = mem.phrases[:0]
+		}
 	}
 	for _, t := range v.Types {
 		for _, p := range t.Phrases {

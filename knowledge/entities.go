@@ -98,11 +98,12 @@ func OfficialNumber(n string) bool { _, ok := OfficialNumbers[n]; return ok }
 // campaign; a bank, a court or a courier does not use them.
 var oddTLDs = []string{".top", ".xyz", ".vip", ".icu", ".shop", ".club", ".site", ".online", ".tk", ".ml", ".ga", ".gq", ".cf", ".wang", ".ltd", ".fun", ".live", ".ink", ".work", ".cc"}
 
-// extractEntities finds links, numbers, accounts and amounts in folded text.
+// extractEntities finds links, numbers, accounts and amounts in folded text,
+// appending to out's backing array.
 // Triggers and cheap byte checks decide first, so ordinary chat never
 // reaches the regexps.
-func extractEntities(s []byte, t trigger) []Entity {
-	var out []Entity
+func extractEntities(s []byte, t trigger, out []Entity) []Entity {
+	out = out[:0]
 	if hasDomainDot(s) {
 		for _, m := range urlRe.FindAllIndex(s, 8) {
 			u := string(s[m[0]:m[1]])
@@ -127,6 +128,9 @@ func extractEntities(s []byte, t trigger) []Entity {
 	}
 	if t&triggerCode != 0 {
 		out = append(out, Entity{EntityCode, "验证码"})
+	}
+	if len(out) == 0 {
+		return nil // as before: no entities is none, not an empty list
 	}
 	return out
 }

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -87,4 +89,47 @@ func TestVerdictsUnchanged(t *testing.T) {
 	if changed > 0 {
 		t.Fatalf("%d of %d verdicts changed", changed, n)
 	}
+}
+
+// TestConcurrentChecksAgree: checks running at once, sharing the index's
+// scratches and its kept explanations, give what one at a time gives, and
+// no verdict shares memory with another.
+func TestConcurrentChecksAgree(t *testing.T) {
+	ix := embeddedIndex(t)
+	var texts []string
+	for _, f := range []string{"testdata/dev/scam_a.tsv", "testdata/dev/ordinary.tsv", "testdata/dev/education.tsv"} {
+		for _, m := range readTSV(t, f) {
+			texts = append(texts, m.text)
+		}
+	}
+	want := make([]string, len(texts))
+	for i, text := range texts {
+		b, _ := json.Marshal(ix.Check(text))
+		want[i] = string(b)
+	}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			kept := make([]Verdict, 0, len(texts))
+			for i := range texts {
+				j := (i*7 + w*13) % len(texts)
+				kept = append(kept, ix.Check(texts[j]))
+				if b, _ := json.Marshal(kept[len(kept)-1]); string(b) != want[j] {
+					t.Errorf("writer %d, message %d: %s; alone it was %s", w, j, b, want[j])
+					return
+				}
+			}
+			// Verdicts kept from earlier checks are still what they were.
+			for i, v := range kept {
+				j := (i*7 + w*13) % len(texts)
+				if b, _ := json.Marshal(v); string(b) != want[j] {
+					t.Errorf("writer %d: verdict of message %d changed after later checks", w, j)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

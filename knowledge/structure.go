@@ -831,8 +831,10 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 		live = live || liveEntity(ent.Kind)
 	}
 	shown := parts &^ st.roleMask[RoleAddress]
-	if shown != 0 {
-		v.Parts = make([]PartHit, 0, bits.OnesCount64(shown))
+	if n := bits.OnesCount64(shown); n > len(s.mem.parts) {
+		v.Parts = make([]PartHit, 0, n)
+	} else if n > 0 {
+		v.Parts = s.mem.parts[:0]
 	}
 	for ; shown != 0; shown &= shown - 1 {
 		b := bits.TrailingZeros64(shown)
@@ -896,8 +898,8 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 		}
 	}
 	if best != nil {
-		var because strings.Builder
-		phrases := make([]string, 0, len(best.need))
+		because := s.because[:0]
+		phrases := s.mem.because[:0]
 		var used uint64
 		for _, m := range best.need {
 			// Each slot is explained by a part not named yet; a slot that only
@@ -908,15 +910,17 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 			}
 			b := bits.TrailingZeros64(free)
 			used |= 1 << b
-			if because.Len() > 0 {
-				because.WriteString(" + ")
+			if len(because) > 0 {
+				because = append(because, " + "...)
 			}
-			because.WriteString(ix.Entries[st.partEntry[b]].Name)
+			because = append(because, ix.Entries[st.partEntry[b]].Name...)
 			if p := s.partPhrase[b]; p != "" && s.parts&(1<<b) != 0 {
 				phrases = append(phrases, p)
 			}
 		}
-		v.Pattern = &PatternMatch{ID: best.ID, Name: best.Name, Because: because.String()}
+		s.because = because
+		s.mem.pattern = PatternMatch{ID: best.ID, Name: best.Name, Because: ix.becauseText(bestIndex, because)}
+		v.Pattern = &s.mem.pattern
 		score := suspiciousScore
 		if best.level == LevelHigh {
 			score = highScore
@@ -977,6 +981,31 @@ func hasEntity(es []Entity, kind string) bool {
 	}
 	return false
 }
+
+// becauseText is the explanation built in b for pattern p, kept once per
+// pattern and wording: a handful of combinations recur across messages.
+func (ix *Index) becauseText(p int, b []byte) string {
+	ix.becauseMu.RLock()
+	text, ok := ix.becauses[p][string(b)] // a lookup by string(b) does not allocate
+	ix.becauseMu.RUnlock()
+	if ok {
+		return text
+	}
+	text = string(b)
+	ix.becauseMu.Lock()
+	if ix.becauses[p] == nil {
+		ix.becauses[p] = map[string]string{}
+	}
+	if len(ix.becauses[p]) < maxBecauses {
+		ix.becauses[p][text] = text
+	}
+	ix.becauseMu.Unlock()
+	return text
+}
+
+// maxBecauses bounds the explanations kept for a pattern: its parts give
+// few wordings, but a pattern of many alternatives could give more.
+const maxBecauses = 256
 
 // entityFor is the first entity of the kinds that made part e present.
 func entityFor(es []Entity, e *Entry) string {
