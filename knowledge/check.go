@@ -91,7 +91,7 @@ type verdictMem struct {
 	cands    [6]TypeScore
 	pool     [24]string
 	phrases  [16]string // Verdict.Phrases
-	because  [6]string  // the pattern's phrases
+	patPhr   [6]string  // the phrases of the pattern that fired
 	pattern  PatternMatch
 }
 

@@ -899,7 +899,7 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 	}
 	if best != nil {
 		because := s.because[:0]
-		phrases := s.mem.because[:0]
+		phrases := s.mem.patPhr[:0]
 		var used uint64
 		for _, m := range best.need {
 			// Each slot is explained by a part not named yet; a slot that only
