@@ -22,9 +22,12 @@ type checkResult struct {
 	Level string `json:"level"` // high, suspicious or none
 	// Warn: would the unrequested group warning fire. Frame: scam,
 	// education or ordinary.
-	Warn       bool                    `json:"warn"`
-	Frame      string                  `json:"frame"`
-	FrameScore float64                 `json:"frame_score"` // weight of education evidence
+	Warn       bool    `json:"warn"`
+	Frame      string  `json:"frame"`
+	FrameScore float64 `json:"frame_score"` // weight of education evidence
+	// Confidence: the calibration layer's probability that the structure
+	// found is a scam; 0 when nothing was flagged.
+	Confidence float64                 `json:"confidence"`
 	Parts      []knowledge.PartHit     `json:"parts"`
 	Pattern    *knowledge.PatternMatch `json:"pattern,omitempty"`
 	Types      []checkType             `json:"types"`
@@ -96,7 +99,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 }
 
 func toResult(v knowledge.Verdict) checkResult {
-	r := checkResult{Level: v.Level.Code(), Warn: v.Warn, Frame: v.Frame, FrameScore: v.FrameScore, Parts: v.Parts, Pattern: v.Pattern,
+	r := checkResult{Level: v.Level.Code(), Warn: v.Warn, Frame: v.Frame, FrameScore: v.FrameScore, Confidence: v.Confidence, Parts: v.Parts, Pattern: v.Pattern,
 		Types: []checkType{}, Phrases: v.Phrases, Entities: v.Entities}
 	if r.Parts == nil {
 		r.Parts = []knowledge.PartHit{}

@@ -60,6 +60,10 @@ func TestCheckJSONBatch(t *testing.T) {
 	if !got[2].Warn || got[2].Frame != "scam" || got[2].Pattern == nil || len(got[2].Parts) < 2 {
 		t.Errorf("phishing must warn, with its parts and pattern: %+v", got[2])
 	}
+	// And how sure the calibration layer is of a flagged structure.
+	if got[2].Confidence < 0.5 || got[2].Confidence > 1 || got[1].Confidence != 0 {
+		t.Errorf("confidence: phishing %.3f (want above one half), ordinary %.3f (want 0)", got[2].Confidence, got[1].Confidence)
+	}
 	if got[1].Warn || got[1].Frame != "ordinary" || got[1].Parts == nil {
 		t.Errorf("ordinary: %+v (parts must be [], not null)", got[1])
 	}
