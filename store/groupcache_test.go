@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"context"
+	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"fanzha/bot"
 )
@@ -87,5 +89,38 @@ func TestGroupCacheNeverStale(t *testing.T) {
 	// A new name is written, not answered from memory.
 	if got, _ := gs.EnsureGroup(ctx, "playground", "g1", "东风村新群"); got.Name != "东风村新群" {
 		t.Fatalf("renamed: %q", got.Name)
+	}
+}
+
+// TestGroupCacheSeesOtherProcesses: a second process on the same database
+// file changes a group; the first sees it within the cache's lifetime.
+func TestGroupCacheSeesOtherProcesses(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "fanzha.db")
+	a, b := open(t, path), open(t, path)
+	g, err := a.Groups().EnsureGroup(ctx, "playground", "g1", "东风村群")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Groups().EnsureGroup(ctx, "playground", "g1", "东风村群"); err != nil { // now in a's memory
+		t.Fatal(err)
+	}
+	on := true
+	if _, err := b.Groups().UpdateGroup(ctx, g.ID, bot.GroupUpdate{WarnScams: &on}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := a.Groups().EnsureGroup(ctx, "playground", "g1", "东风村群")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.WarnScams != nil && *got.WarnScams {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the other process's change was never seen")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

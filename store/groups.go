@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"fanzha/bot"
 )
@@ -68,14 +69,15 @@ func (s *Groups) EnsureGroup(ctx context.Context, channel, platformID, name stri
 	// name: the cache or a read answers it, with no write to commit.
 	key := channel + "\x00" + platformID
 	gen := s.db.groupGen.Load() // before the read: a change after it makes the entry stale
+	now := time.Now()
 	if c, ok := s.db.groupCache.Load(key); ok {
-		if c := c.(cachedGroup); c.gen == gen && (name == "" || name == c.g.Name) {
+		if c := c.(cachedGroup); c.gen == gen && now.Sub(c.at) < groupCacheTTL && (name == "" || name == c.g.Name) {
 			return copyGroup(c.g), nil
 		}
 	}
 	if g, err := s.find(ctx, s.db.r, `WHERE g.channel = ? AND g.platform_id = ?`, channel, platformID); err == nil &&
 		g.RemovedAt == nil && (name == "" || name == g.Name) {
-		s.db.groupCache.Store(key, cachedGroup{gen: gen, g: copyGroup(g)})
+		s.db.groupCache.Store(key, cachedGroup{gen: gen, at: now, g: copyGroup(g)})
 		return g, nil
 	}
 	defer s.db.groupsChanged()
@@ -270,11 +272,18 @@ func (s *Groups) UpdateGroup(ctx context.Context, groupID int64, u bot.GroupUpda
 }
 
 // cachedGroup is a group as EnsureGroup last read it, valid while no
-// group or org unit has been written since (DB.groupGen).
+// group or org unit has been written since by this process (DB.groupGen)
+// and for at most groupCacheTTL: another replica on the same database may
+// have written it.
 type cachedGroup struct {
 	gen uint64
+	at  time.Time
 	g   *bot.Group
 }
+
+// groupCacheTTL bounds how long a change made by another process on the
+// same database can go unseen.
+const groupCacheTTL = 2 * time.Second
 
 // groupsChanged makes every cached group stale. Every write to groups or
 // org_units calls it once the write is over, committed or not.
