@@ -825,10 +825,11 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 	if notice {
 		parts |= st.notice
 	}
-	live := false
+	live, code := false, false
 	for _, ent := range v.Entities {
 		parts |= st.entityParts[ent.Kind]
 		live = live || liveEntity(ent.Kind)
+		code = code || ent.Kind == EntityCode
 	}
 	shown := parts &^ st.roleMask[RoleAddress]
 	if n := bits.OnesCount64(shown); n > len(s.mem.parts) {
@@ -850,7 +851,7 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 	}
 	// "不要告诉任何人" guards a code only where there is one; without, it
 	// asks for secrecy.
-	if !hasEntity(v.Entities, EntityCode) {
+	if !code {
 		parts &^= st.safeCode
 	}
 	// Scammers copy the furniture of real notices ("回T退订", "如非本人操作");
@@ -971,15 +972,6 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 	// never warned about.
 	v.Warn = v.Frame == FrameScam && level == LevelHigh && parts&st.roleMask[RoleAddress] != 0
 	return cands
-}
-
-func hasEntity(es []Entity, kind string) bool {
-	for _, e := range es {
-		if e.Kind == kind {
-			return true
-		}
-	}
-	return false
 }
 
 // becauseText is the explanation built in b for pattern p, kept once per
