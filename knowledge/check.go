@@ -327,16 +327,16 @@ func (ix *Index) Check(text string) Verdict {
 		if s.spansStop(end-ix.plen[id], end) {
 			return // "体检，费用由…" is not 体检费
 		}
-		if ix.negatable[id] {
-			switch s.negated(end-ix.plen[id], end, ix.doneable[id], ix.paid[id], ix.dest[id]) {
+		if f := ix.negation[id]; f&phNegatable != 0 {
+			switch s.negated(end-ix.plen[id], end, f) {
 			case notNegated:
 			case negAdvice:
-				if ix.advice[id] {
+				if f&phAdvice != 0 {
 					s.neg++ // "不要转账" is advice, not a demand
 				}
 				return
 			case negReport:
-				if ix.advice[id] {
+				if f&phAdvice != 0 {
 					s.done++
 				}
 				return

@@ -372,11 +372,7 @@ type structure struct {
 	partEntry   []int32 // by bit
 	roleMask    map[string]uint64
 	entityParts map[string]uint64 // entity kind → parts it makes present
-	negatable   []bool            // by pattern ID: a phrase of a scam type, rule or non-frame part; negated, it does not count
-	dest        []bool            // by pattern ID: a demand or channel phrase, which after "退至您" names where money goes
-	advice      []bool            // by pattern ID: a demand, lure, channel or pressure phrase, which negated is advice (frame weight)
-	doneable    []bool            // by pattern ID: a demand phrase, which "已" reports as done
-	paid        []bool            // by pattern ID: a demand for money, which a clause ending in 了 reports as done
+	negation    []phraseFlags     // by phrase ID: how a negator before it, or a report after it, changes it
 	patterns    []compiledPattern
 	live        uint64  // parts no notice has (the code, the screen, a sex video, cures, paid tasks); links and accounts are live by entity
 	official    uint64  // the part that points to an official channel
@@ -416,26 +412,31 @@ func (ix *Index) buildStructure(patterns []*Pattern) error {
 			st.entityParts[kind] |= bit
 		}
 	}
-	st.negatable = make([]bool, len(ix.refs))
-	st.doneable = make([]bool, len(ix.refs))
-	st.paid = make([]bool, len(ix.refs))
-	st.advice = make([]bool, len(ix.refs))
-	st.dest = make([]bool, len(ix.refs))
+	st.negation = make([]phraseFlags, len(ix.refs))
 	for id, refs := range ix.refs {
+		f := &st.negation[id]
 		for _, r := range refs {
-			if r.entry >= 0 && !r.benign {
-				if e := ix.Entries[r.entry]; e.Kind == "part" && (e.Role == RoleDemand || e.Role == RoleLure || e.Role == RoleChannel || e.Role == RolePressure) {
-					st.negatable[id] = true
-					st.doneable[id] = st.doneable[id] || e.Role == RoleDemand
-					st.paid[id] = st.paid[id] || e.ID == "d_transfer" || e.ID == "d_fee"
-					st.advice[id] = true
-					st.dest[id] = st.dest[id] || e.Role == RoleDemand || e.Role == RoleChannel
-				} else if e.Kind != "part" && e.Kind != "context" {
-					// A scam type's phrase negated ("请勿将验证码告诉他人",
-					// "公检法不会电话办案") does not count either, but it is
-					// not advice: scammers reassure too ("不用还钱").
-					st.negatable[id] = true
+			if r.entry < 0 || r.benign {
+				continue
+			}
+			e := ix.Entries[r.entry]
+			switch {
+			case e.Kind == "part" && (e.Role == RoleDemand || e.Role == RoleLure || e.Role == RoleChannel || e.Role == RolePressure):
+				*f |= phNegatable | phAdvice
+				if e.Role == RoleDemand {
+					*f |= phDoneable
 				}
+				if e.ID == "d_transfer" || e.ID == "d_fee" {
+					*f |= phPaid
+				}
+				if e.Role == RoleDemand || e.Role == RoleChannel {
+					*f |= phDestined
+				}
+			case e.Kind != "part" && e.Kind != "context":
+				// A scam type's phrase negated ("请勿将验证码告诉他人",
+				// "公检法不会电话办案") does not count either, but it is
+				// not advice: scammers reassure too ("不用还钱").
+				*f |= phNegatable
 			}
 		}
 	}
@@ -713,6 +714,17 @@ type negHit struct {
 	kind       int8
 }
 
+// phraseFlags say how negation applies to a phrase.
+type phraseFlags uint8
+
+const (
+	phNegatable phraseFlags = 1 << iota // a phrase of a scam type, rule or non-frame part: negated, it does not count
+	phAdvice                            // a demand, lure, channel or pressure phrase: negated, it is advice (frame weight)
+	phDoneable                          // a demand, which "已" before or "了" after reports as done
+	phPaid                              // a demand for money, which a clause ending in 了 reports as done
+	phDestined                          // a demand or channel, which after "退至您" names where money goes
+)
+
 // What a negator makes of a phrase.
 const (
 	notNegated  = iota
@@ -728,8 +740,8 @@ const reportWeight = 0.5
 
 // negated tells whether the phrase at norm[start:end] is negated, from
 // the negators the automaton found before it, and how.
-func (s *scratch) negated(start, end int, demand, paid, dest bool) int {
-	if demand && startsWithAny(s.norm[end:], doneAfter) || paid && s.doneInClause(end) {
+func (s *scratch) negated(start, end int, f phraseFlags) int {
+	if f&phDoneable != 0 && startsWithAny(s.norm[end:], doneAfter) || f&phPaid != 0 && s.doneInClause(end) {
 		return negReport
 	}
 	from := prevBit(s.breakBits, start) // the clause starts at the last break before start
@@ -750,11 +762,11 @@ func (s *scratch) negated(start, end int, demand, paid, dest bool) int {
 				return negAdvice
 			}
 		case negDone:
-			if demand && int(h.end) == start {
+			if f&phDoneable != 0 && int(h.end) == start {
 				return negReport
 			}
 		case negDest:
-			if dest && utf8.RuneCount(s.norm[h.end:start]) <= negationScope {
+			if f&phDestined != 0 && utf8.RuneCount(s.norm[h.end:start]) <= negationScope {
 				return negDestined
 			}
 		default:
