@@ -34,13 +34,8 @@ func (s *Accounts) CreateAccount(ctx context.Context, a *Account) error {
 		if a.LinkCode != "" {
 			link = a.LinkCode
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO accounts (username, password_hash, role, org_unit_id, member_id, link_code, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, a.Username, a.PasswordHash, a.Role, nullID(a.OrgUnitID), nullID(a.MemberID), link, s.db.now())
-		if err != nil {
-			return err
-		}
-		a.ID, err = res.LastInsertId()
-		return err
+		return tx.QueryRowContext(ctx, `INSERT INTO accounts (username, password_hash, role, org_unit_id, member_id, link_code, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, a.Username, a.PasswordHash, a.Role, nullID(a.OrgUnitID), nullID(a.MemberID), link, s.db.now()).Scan(&a.ID)
 	})
 	if isUnique(err, "accounts.username") {
 		return bot.Errorf(bot.ECONFLICT, "用户名 %s 已存在。", a.Username)

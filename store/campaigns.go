@@ -41,7 +41,7 @@ func (s *Campaigns) CreateCampaign(ctx context.Context, c *bot.Campaign) error {
 			return err
 		}
 		for _, u := range c.Units {
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO campaign_units (campaign_id, unit_id) VALUES (?, ?)`, c.ID, u); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO campaign_units (campaign_id, unit_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, c.ID, u); err != nil {
 				return err
 			}
 		}
@@ -51,7 +51,7 @@ func (s *Campaigns) CreateCampaign(ctx context.Context, c *bot.Campaign) error {
 
 func addGroups(ctx context.Context, tx *sql.Tx, id int64, groups []int64) error {
 	for _, g := range groups {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO campaign_groups (campaign_id, group_id) VALUES (?, ?)`, id, g); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO campaign_groups (campaign_id, group_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, id, g); err != nil {
 			return err
 		}
 	}

@@ -13,12 +13,12 @@ func (db *DB) CreateGroupsForTest(ctx context.Context, channel string, n int) ([
 	ids := make([]int64, 0, n)
 	err := db.withTx(ctx, "test", func(tx *sql.Tx) error {
 		for i := 0; i < n; i++ {
-			res, err := tx.ExecContext(ctx, `INSERT INTO groups (channel, platform_id, name, created_at) VALUES (?, ?, ?, ?)`,
-				channel, fmt.Sprintf("g%05d", i), fmt.Sprintf("群%d", i), db.now())
+			var id int64
+			err := tx.QueryRowContext(ctx, `INSERT INTO groups (channel, platform_id, name, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
+				channel, fmt.Sprintf("g%05d", i), fmt.Sprintf("群%d", i), db.now()).Scan(&id)
 			if err != nil {
 				return err
 			}
-			id, _ := res.LastInsertId()
 			ids = append(ids, id)
 		}
 		return nil
@@ -32,11 +32,11 @@ func (db *DB) CreateGroupsForTest(ctx context.Context, channel string, n int) ([
 func (db *DB) SeedForBenchmark(ctx context.Context, villages, groups, members, events int, from, to time.Time) error {
 	return db.withTx(ctx, "test", func(tx *sql.Tx) error {
 		now := db.now()
-		res, err := tx.ExecContext(ctx, `INSERT INTO org_units (kind, name, created_at) VALUES ('town', '城关镇', ?)`, now)
+		var town int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO org_units (kind, name, created_at) VALUES ('town', '城关镇', ?) RETURNING id`, now).Scan(&town)
 		if err != nil {
 			return err
 		}
-		town, _ := res.LastInsertId()
 		for v := 0; v < villages; v++ {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO org_units (parent_id, kind, name, population, created_at) VALUES (?, 'village', ?, ?, ?)`,
 				town, fmt.Sprintf("%d村", v), 1000+v*10, now); err != nil {
@@ -90,11 +90,11 @@ type District struct {
 func (db *DB) SeedDistrict(ctx context.Context, d District) error {
 	return db.withTx(ctx, "test", func(tx *sql.Tx) error {
 		now := db.now()
-		res, err := tx.ExecContext(ctx, `INSERT INTO org_units (kind, name, created_at) VALUES ('town', '城关镇', ?)`, now)
+		var town int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO org_units (kind, name, created_at) VALUES ('town', '城关镇', ?) RETURNING id`, now).Scan(&town)
 		if err != nil {
 			return err
 		}
-		town, _ := res.LastInsertId()
 		for v := 0; v < d.Villages; v++ {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO org_units (parent_id, kind, name, population, created_at) VALUES (?, 'village', ?, ?, ?)`,
 				town, fmt.Sprintf("%d村", v), 1000+v*10, now); err != nil {
@@ -156,7 +156,7 @@ func (db *DB) SeedDistrict(ctx context.Context, d District) error {
 		if offset, kept, err := db.rollupOffset(ctx, tx); err != nil || !kept {
 			return err
 		} else {
-			return rebuildGroupRollups(ctx, tx, offset)
+			return db.rebuildGroupRollups(ctx, tx, offset)
 		}
 	})
 }

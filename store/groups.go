@@ -209,12 +209,12 @@ func ensureOrgUnit(ctx context.Context, tx *sql.Tx, parent sql.NullInt64, u bot.
 	if !errors.Is(err, sql.ErrNoRows) {
 		return 0, err
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO org_units (parent_id, kind, name, population, created_at) VALUES (?, ?, ?, ?, ?)`,
-		parent, u.Kind, u.Name, u.Population, now)
+	err = tx.QueryRowContext(ctx, `INSERT INTO org_units (parent_id, kind, name, population, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		parent, u.Kind, u.Name, u.Population, now).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("creating org unit %q: %w", u.Name, err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 // UnbindGroup detaches the group from its org unit. Its history stays.

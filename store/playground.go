@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"fanzha/bot"
@@ -23,18 +24,14 @@ func (s *Transcript) AppendLine(ctx context.Context, l *bot.TranscriptLine) (boo
 	l.Time = s.db.Now()
 	var added bool
 	err := s.db.withTx(ctx, "AppendLine", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO playground_messages
+		err := tx.QueryRowContext(ctx, `INSERT INTO playground_messages
 			(group_id, group_name, sender_id, sender_name, from_bot, msg_id, mentions, kind, text, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			l.GroupID, l.GroupName, l.SenderID, l.SenderName, l.FromBot, l.MsgID, l.Mentions, l.Kind, l.Text, formatTime(l.Time))
-		if err != nil {
-			return err
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
+			l.GroupID, l.GroupName, l.SenderID, l.SenderName, l.FromBot, l.MsgID, l.Mentions, l.Kind, l.Text, formatTime(l.Time)).Scan(&l.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // already there
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		added = true
-		l.ID, err = res.LastInsertId()
+		added = err == nil
 		return err
 	})
 	if err != nil {

@@ -218,7 +218,7 @@ func (s *Prizes) Entrants(ctx context.Context, groups []int64, roundID int64, si
 	}
 	q := `SELECT a.member_id, (SELECT r2.group_id FROM quiz_answers a2 JOIN quiz_rounds r2 ON r2.id = a2.round_id
 				WHERE a2.member_id = a.member_id ORDER BY a2.at DESC LIMIT 1), m.pseudonym, m.display_name, count(*), sum(a.correct),
-			sum(CASE WHEN p.sent_at IS NOT NULL AND (julianday(a.at) - julianday(p.sent_at)) * 86400.0 < ? THEN 1 ELSE 0 END)
+			sum(CASE WHEN p.sent_at IS NOT NULL AND ` + s.db.secondsBetween("p.sent_at", "a.at") + ` < ? THEN 1 ELSE 0 END)
 		FROM quiz_answers a JOIN quiz_rounds r ON r.id = a.round_id JOIN members m ON m.id = a.member_id
 		LEFT JOIN posts p ON p.group_id = r.group_id AND p.kind = 'quiz_question' AND p.ref = a.round_id || ':' || a.idx
 		WHERE r.group_id IN (` + strings.TrimSuffix(strings.Repeat("?,", len(groups)), ",") + `)`

@@ -31,9 +31,9 @@ func (s *Quiz) StartRound(ctx context.Context, r *bot.QuizRound, first *bot.Outb
 		if r.Slot != "" {
 			slot = r.Slot
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO quiz_rounds (group_id, started_by, questions, window_secs, current, opened_at, status, started_at, slot)
-			VALUES (?, ?, ?, ?, 0, ?, 'active', ?, ?)`,
-			r.GroupID, nullID(r.StartedBy), string(qs), int(r.Window/time.Second), formatTime(r.OpenedAt), formatTime(r.StartedAt), slot)
+		err := tx.QueryRowContext(ctx, `INSERT INTO quiz_rounds (group_id, started_by, questions, window_secs, current, opened_at, status, started_at, slot)
+			VALUES (?, ?, ?, ?, 0, ?, 'active', ?, ?) RETURNING id`,
+			r.GroupID, nullID(r.StartedBy), string(qs), int(r.Window/time.Second), formatTime(r.OpenedAt), formatTime(r.StartedAt), slot).Scan(&r.ID)
 		if err != nil {
 			if isUnique(err, "quiz_rounds.slot") {
 				return bot.Errorf(bot.EDUPLICATE, "这个时段的答题已经开始过了。")
@@ -41,9 +41,6 @@ func (s *Quiz) StartRound(ctx context.Context, r *bot.QuizRound, first *bot.Outb
 			if isUnique(err, "") {
 				return bot.Errorf(bot.ECONFLICT, "本群正在答题，请等这一轮结束再开始新的一轮。")
 			}
-			return err
-		}
-		if r.ID, err = res.LastInsertId(); err != nil {
 			return err
 		}
 		first.Key = fmt.Sprintf("quiz:%d:0:question", r.ID)

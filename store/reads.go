@@ -37,7 +37,7 @@ func (s *Outbox) AddReads(ctx context.Context, id int64, channel string, readers
 	err := s.db.withTx(ctx, "AddReads", func(tx *sql.Tx) error {
 		n = 0
 		for _, r := range readers {
-			res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO post_reads (post_id, reader) VALUES (?, ?)`, id, s.db.pseudonym(channel, r))
+			res, err := tx.ExecContext(ctx, `INSERT INTO post_reads (post_id, reader) VALUES (?, ?) ON CONFLICT DO NOTHING`, id, s.db.pseudonym(channel, r))
 			if err != nil {
 				return err
 			}

@@ -85,17 +85,18 @@ func (b *rollupBatch) weekMember(week string, group, member int64, quiz bool) {
 func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
 	for k, first := range b.reach {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO reach_first (group_id, member_id, first_at) VALUES (?, ?, ?)
-			ON CONFLICT DO UPDATE SET first_at = min(first_at, excluded.first_at)`, k.group, k.member, first); err != nil {
+			ON CONFLICT (group_id, member_id) DO UPDATE
+			SET first_at = CASE WHEN excluded.first_at < reach_first.first_at THEN excluded.first_at ELSE reach_first.first_at END`, k.group, k.member, first); err != nil {
 			return err
 		}
 	}
 	for k, c := range b.days {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO group_days (day, group_id, checks, checks_high, checks_suspicious, checks_none, warnings, quiz_answers, quiz_correct)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET
-			checks = checks + excluded.checks, checks_high = checks_high + excluded.checks_high,
-			checks_suspicious = checks_suspicious + excluded.checks_suspicious, checks_none = checks_none + excluded.checks_none,
-			warnings = warnings + excluded.warnings, quiz_answers = quiz_answers + excluded.quiz_answers,
-			quiz_correct = quiz_correct + excluded.quiz_correct`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, group_id) DO UPDATE SET
+			checks = group_days.checks + excluded.checks, checks_high = group_days.checks_high + excluded.checks_high,
+			checks_suspicious = group_days.checks_suspicious + excluded.checks_suspicious, checks_none = group_days.checks_none + excluded.checks_none,
+			warnings = group_days.warnings + excluded.warnings, quiz_answers = group_days.quiz_answers + excluded.quiz_answers,
+			quiz_correct = group_days.quiz_correct + excluded.quiz_correct`,
 			k.day, k.group, c.checks, c.high, c.suspicious, c.none, c.warnings, c.quizAnswers, c.quizCorrect); err != nil {
 			return err
 		}
@@ -105,7 +106,7 @@ func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
 	grow := map[weekKey]*[2]int{}
 	for _, k := range b.order {
 		quiz := b.weeks[k]
-		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO group_week_members (week, group_id, member_id, quiz) VALUES (?, ?, ?, ?)`,
+		res, err := tx.ExecContext(ctx, `INSERT INTO group_week_members (week, group_id, member_id, quiz) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 			k.week, k.group, k.member, bit(quiz))
 		if err != nil {
 			return err
@@ -135,7 +136,7 @@ func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
 	}
 	for k, g := range grow {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO group_weeks (week, group_id, members, quiz_participants) VALUES (?, ?, ?, ?)
-			ON CONFLICT DO UPDATE SET members = members + excluded.members, quiz_participants = quiz_participants + excluded.quiz_participants`,
+			ON CONFLICT (week, group_id) DO UPDATE SET members = group_weeks.members + excluded.members, quiz_participants = group_weeks.quiz_participants + excluded.quiz_participants`,
 			k.week, k.group, g[0], g[1]); err != nil {
 			return err
 		}

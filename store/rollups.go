@@ -71,7 +71,7 @@ func (db *DB) SetRollupZone(ctx context.Context, loc *time.Location) (bool, erro
 	}
 	return true, db.withTx(ctx, "SetRollupZone", func(tx *sql.Tx) error {
 		db.meta.Store(nil)
-		return rebuildGroupRollups(ctx, tx, offset)
+		return db.rebuildGroupRollups(ctx, tx, offset)
 	})
 }
 
@@ -86,30 +86,23 @@ func localWeek(t time.Time, offset time.Duration) string {
 	return d.AddDate(0, 0, -back).Format(time.DateOnly)
 }
 
-// sqlOffset is offset as an SQLite date modifier, e.g. "+28800 seconds".
-func sqlOffset(offset time.Duration) string {
-	return fmt.Sprintf("%+d seconds", int(offset.Seconds()))
-}
-
 // rebuildGroupRollups refills the group roll-ups from every event, in one
 // pass of SQL per table.
-func rebuildGroupRollups(ctx context.Context, tx *sql.Tx, offset time.Duration) error {
-	mod := sqlOffset(offset)
+func (db *DB) rebuildGroupRollups(ctx context.Context, tx *sql.Tx, offset time.Duration) error {
 	for _, q := range []string{
 		`DELETE FROM group_days`, `DELETE FROM group_week_members`, `DELETE FROM group_weeks`,
 		`INSERT INTO group_days (day, group_id, checks, checks_high, checks_suspicious, checks_none, warnings, quiz_answers, quiz_correct)
-			SELECT date(at, '` + mod + `'), group_id,
-				sum(kind = 'scam_check'),
-				sum(kind = 'scam_check' AND level = 'high'),
-				sum(kind = 'scam_check' AND level = 'suspicious'),
-				sum(kind = 'scam_check' AND level IN ('none', 'lookup')),
-				sum(kind = 'warning'),
-				sum(kind = 'quiz_answer'),
-				sum(kind = 'quiz_answer' AND detail = 'correct')
+			SELECT ` + db.localDay("at", offset) + `, group_id,
+				sum(CASE WHEN kind = 'scam_check' THEN 1 ELSE 0 END),
+				sum(CASE WHEN kind = 'scam_check' AND level = 'high' THEN 1 ELSE 0 END),
+				sum(CASE WHEN kind = 'scam_check' AND level = 'suspicious' THEN 1 ELSE 0 END),
+				sum(CASE WHEN kind = 'scam_check' AND level IN ('none', 'lookup') THEN 1 ELSE 0 END),
+				sum(CASE WHEN kind = 'warning' THEN 1 ELSE 0 END),
+				sum(CASE WHEN kind = 'quiz_answer' THEN 1 ELSE 0 END),
+				sum(CASE WHEN kind = 'quiz_answer' AND detail = 'correct' THEN 1 ELSE 0 END)
 			FROM events WHERE group_id IS NOT NULL GROUP BY 1, 2`,
-		// The Monday of the week: forward to Sunday (or stay), back six days.
 		`INSERT INTO group_week_members (week, group_id, member_id, quiz)
-			SELECT date(at, '` + mod + `', 'weekday 0', '-6 days'), group_id, member_id, max(kind = 'quiz_answer')
+			SELECT ` + db.localMonday("at", offset) + `, group_id, member_id, max(CASE WHEN kind = 'quiz_answer' THEN 1 ELSE 0 END)
 			FROM events WHERE group_id IS NOT NULL AND member_id IS NOT NULL GROUP BY 1, 2, 3`,
 		`INSERT INTO group_weeks (week, group_id, members, quiz_participants)
 			SELECT week, group_id, count(*), sum(quiz) FROM group_week_members GROUP BY 1, 2`,

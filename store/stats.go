@@ -67,13 +67,13 @@ func (s *Stats) GroupFigures(ctx context.Context, from, to time.Time, groupID in
 func (s *Stats) countEvents(ctx context.Context, f, t, one string, get func(int64) *GroupFigures) error {
 	rows, err := s.db.r.QueryContext(ctx, `SELECT group_id,
 			count(DISTINCT member_id),
-			sum(kind = 'scam_check'),
-			sum(kind = 'scam_check' AND level = 'high'),
-			sum(kind = 'scam_check' AND level = 'suspicious'),
-			sum(kind = 'scam_check' AND level IN ('none', 'lookup')),
-			sum(kind = 'warning'),
-			sum(kind = 'quiz_answer'),
-			sum(kind = 'quiz_answer' AND detail = 'correct'),
+			sum(CASE WHEN kind = 'scam_check' THEN 1 ELSE 0 END),
+			sum(CASE WHEN kind = 'scam_check' AND level = 'high' THEN 1 ELSE 0 END),
+			sum(CASE WHEN kind = 'scam_check' AND level = 'suspicious' THEN 1 ELSE 0 END),
+			sum(CASE WHEN kind = 'scam_check' AND level IN ('none', 'lookup') THEN 1 ELSE 0 END),
+			sum(CASE WHEN kind = 'warning' THEN 1 ELSE 0 END),
+			sum(CASE WHEN kind = 'quiz_answer' THEN 1 ELSE 0 END),
+			sum(CASE WHEN kind = 'quiz_answer' AND detail = 'correct' THEN 1 ELSE 0 END),
 			count(DISTINCT CASE WHEN kind = 'quiz_answer' THEN member_id END)
 		FROM events WHERE at >= ? AND at < ? AND group_id IS NOT NULL`+one+` GROUP BY group_id`, f, t)
 	if err != nil {
@@ -146,7 +146,7 @@ func (s *Stats) UnitReach(ctx context.Context, from, to time.Time, kind bot.Even
 	src, args := `events e JOIN groups g ON g.id = e.group_id
 		WHERE e.at >= ? AND e.at < ? AND e.member_id IS NOT NULL AND (? = '' OR e.kind = ?)`, []any{formatTime(from), formatTime(to), kind, kind}
 	if rollup {
-		src, args = `groups g CROSS JOIN reach_first e ON e.group_id = g.id WHERE e.first_at < ?`, []any{formatTime(to)}
+		src, args = `groups g `+s.db.orderedJoin()+` reach_first e ON e.group_id = g.id WHERE e.first_at < ?`, []any{formatTime(to)}
 	}
 	out := map[int64]int{}
 	rows, err := s.db.r.QueryContext(ctx, `SELECT g.org_unit_id, count(DISTINCT e.member_id) FROM `+src+

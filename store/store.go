@@ -26,7 +26,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mattn/go-sqlite3" // the "sqlite3" driver, and its error codes
+	_ "github.com/mattn/go-sqlite3" // the "sqlite3" driver
 
 	"fanzha/bot"
 )
@@ -39,7 +39,8 @@ const timeFormat = "2006-01-02T15:04:05.000000000Z"
 
 // DB is an open fanzha database.
 type DB struct {
-	path   string
+	path   string // the SQLite file, or the PostgreSQL URL without its password
+	pg     bool   // on PostgreSQL
 	secret []byte
 	w      *sql.DB // the one writer
 	r      *sql.DB // readers
@@ -89,6 +90,9 @@ func Open(path string, secret []byte) (*DB, error) {
 	if len(secret) < 16 {
 		return nil, fmt.Errorf("store: install secret must be at least 16 bytes")
 	}
+	if IsPostgresURL(path) {
+		return openPG(path, secret)
+	}
 	// Only the bot's user may read it: it holds names and, briefly, texts.
 	// SQLite gives the WAL and index files the same mode.
 	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
@@ -128,6 +132,33 @@ func Open(path string, secret []byte) (*DB, error) {
 	go db.commitLoop()
 	return db, nil
 }
+
+// openPG opens a PostgreSQL store: one connection for the committer, as
+// with SQLite, and a pool for readers.
+func openPG(rawURL string, secret []byte) (*DB, error) {
+	w, err := openPostgres(rawURL, 1)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: connecting to %s: %w", RedactURL(rawURL), err)
+	}
+	r, err := openPostgres(rawURL, 8)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	db := &DB{path: RedactURL(rawURL), pg: true, secret: secret, w: w, r: r, Now: time.Now,
+		writes: make(chan *txReq), closed: make(chan struct{}), stopped: make(chan struct{})}
+	go db.commitLoop()
+	return db, nil
+}
+
+// Postgres reports whether db is on a PostgreSQL server.
+func (db *DB) Postgres() bool { return db.pg }
 
 // Stores returns the services of db the router's standard middleware uses.
 func (db *DB) Stores() bot.Stores {
@@ -222,16 +253,6 @@ func parseTime(s string) time.Time {
 		slog.Warn("store: unreadable time in the database; read as long ago", "value", s, "err", err)
 	}
 	return t
-}
-
-// isUnique reports whether err is a UNIQUE constraint violation, and on
-// which index or columns (SQLite names them in its message).
-func isUnique(err error, on string) bool {
-	var se sqlite3.Error
-	if !errors.As(err, &se) || se.ExtendedCode != sqlite3.ErrConstraintUnique && se.ExtendedCode != sqlite3.ErrConstraintPrimaryKey {
-		return false
-	}
-	return on == "" || strings.Contains(se.Error(), on)
 }
 
 // pseudonym is the stored stand-in for a platform user ID.
