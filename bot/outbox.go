@@ -124,6 +124,8 @@ type PostFilter struct {
 	Status   PostStatus
 	DueSince time.Time
 	DueUntil time.Time
+	// ClaimedBefore: posts whose claim (lease) ends before it.
+	ClaimedBefore time.Time
 }
 
 // Outbox stores posts until they are sent.
@@ -137,6 +139,10 @@ type Outbox interface {
 	FindPosts(ctx context.Context, f PostFilter) ([]*OutboxPost, error)
 	// MarkPosts moves posts to status; for PostSending it counts an attempt.
 	MarkPosts(ctx context.Context, ids []int64, status PostStatus, at time.Time, errText string) error
+	// ClaimPost moves a post still pending to PostSending, counting an
+	// attempt, for this process until until (its lease). It reports false
+	// when the post is no longer pending: another replica claimed it.
+	ClaimPost(ctx context.Context, id int64, until time.Time) (bool, error)
 	// RetryPost puts a post back to pending, to be tried at next.
 	RetryPost(ctx context.Context, id int64, errText string, next time.Time) error
 	// SetReceipt records the platform's handle of a sent post.
@@ -234,7 +240,15 @@ type Sender struct {
 	MaxAttempts int
 	// Crash is a test hook called at the points where a process could die.
 	Crash func(point string)
+	// Replicas: other processes send from the same outbox. A post being
+	// sent is then another's until its claim lapses (ClaimLease), not
+	// abandoned by a process that died.
+	Replicas bool
 }
+
+// ClaimLease is how long a claimed post is its sender's: far longer than
+// a send may take (channels time out in seconds).
+const ClaimLease = 2 * time.Minute
 
 func (s *Sender) crash(point string) {
 	if s.Crash != nil {
@@ -242,9 +256,16 @@ func (s *Sender) crash(point string) {
 	}
 }
 
-// Recover settles posts left "sending" by a previous process.
+// Recover settles posts left "sending" by a process that died: every such
+// post when this is the only process, those whose claim has lapsed when
+// there are replicas. With replicas it runs on a schedule, not only at
+// start.
 func (s *Sender) Recover(ctx context.Context, now time.Time) error {
-	stuck, err := s.Outbox.FindPosts(ctx, PostFilter{Status: PostSending})
+	f := PostFilter{Status: PostSending}
+	if s.Replicas {
+		f.ClaimedBefore = now
+	}
+	stuck, err := s.Outbox.FindPosts(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -290,8 +311,10 @@ func (s *Sender) Tick(ctx context.Context, now time.Time) (int, error) {
 	}
 	sent := 0
 	for _, p := range batch {
-		if err := s.Outbox.MarkPosts(ctx, []int64{p.ID}, PostSending, now, ""); err != nil {
+		if ok, err := s.Outbox.ClaimPost(ctx, p.ID, now.Add(ClaimLease)); err != nil {
 			return sent, err
+		} else if !ok {
+			continue // another replica is sending it
 		}
 		s.crash("marked-sending")
 		receipt, err := s.post(ctx, p)

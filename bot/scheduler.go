@@ -13,6 +13,10 @@ type Job struct {
 	Name  string
 	Every time.Duration // 0: on every tick
 	Run   func(ctx context.Context, now time.Time) error
+	// Everywhere: with several replicas, every one runs it (sending,
+	// whose posts are claimed one by one); other jobs run on the replica
+	// that holds the job's lease.
+	Everywhere bool
 
 	last time.Time
 }
@@ -26,6 +30,26 @@ type Scheduler struct {
 	Logger *slog.Logger
 	// Interval between ticks in Run.
 	Interval time.Duration
+	// Leases, when set, make the scheduler one of several replicas on one
+	// database: a job that is not Everywhere runs only on the replica
+	// holding its lease ("job:" + name, held by Holder). A replica that
+	// dies lets its leases lapse after LeaseTTL (at least 30 s, and three
+	// times the job's period), and another takes the work over.
+	Leases   LeaseStore
+	Holder   string
+	LeaseTTL time.Duration
+}
+
+// minLeaseTTL is the shortest a job's lease lasts.
+const minLeaseTTL = 30 * time.Second
+
+// mine reports whether this replica runs j now.
+func (s *Scheduler) mine(ctx context.Context, j *Job, now time.Time) (bool, error) {
+	if s.Leases == nil || j.Everywhere {
+		return true, nil
+	}
+	ttl := max(s.LeaseTTL, minLeaseTTL, 3*j.Every)
+	return s.Leases.Lease(ctx, "job:"+j.Name, s.Holder, ttl, now)
 }
 
 // Tick runs the jobs due at now.
@@ -33,6 +57,11 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time) error {
 	for _, j := range s.Jobs {
 		if j.Every > 0 && now.Sub(j.last) < j.Every && !now.Before(j.last) {
 			continue
+		}
+		if ok, err := s.mine(ctx, j, now); err != nil {
+			return fmt.Errorf("%s: lease: %w", j.Name, err)
+		} else if !ok {
+			continue // another replica holds it
 		}
 		if err := j.Run(ctx, now); err != nil {
 			return fmt.Errorf("%s: %w", j.Name, err)

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,10 @@ import (
 type Config struct {
 	// DataDir holds the SQLite database and the install secret.
 	DataDir string `yaml:"data_dir"`
+	// InstallKey, from FANZHA_INSTALL_KEY only (hex, at least 16 bytes),
+	// replaces data_dir/install.key: replicas on one database must share
+	// it, and it is a secret.
+	InstallKey string `yaml:"-"`
 	// Timezone is where schedules and weeks are reckoned.
 	Timezone string `yaml:"timezone"`
 	// LogLevel is debug, info, warn or error.
@@ -32,6 +37,7 @@ type Config struct {
 	// change; empty means the copy built into the binary.
 	KnowledgeDir string `yaml:"knowledge_dir"`
 
+	Database   Database   `yaml:"database"`
 	Web        Web        `yaml:"web"`
 	Playground Playground `yaml:"playground"`
 	Limits     Limits     `yaml:"limits"`
@@ -42,6 +48,17 @@ type Config struct {
 	Score      Score      `yaml:"score"`
 	DingTalk   DingTalk   `yaml:"dingtalk"`
 	WeChat     WeChat     `yaml:"wechat"`
+}
+
+// Database: empty URL keeps everything in one SQLite file in the data
+// directory; a postgres:// URL puts it on a PostgreSQL server, which
+// several fanzha replicas may share. Keep the password in
+// FANZHA_DATABASE_URL, not in the file.
+type Database struct {
+	URL string `yaml:"url"`
+	// MaxConns bounds the connections a replica opens for reading
+	// (PostgreSQL only; writes use one more).
+	MaxConns int `yaml:"max_conns"`
 }
 
 // WeChat switches on the WeCom channel: the 智能机器人 by callback URL
@@ -228,6 +245,8 @@ func Load(path string, env func(string) (string, bool)) (Config, error) {
 func (c *Config) applyEnv(env func(string) (string, bool)) error {
 	str := map[string]*string{
 		"FANZHA_DATA_DIR":                  &c.DataDir,
+		"FANZHA_DATABASE_URL":              &c.Database.URL,
+		"FANZHA_INSTALL_KEY":               &c.InstallKey,
 		"FANZHA_TIMEZONE":                  &c.Timezone,
 		"FANZHA_LOG_LEVEL":                 &c.LogLevel,
 		"FANZHA_WEB_ADDR":                  &c.Web.Addr,
@@ -284,6 +303,17 @@ func (c *Config) applyEnv(env func(string) (string, bool)) error {
 func (c Config) Validate() error {
 	if strings.TrimSpace(c.DataDir) == "" {
 		return fmt.Errorf("config: data_dir must not be empty")
+	}
+	if u := c.Database.URL; u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
+		return fmt.Errorf("config: database.url: must start with postgres:// (leave it empty for the SQLite file in data_dir)")
+	}
+	if c.Database.MaxConns < 0 || c.Database.MaxConns > 1000 {
+		return fmt.Errorf("config: database.max_conns: %d must be between 1 and 1000 (0: the default, 8)", c.Database.MaxConns)
+	}
+	if k := c.InstallKey; k != "" {
+		if b, err := hex.DecodeString(k); err != nil || len(b) < 16 {
+			return fmt.Errorf("config: FANZHA_INSTALL_KEY must be at least 32 hexadecimal digits")
+		}
 	}
 	if c.KnowledgeDir != "" {
 		if st, err := os.Stat(c.KnowledgeDir); err != nil || !st.IsDir() {

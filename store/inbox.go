@@ -69,8 +69,17 @@ func (s *Inbox) Pending(ctx context.Context, channel string) ([]*bot.Message, er
 			WHERE channel = ? AND done_at IS NULL AND attempts >= ?`, s.db.now(), channel, maxAttempts); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `UPDATE inbox SET attempts = attempts + 1
-			WHERE channel = ? AND done_at IS NULL RETURNING payload, received_at`, channel)
+		// With replicas, a message is another's while it is young (being
+		// handled where it arrived) or claimed by another's replay.
+		q, args := ``, []any{channel}
+		if s.db.pg {
+			now := s.db.Now()
+			q = ` AND received_at < ? AND claimed_until < ?`
+			args = append(args, formatTime(now.Add(-bot.ClaimLease)), formatTime(now))
+		}
+		rows, err := tx.QueryContext(ctx, `UPDATE inbox SET attempts = attempts + 1, claimed_until = ?
+			WHERE channel = ? AND done_at IS NULL`+q+` RETURNING payload, received_at`,
+			append([]any{formatTime(s.db.Now().Add(bot.ClaimLease))}, args...)...)
 		if err != nil {
 			return err
 		}

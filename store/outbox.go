@@ -130,6 +130,9 @@ func (s *Outbox) FindPosts(ctx context.Context, f bot.PostFilter) ([]*bot.Outbox
 	if !f.DueSince.IsZero() {
 		q, args = q+` AND p.due_at >= ?`, append(args, formatTime(f.DueSince))
 	}
+	if !f.ClaimedBefore.IsZero() {
+		q, args = q+` AND p.claimed_until < ?`, append(args, formatTime(f.ClaimedBefore))
+	}
 	if !f.DueUntil.IsZero() {
 		q, args = q+` AND p.due_at < ?`, append(args, formatTime(f.DueUntil))
 	}
@@ -159,6 +162,24 @@ func (s *Outbox) MarkPosts(ctx context.Context, ids []int64, status bot.PostStat
 		}
 		return nil
 	})
+}
+
+// ClaimPost takes a pending post for sending until until. On PostgreSQL a
+// row another replica is claiming at this moment is passed over, not
+// waited for.
+func (s *Outbox) ClaimPost(ctx context.Context, id int64, until time.Time) (bool, error) {
+	claimed := false
+	err := s.db.withTx(ctx, "ClaimPost", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE posts SET status = 'sending', attempts = attempts + 1, claimed_until = ?
+			WHERE id = (SELECT id FROM posts WHERE id = ? AND status = 'pending'`+s.db.skipLocked()+`)`, formatTime(until), id)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		claimed = n == 1
+		return err
+	})
+	return claimed, err
 }
 
 // RetryPost puts a post back to pending, to be tried at next.

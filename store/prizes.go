@@ -138,7 +138,7 @@ func (s *Prizes) draws(ctx context.Context, where string, args ...any) ([]*bot.P
 func (s *Prizes) winners(ctx context.Context, drawID int64) ([]bot.PrizeWinner, error) {
 	rows, err := s.db.r.QueryContext(ctx, `SELECT w.member_id, coalesce(w.group_id, 0), w.tag, m.display_name, w.fast, w.handed_at, coalesce(a.username, '')
 		FROM prize_winners w JOIN members m ON m.id = w.member_id LEFT JOIN accounts a ON a.id = w.handed_by
-		WHERE w.draw_id = ? ORDER BY w.rowid`, drawID)
+		WHERE w.draw_id = ? ORDER BY w.place, w.member_id`, drawID)
 	if err != nil {
 		return nil, fmt.Errorf("store: listing winners: %w", err)
 	}
@@ -194,9 +194,9 @@ func (s *Prizes) FinishDraw(ctx context.Context, d *bot.PrizeDraw, posts []*bot.
 			return nil // drawn before: announced once
 		}
 		done = true
-		for _, w := range d.Winners {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO prize_winners (draw_id, member_id, group_id, tag, fast, won_at) VALUES (?, ?, ?, ?, ?, ?)`,
-				d.ID, w.MemberID, nullID(w.GroupID), w.Tag, w.Fast, formatTime(*d.DrawnAt)); err != nil {
+		for i, w := range d.Winners {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO prize_winners (draw_id, member_id, group_id, tag, fast, won_at, place) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				d.ID, w.MemberID, nullID(w.GroupID), w.Tag, w.Fast, formatTime(*d.DrawnAt), i+1); err != nil {
 				return err
 			}
 		}
@@ -231,7 +231,7 @@ func (s *Prizes) Entrants(ctx context.Context, groups []int64, roundID int64, si
 	} else {
 		q, args = q+` AND a.at >= ? AND a.at < ?`, append(args, formatTime(since), formatTime(until))
 	}
-	rows, err := s.db.r.QueryContext(ctx, q+` GROUP BY a.member_id`, args...)
+	rows, err := s.db.r.QueryContext(ctx, q+` GROUP BY a.member_id, m.pseudonym, m.display_name`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: counting entrants: %w", err)
 	}

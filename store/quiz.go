@@ -219,7 +219,7 @@ func scanScores(rows *sql.Rows) ([]bot.QuizScore, error) {
 func (s *Quiz) RoundScores(ctx context.Context, roundID int64) ([]bot.QuizScore, error) {
 	rows, err := s.db.r.QueryContext(ctx, `SELECT a.member_id, m.display_name, sum(a.correct), count(*)
 		FROM quiz_answers a JOIN members m ON m.id = a.member_id WHERE a.round_id = ?
-		GROUP BY a.member_id ORDER BY sum(a.correct) DESC, max(a.at), a.member_id`, roundID)
+		GROUP BY a.member_id, m.display_name ORDER BY sum(a.correct) DESC, max(a.at), a.member_id`, roundID)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +231,7 @@ func (s *Quiz) Leaderboard(ctx context.Context, groupID int64, since, until time
 	rows, err := s.db.r.QueryContext(ctx, `SELECT a.member_id, m.display_name, sum(a.correct), count(*)
 		FROM quiz_answers a JOIN quiz_rounds r ON r.id = a.round_id JOIN members m ON m.id = a.member_id
 		WHERE r.group_id = ? AND a.at >= ? AND a.at < ?
-		GROUP BY a.member_id ORDER BY sum(a.correct) DESC, count(*) DESC, a.member_id LIMIT 10`,
+		GROUP BY a.member_id, m.display_name ORDER BY sum(a.correct) DESC, count(*) DESC, a.member_id LIMIT 10`,
 		groupID, formatTime(since), formatTime(until))
 	if err != nil {
 		return nil, err

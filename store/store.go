@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -157,6 +158,50 @@ func openPG(rawURL string, secret []byte) (*DB, error) {
 	return db, nil
 }
 
+// SetMaxConns bounds the reading connections to a PostgreSQL server
+// (n > 0); SQLite keeps its four.
+func (db *DB) SetMaxConns(n int) {
+	if db.pg && n > 0 {
+		db.r.SetMaxOpenConns(n)
+		db.r.SetMaxIdleConns(n)
+	}
+}
+
+// CheckSecret makes sure every process on the database pseudonymises with
+// the same install secret: the first one records a fingerprint of its
+// secret (never the secret), and a process with another is refused, since
+// its members would all be strangers to the others.
+func (db *DB) CheckSecret(ctx context.Context) error {
+	m := hmac.New(sha256.New, db.secret)
+	m.Write([]byte("fanzha install key fingerprint"))
+	mine := hex.EncodeToString(m.Sum(nil))[:16]
+	err := db.withTx(ctx, "CheckSecret", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('secret_fingerprint', ?) ON CONFLICT DO NOTHING`, mine)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	var theirs string
+	if err := db.r.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'secret_fingerprint'`).Scan(&theirs); err != nil {
+		return fmt.Errorf("store: reading the install key's fingerprint: %w", err)
+	}
+	if theirs != mine {
+		return fmt.Errorf("store: this database was set up with another install key; give every replica the same key (FANZHA_INSTALL_KEY, or the first one's data/install.key)")
+	}
+	return nil
+}
+
+// Ping checks that the database answers, for the health endpoint.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.r.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
+}
+
+// Where names the database for logs: the SQLite file, or the server's URL
+// without its password.
+func (db *DB) Where() string { return db.path }
+
 // Postgres reports whether db is on a PostgreSQL server.
 func (db *DB) Postgres() bool { return db.pg }
 
@@ -190,6 +235,13 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 	sort.Strings(names)
 	applied := 0
 	for _, name := range names {
+		// A migration that PostgreSQL cannot run as written has a
+		// NNNN_name.postgres.sql beside it, run there instead.
+		if pgName := strings.TrimSuffix(name, ".sql") + ".postgres.sql"; strings.HasSuffix(name, ".postgres.sql") {
+			continue
+		} else if db.pg && slices.Contains(names, pgName) {
+			name = pgName
+		}
 		base := strings.TrimPrefix(name, "migrations/")
 		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
 		if err != nil {

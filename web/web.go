@@ -33,6 +33,9 @@ var staticFS embed.FS
 
 // Server is the HTTP handler.
 type Server struct {
+	// Ping, if set, checks the database for /healthz: a replica whose
+	// database is gone reports 503 so that its balancer sends no one.
+	Ping      func(ctx context.Context) error
 	Groups    bot.GroupStore
 	Stats     bot.StatsStore
 	Units     bot.OrgUnitStore
@@ -93,7 +96,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(http.FileServerFS(static))))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /healthz", s.health)
 	mux.HandleFunc("GET /login", s.loginPage)
 	mux.HandleFunc("POST /login", s.form(s.login))
 	mux.HandleFunc("POST /logout", s.form(s.logout))
@@ -307,4 +310,19 @@ func (s *Server) logRequests(h http.Handler) http.Handler {
 		h.ServeHTTP(sw, r)
 		s.Logger.Debug("http", "method", r.Method, "path", r.URL.Path, "status", sw.status, "dur", time.Since(start))
 	})
+}
+
+// health answers load balancers and supervisors: 200 "ok" while the
+// database answers within two seconds, 503 otherwise.
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	if s.Ping != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.Ping(ctx); err != nil {
+			s.Logger.Error("health check: database not answering", "err", err)
+			http.Error(w, "database unavailable\n", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	w.Write([]byte("ok\n"))
 }

@@ -48,7 +48,10 @@ type Main struct {
 	Config     config.Config
 	Logger     *slog.Logger
 
-	DB         *store.DB
+	DB *store.DB
+	// replicaID names this process among replicas on one database (host,
+	// pid and a random part), as the holder of its leases.
+	replicaID  string
 	Knowledge  *knowledge.Base
 	Router     *bot.Router
 	Sender     *bot.Sender
@@ -104,15 +107,24 @@ func (m *Main) openDB(ctx context.Context) error {
 	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
 		return fmt.Errorf("creating data dir: %w", err)
 	}
-	secret, err := installSecret(filepath.Join(m.Config.DataDir, "install.key"))
+	secret, err := installSecret(filepath.Join(m.Config.DataDir, "install.key"), m.Config.InstallKey)
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(filepath.Join(m.Config.DataDir, "fanzha.db"), secret)
+	where := filepath.Join(m.Config.DataDir, "fanzha.db")
+	if m.Config.Database.URL != "" {
+		where = m.Config.Database.URL
+	}
+	db, err := store.Open(where, secret)
 	if err != nil {
 		return err
 	}
+	db.SetMaxConns(m.Config.Database.MaxConns)
 	m.DB = db
+	host, _ := os.Hostname()
+	var tag [4]byte
+	rand.Read(tag[:])
+	m.replicaID = fmt.Sprintf("%s-%d-%x", host, os.Getpid(), tag)
 	db.Now = m.Now
 	day := 24 * time.Hour
 	r := m.Config.Retention
@@ -124,6 +136,9 @@ func (m *Main) openDB(ctx context.Context) error {
 	}
 	if n > 0 {
 		m.Logger.Info("database migrated", "applied", n)
+	}
+	if err := db.CheckSecret(ctx); err != nil {
+		return err
 	}
 	// Reports read roll-ups kept in their time zone and, for reach since
 	// the campaign began, from its start; a new zone or start rebuilds
@@ -144,7 +159,10 @@ func (m *Main) openDB(ctx context.Context) error {
 // installSecret reads the per-install key that pseudonymises member IDs,
 // creating it on first start. Losing it splits every member in two, so it
 // lives beside the database and is never regenerated if present.
-func installSecret(path string) ([]byte, error) {
+func installSecret(path, fromEnv string) ([]byte, error) {
+	if fromEnv != "" {
+		return hex.DecodeString(fromEnv) // checked by config.Validate
+	}
 	b, err := os.ReadFile(path)
 	if err == nil {
 		key, derr := hex.DecodeString(strings.TrimSpace(string(b)))
@@ -251,7 +269,7 @@ const (
 
 // scheduler is the scheduled work, in the order it runs each tick.
 func (m *Main) scheduler() *bot.Scheduler {
-	return &bot.Scheduler{Logger: m.Logger, Interval: tickEvery, Jobs: []*bot.Job{
+	s := &bot.Scheduler{Logger: m.Logger, Interval: tickEvery, Jobs: []*bot.Job{
 		{Name: "planning tips", Every: planEvery, Run: func(ctx context.Context, now time.Time) error {
 			_, err := m.Planner.Tick(ctx, now)
 			return err
@@ -277,11 +295,29 @@ func (m *Main) scheduler() *bot.Scheduler {
 			return err
 		}},
 		{Name: "quiz", Run: m.Quiz.Tick},
-		{Name: "sending posts", Run: func(ctx context.Context, now time.Time) error {
+		{Name: "sending posts", Everywhere: true, Run: func(ctx context.Context, now time.Time) error {
 			_, err := m.Sender.Tick(ctx, now)
 			return err
 		}},
 	}}
+	if m.DB.Postgres() {
+		// Replicas may share the database: planning, quiz timers, draws
+		// and reports run on the one replica holding each job's lease;
+		// every replica sends, claiming post by post. What a dead replica
+		// held comes back when its claims lapse.
+		s.Leases, s.Holder = m.DB.Leases(), m.replicaID
+		s.Jobs = append(s.Jobs,
+			&bot.Job{Name: "recovering the outbox", Every: time.Minute, Run: m.Sender.Recover},
+			&bot.Job{Name: "replaying unfinished messages", Every: time.Minute, Run: func(ctx context.Context, now time.Time) error {
+				for _, ch := range m.Sender.Channels {
+					if _, err := m.Router.Replay(ctx, ch, m.DB.Inbox()); err != nil {
+						return err
+					}
+				}
+				return nil
+			}})
+	}
+	return s
 }
 
 // Tick does the scheduled work due at now: plans tips, moves quiz rounds
@@ -358,7 +394,7 @@ func (m *Main) Run(ctx context.Context) error {
 	quiet := m.Planner.Quiet
 	loc := m.Config.Location()
 	m.Sender = &bot.Sender{
-		Outbox: m.DB.Outbox(), Channels: channels, Logger: m.Logger,
+		Outbox: m.DB.Outbox(), Channels: channels, Logger: m.Logger, Replicas: m.DB.Postgres(),
 		Limits: bot.NewPostLimiter(m.Config.Limits.PostsPerGroupPerMinute, m.Config.Limits.PostsPerSecond),
 		// Tips wait out the quiet hours; a quiz someone started goes on.
 		Hold: func(p *bot.OutboxPost, now time.Time) bool {
@@ -378,7 +414,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}()
 	}
 
-	srv := &web.Server{Groups: m.DB.Groups(), Stats: m.DB.Stats(), Units: m.DB.Stats(), Outbox: m.DB.Outbox(), Accounts: m.DB.Accounts(), Events: m.DB.Events(),
+	srv := &web.Server{Ping: m.DB.Ping, Groups: m.DB.Groups(), Stats: m.DB.Stats(), Units: m.DB.Stats(), Outbox: m.DB.Outbox(), Accounts: m.DB.Accounts(), Events: m.DB.Events(),
 		Campaigns: m.DB.Campaigns(), Tokens: m.DB.Accounts(), Review: m.DB.Crowd(), Prizes: m.DB.Prizes(), Cases: m.DB.Cases(), Reports: m.DB.Cases(), MustTeach: m.Config.MustTeach(), Weights: m.Config.ScoreWeights(), Editor: m.Editor, PlanCampaigns: func(ctx context.Context) error { _, err := m.Campaigns.Tick(ctx, m.Now()); return err },
 		Knowledge: m.Knowledge, Loc: loc, Campaign: m.campaign(), Logger: m.Logger, Now: m.Now,
 		RecallCampaign: func(ctx context.Context, id int64) (int, error) { return m.Reads.Recall(ctx, id, m.Now()) },
@@ -397,7 +433,8 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Logger.Error("web server stopped", "err", err)
 		}
 	}()
-	m.Logger.Info("fanzha running", "version", version, "web", "http://"+m.Addr+"/", "data_dir", m.Config.DataDir)
+	m.Logger.Info("fanzha running", "version", version, "web", "http://"+m.Addr+"/", "data_dir", m.Config.DataDir,
+		"database", m.DB.Where(), "replica", m.replicaID)
 	return nil
 }
 
