@@ -61,7 +61,8 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time) error {
 		if ok, err := s.mine(ctx, j, now); err != nil {
 			return fmt.Errorf("%s: lease: %w", j.Name, err)
 		} else if !ok {
-			continue // another replica holds it
+			j.last = now // another replica holds it; ask again when due
+			continue
 		}
 		if err := j.Run(ctx, now); err != nil {
 			return fmt.Errorf("%s: %w", j.Name, err)

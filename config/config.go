@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -92,6 +93,9 @@ type DingTalk struct {
 	// CardTemplateID: quiz questions, 收到, 我承诺 and surveys as cards with
 	// buttons, built on this template (README); empty: text only.
 	CardTemplateID string `yaml:"card_template_id"`
+	// APIHost replaces https://api.dingtalk.com for the stream gateway and
+	// the APIs: a private (专属) DingTalk, or a test's fake.
+	APIHost string `yaml:"api_host"`
 }
 
 // Enabled reports whether the channel is configured.
@@ -257,6 +261,7 @@ func (c *Config) applyEnv(env func(string) (string, bool)) error {
 		"FANZHA_DINGTALK_CLIENT_SECRET":    &c.DingTalk.ClientSecret,
 		"FANZHA_DINGTALK_ROBOT_CODE":       &c.DingTalk.RobotCode,
 		"FANZHA_DINGTALK_CARD_TEMPLATE_ID": &c.DingTalk.CardTemplateID,
+		"FANZHA_DINGTALK_API_HOST":         &c.DingTalk.APIHost,
 		"FANZHA_WECHAT_BOT_TOKEN":          &c.WeChat.BotToken,
 		"FANZHA_WECHAT_BOT_AES_KEY":        &c.WeChat.BotAESKey,
 		"FANZHA_WECHAT_BOT_ID":             &c.WeChat.BotID,
@@ -306,6 +311,11 @@ func (c Config) Validate() error {
 	}
 	if u := c.Database.URL; u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
 		return fmt.Errorf("config: database.url: must start with postgres:// (leave it empty for the SQLite file in data_dir)")
+	}
+	if h := c.DingTalk.APIHost; h != "" {
+		if u, err := url.Parse(h); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("config: dingtalk.api_host: %q must be an http(s) address like https://api.dingtalk.com", h)
+		}
 	}
 	if c.Database.MaxConns < 0 || c.Database.MaxConns > 1000 {
 		return fmt.Errorf("config: database.max_conns: %d must be between 1 and 1000 (0: the default, 8)", c.Database.MaxConns)

@@ -479,7 +479,7 @@ func (m *Main) startDingTalk(ctx context.Context, channels map[string]bot.Channe
 	}
 	sdkLoggerOnce.Do(func() { dingtalk.SetSDKLogger(m.Logger) })
 	ch, err := dingtalk.New(dingtalk.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, RobotCode: cfg.RobotCode,
-		CardTemplateID: cfg.CardTemplateID},
+		CardTemplateID: cfg.CardTemplateID, OpenAPIHost: cfg.APIHost},
 		m.DB.Inbox(), m.Logger)
 	if err != nil {
 		return err
