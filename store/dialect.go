@@ -59,6 +59,16 @@ func openPostgres(rawURL string, maxConns int) (*sql.DB, error) {
 	return db, nil
 }
 
+// OpenSQL opens a bare connection pool on a PostgreSQL URL that takes the
+// store's SQL (? placeholders), for tests and tools that look at the
+// tables directly.
+func OpenSQL(rawURL string) (*sql.DB, error) {
+	if !IsPostgresURL(rawURL) {
+		return nil, fmt.Errorf("store: OpenSQL takes a postgres:// URL")
+	}
+	return openPostgres(rawURL, 4)
+}
+
 // RedactURL returns a database setting fit for logs: no password.
 func RedactURL(s string) string {
 	if !IsPostgresURL(s) {

@@ -75,7 +75,7 @@ func newFakeSends(t *testing.T) *fakeSends {
 	tokens := 0
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1.0/gateway/connections/open", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(map[string]string{"endpoint": "ws" + strings.TrimPrefix(f.srv.URL, "http") + "/gateway", "ticket": "t"})
+		json.NewEncoder(w).Encode(map[string]string{"endpoint": "ws://" + r.Host + "/gateway", "ticket": "t"})
 	})
 	mux.HandleFunc("GET /gateway", func(w http.ResponseWriter, r *http.Request) {
 		c, err := up.Upgrade(w, r, nil)

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"fanzha/store"
+	"fanzha/store/storetest"
 )
 
 const scamText = "您好，我是淘宝客服，您购买的商品有质量问题，我们将为您办理三倍赔偿，请下载会议App开启屏幕共享"
@@ -117,7 +120,13 @@ func TestSamplesOnlyWithConsent(t *testing.T) {
 // openRaw opens the bot's database read-only, to look at what it stores.
 func openRaw(t *testing.T, dir string) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "fanzha.db")+"?mode=ro")
+	var db *sql.DB
+	var err error
+	if storetest.Postgres() != "" {
+		db, err = store.OpenSQL(storetest.URL(t, filepath.Join(dir, "fanzha.db")))
+	} else {
+		db, err = sql.Open("sqlite3", "file:"+filepath.Join(dir, "fanzha.db")+"?mode=ro")
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,7 @@ func runClocked(t *testing.T, dir string, c *clock) (*Main, string) {
 	m := NewMain(io.Discard)
 	m.Config.DataDir = dir
 	m.Config.Web.Addr = "127.0.0.1:0"
+	useTestDatabase(t, m, dir)
 	m.Now = c.Now
 	m.ManualTicks = true
 	// Clocked tests run for weeks and read the chats at the end: keep them.
