@@ -114,6 +114,7 @@ func TestBatchRerunKeepsResults(t *testing.T) {
 	ctx := context.Background()
 	for round := range 8 {
 		db := open(t, "")
+		steppingClock(db)
 		for i := range 3 {
 			if err := db.Inbox().Accept(ctx, &bot.Message{Channel: "playground", PlatformMsgID: fmt.Sprint("m", i), Text: "你好"}); err != nil {
 				t.Fatal(err)

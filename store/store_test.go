@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -71,8 +72,27 @@ func TestInboxDedupesAcrossReopen(t *testing.T) {
 	}
 }
 
+// steppingClock, on PostgreSQL, makes each reading of db's clock three
+// minutes later than the last: there a message is replayed only once no
+// replica can still be handling it (bot.ClaimLease), and these tests replay
+// at once.
+func steppingClock(db *store.DB) {
+	if !db.Postgres() {
+		return
+	}
+	var mu sync.Mutex
+	at := time.Now()
+	db.Now = func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		at = at.Add(bot.ClaimLease + time.Minute)
+		return at
+	}
+}
+
 func TestInboxPendingUntilDone(t *testing.T) {
 	db := open(t, "")
+	steppingClock(db)
 	ctx := context.Background()
 	in := db.Inbox()
 	a := &bot.Message{Channel: "playground", GroupID: "g1", SenderID: "u1", Text: "这是诈骗吗 刷单", PlatformMsgID: "a"}
