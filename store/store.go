@@ -224,8 +224,11 @@ func (db *DB) Close() error {
 // Migrate applies the embedded migrations not yet applied, each in its own
 // transaction, and returns how many it applied.
 func (db *DB) Migrate(ctx context.Context) (int, error) {
-	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+	if err := db.inMigrationTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (
+			version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`)
+		return err
+	}); err != nil {
 		return 0, fmt.Errorf("store: creating migrations table: %w", err)
 	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
@@ -262,12 +265,41 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 	return applied, nil
 }
 
-func (db *DB) migrate(ctx context.Context, version int, name, body string) (bool, error) {
+// migrationLock is the PostgreSQL advisory lock that migrations hold:
+// replicas starting together take turns, and each applies only what the
+// others have not.
+const migrationLock = 0x66616e7a // "fanz"
+
+// inMigrationTx runs fn in a transaction that, on PostgreSQL, holds the
+// migration lock. SQLite's transactions take its one write lock anyway.
+func (db *DB) inMigrationTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
-		return false, err
+		return err
 	}
 	defer tx.Rollback()
+	if db.pg {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, migrationLock); err != nil {
+			return err
+		}
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (db *DB) migrate(ctx context.Context, version int, name, body string) (bool, error) {
+	did := false
+	err := db.inMigrationTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		did, err = db.migrateIn(ctx, tx, version, name, body)
+		return err
+	})
+	return did, err
+}
+
+func (db *DB) migrateIn(ctx context.Context, tx *sql.Tx, version int, name, body string) (bool, error) {
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM migrations WHERE version = ?`, version).Scan(&n); err != nil {
 		return false, err
@@ -282,7 +314,7 @@ func (db *DB) migrate(ctx context.Context, version int, name, body string) (bool
 		version, name, db.now()); err != nil {
 		return false, err
 	}
-	return true, tx.Commit()
+	return true, nil
 }
 
 // Version returns the highest applied migration.

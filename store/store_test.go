@@ -309,3 +309,41 @@ func TestRetention(t *testing.T) {
 		t.Fatalf("%d old samples kept", samples)
 	}
 }
+
+// TestReplicasMigrateTogether: two processes starting at once on a new
+// database each migrate it; neither fails, and each migration is applied
+// once.
+func TestReplicasMigrateTogether(t *testing.T) {
+	url := storetest.URL(t, filepath.Join(t.TempDir(), "fanzha.db"))
+	var dbs [3]*store.DB
+	for i := range dbs {
+		db, err := store.Open(url, secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		dbs[i] = db
+	}
+	applied := make([]int, len(dbs))
+	errs := make([]error, len(dbs))
+	var wg sync.WaitGroup
+	for i, db := range dbs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			applied[i], errs[i] = db.Migrate(context.Background())
+		}()
+	}
+	wg.Wait()
+	total := 0
+	for i := range dbs {
+		if errs[i] != nil {
+			t.Fatalf("replica %d: %v", i, errs[i])
+		}
+		total += applied[i]
+	}
+	v, err := dbs[0].Version(context.Background())
+	if err != nil || total != v {
+		t.Fatalf("applied %v migrations in all, version %d (%v); want each once", applied, v, err)
+	}
+}
