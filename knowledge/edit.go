@@ -48,6 +48,69 @@ type Editor struct {
 	Dir     string
 	History string
 	Now     func() time.Time
+	// Changed, if set, is given the folder's files after every applied
+	// edit and rollback: replicas publish them to the others.
+	Changed func(files map[string][]byte) error
+}
+
+// changed hands the folder as it now is to Changed.
+func (e *Editor) changed() error {
+	if e.Changed == nil {
+		return nil
+	}
+	cur, err := files(os.DirFS(e.Dir))
+	if err != nil {
+		return err
+	}
+	out := make(map[string][]byte, len(cur))
+	for name, f := range cur {
+		out[name] = f.Data
+	}
+	return e.Changed(out)
+}
+
+// Install makes files the folder's whole content and switches to it, as
+// an edit made elsewhere (another replica) arrives. Knowledge that does
+// not load is refused and nothing changes; installing is not an edit, so
+// nothing is recorded in the history or handed to Changed.
+func (e *Editor) Install(in map[string][]byte) error {
+	next := fstest.MapFS{}
+	for name, b := range in {
+		if clean := path.Clean(name); clean != name || strings.HasPrefix(name, "..") || path.IsAbs(name) {
+			return fmt.Errorf("knowledge file name %q is not a plain relative path", name)
+		}
+		next[name] = &fstest.MapFile{Data: b}
+	}
+	ix, err := Load(next)
+	if err == nil {
+		_, err = loadContent(next, ix)
+	}
+	if err != nil {
+		return fmt.Errorf("published knowledge does not load, not installed: %w", err)
+	}
+	cur, err := files(os.DirFS(e.Dir))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	for name, f := range next {
+		if c := cur[name]; c != nil && string(c.Data) == string(f.Data) {
+			continue
+		}
+		if err := writeAtomic(filepath.Join(e.Dir, filepath.FromSlash(name)), f.Data); err != nil {
+			return err
+		}
+	}
+	for name := range cur {
+		if next[name] == nil {
+			if err := os.Remove(filepath.Join(e.Dir, filepath.FromSlash(name))); err != nil {
+				return err
+			}
+		}
+	}
+	if e.Base.Dir() != e.Dir {
+		return e.Base.UseDir(e.Dir)
+	}
+	return e.Base.Reload()
 }
 
 // Materialize writes the embedded knowledge files into dir unless it holds
@@ -281,7 +344,11 @@ func (e *Editor) Apply(edit EntryEdit, who string) (Version, error) {
 	if err != nil {
 		return Version{}, err
 	}
-	return e.replace(staged, who, "修改 "+edit.ID)
+	v, err := e.replace(staged, who, "修改 "+edit.ID)
+	if err != nil {
+		return v, err
+	}
+	return v, e.changed()
 }
 
 // replace records the current files as a version, then writes files over
@@ -391,5 +458,8 @@ func (e *Editor) Rollback(id, who string) (Version, error) {
 			}
 		}
 	}
-	return v, e.Base.Reload()
+	if err := e.Base.Reload(); err != nil {
+		return v, err
+	}
+	return v, e.changed()
 }

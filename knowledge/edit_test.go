@@ -117,3 +117,55 @@ func TestEditApplyAndRollback(t *testing.T) {
 		t.Fatal("rollback to a made-up version")
 	}
 }
+
+// TestInstallPublished: knowledge another replica published replaces the
+// folder and is active at once, files it no longer has go; knowledge that
+// does not load is refused and nothing changes.
+func TestInstallPublished(t *testing.T) {
+	src := t.TempDir()
+	if _, err := Materialize(src); err != nil {
+		t.Fatal(err)
+	}
+	// What the other replica published: the folder after an edit.
+	other, err := Open(src, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := other.Index().byID("xujia_gouwu")
+	_, published, err := (&Editor{Base: other, Dir: src}).Stage(EntryEdit{ID: e.ID, Phrases: append(append([]string{}, e.Phrases...), "熊猫闪购=6"),
+		Do: e.Advice.Do, Dont: e.Advice.Dont})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := map[string][]byte{}
+	for name, f := range published {
+		in[name] = f.Data
+	}
+	const msg = "熊猫闪购折扣券限时领，领了再说"
+
+	b, err := Open("", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "stale.yaml"), []byte("entries: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ed := &Editor{Base: b, Dir: dir, History: filepath.Join(t.TempDir(), "history"), Now: time.Now}
+	broken := map[string][]byte{"shopping.yaml": []byte("entries: [\n")}
+	if err := ed.Install(broken); err == nil || hasType(b.Check(msg), "xujia_gouwu") || b.Dir() != "" {
+		t.Fatalf("broken knowledge: %v; want refused with nothing changed", err)
+	}
+	if err := ed.Install(map[string][]byte{"../x.yaml": nil}); err == nil {
+		t.Fatal("a name outside the folder was accepted")
+	}
+	if err := ed.Install(in); err != nil {
+		t.Fatal(err)
+	}
+	if !hasType(b.Check(msg), "xujia_gouwu") || b.Dir() != dir {
+		t.Fatal("installed knowledge is not active")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "stale.yaml")); !os.IsNotExist(err) {
+		t.Fatalf("a file the published knowledge lacks is still there: %v", err)
+	}
+}

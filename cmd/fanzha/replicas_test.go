@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,6 +22,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"fanzha/bot"
+	"fanzha/knowledge"
 	"fanzha/store/storetest"
 )
 
@@ -276,4 +278,75 @@ func tail(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
+}
+
+// TestKnowledgeEditReachesOtherReplicas: an admin's edit on one replica is
+// checked with by another replica on the same database once it looks
+// (every few seconds), and by a replica started afterwards at once.
+func TestKnowledgeEditReachesOtherReplicas(t *testing.T) {
+	if storetest.Postgres() == "" {
+		if os.Getenv("FANZHA_REQUIRE_POSTGRES") != "" {
+			t.Fatalf("FANZHA_REQUIRE_POSTGRES is set but %s names no PostgreSQL server", storetest.ServerEnv)
+		}
+		t.Skipf("needs a PostgreSQL server: set %s (.ci/postgres starts one; CI does)", storetest.ServerEnv)
+	}
+	replica := func(url string) *Main {
+		m := NewMain(io.Discard)
+		m.Config.DataDir = t.TempDir()
+		m.Config.Web.Addr = "127.0.0.1:0"
+		m.Config.Database.URL = url
+		m.Config.InstallKey = hex.EncodeToString(storetest.Secret) // the same on every replica
+		m.ManualTicks = true
+		if err := m.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		return m
+	}
+	url := storetest.URL(t, filepath.Join(t.TempDir(), "fanzha.db"))
+	a, b := replica(url), replica(url)
+	const msg = "熊猫闪购折扣券限时领，领了再说"
+	hasType := func(m *Main) bool {
+		for _, ty := range m.Knowledge.Check(msg).Types {
+			if ty.ID == "xujia_gouwu" {
+				return true
+			}
+		}
+		return false
+	}
+	if hasType(a) || hasType(b) {
+		t.Fatal("the test phrase already counts")
+	}
+	// What the admin page does: copy the built-in knowledge out, then edit.
+	if _, err := knowledge.Materialize(a.Editor.Dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Knowledge.UseDir(a.Editor.Dir); err != nil {
+		t.Fatal(err)
+	}
+	var e *knowledge.Entry
+	for _, x := range a.Knowledge.Index().Entries {
+		if x.ID == "xujia_gouwu" {
+			e = x
+		}
+	}
+	edit := knowledge.EntryEdit{ID: e.ID, Phrases: append(append([]string{}, e.Phrases...), "熊猫闪购=6"), Do: e.Advice.Do, Dont: e.Advice.Dont}
+	if _, err := a.Editor.Apply(edit, "town"); err != nil {
+		t.Fatal(err)
+	}
+	if !hasType(a) {
+		t.Fatal("the edit did not take on its own replica")
+	}
+	if hasType(b) {
+		t.Fatal("the other replica changed before looking")
+	}
+	if err := b.Tick(context.Background(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if !hasType(b) {
+		t.Fatal("the other replica did not install the published edit")
+	}
+	if !hasType(replica(url)) {
+		t.Fatal("a replica started after the edit runs the old knowledge")
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -51,20 +52,22 @@ type Main struct {
 	DB *store.DB
 	// replicaID names this process among replicas on one database (host,
 	// pid and a random part), as the holder of its leases.
-	replicaID  string
-	Knowledge  *knowledge.Base
-	Router     *bot.Router
-	Sender     *bot.Sender
-	Planner    *tips.Planner
-	Quiz       *quiz.Quiz
-	Campaigns  *campaign.Planner
-	Editor     *knowledge.Editor
-	Prizes     *prize.Drawer
-	Reporter   *autoreport.Reporter
-	Playground *playground.Channel
-	Images     *media.Pool
-	Reads      *bot.ReadCollector
-	HTTP       *http.Server
+	replicaID string
+	// knowledgeRev is the published knowledge revision this replica runs.
+	knowledgeRev atomic.Int64
+	Knowledge    *knowledge.Base
+	Router       *bot.Router
+	Sender       *bot.Sender
+	Planner      *tips.Planner
+	Quiz         *quiz.Quiz
+	Campaigns    *campaign.Planner
+	Editor       *knowledge.Editor
+	Prizes       *prize.Drawer
+	Reporter     *autoreport.Reporter
+	Playground   *playground.Channel
+	Images       *media.Pool
+	Reads        *bot.ReadCollector
+	HTTP         *http.Server
 	// Addr is where the web server listens, known once Run returns.
 	Addr string
 	// Now is the clock of schedules, quiz windows and messages.
@@ -308,6 +311,7 @@ func (m *Main) scheduler() *bot.Scheduler {
 		s.Leases, s.Holder = m.DB.Leases(), m.replicaID
 		s.Jobs = append(s.Jobs,
 			&bot.Job{Name: "recovering the outbox", Every: time.Minute, Run: m.Sender.Recover},
+			&bot.Job{Name: "installing published knowledge", Every: knowledgeEvery, Everywhere: true, Run: m.installPublishedKnowledge},
 			&bot.Job{Name: "replaying unfinished messages", Every: time.Minute, Run: func(ctx context.Context, now time.Time) error {
 				for _, ch := range m.Sender.Channels {
 					if _, err := m.Router.Replay(ctx, ch, m.DB.Inbox()); err != nil {
@@ -318,6 +322,30 @@ func (m *Main) scheduler() *bot.Scheduler {
 			}})
 	}
 	return s
+}
+
+// knowledgeEvery is how often a replica looks for knowledge another one
+// published.
+const knowledgeEvery = 5 * time.Second
+
+// installPublishedKnowledge installs the knowledge another replica
+// published, if it is newer than what this one runs. Knowledge that does
+// not load is logged and skipped; the current stays.
+func (m *Main) installPublishedKnowledge(ctx context.Context, _ time.Time) error {
+	rev, files, by, err := m.DB.PublishedKnowledge(ctx, m.knowledgeRev.Load())
+	if err != nil || rev == 0 {
+		return err
+	}
+	m.knowledgeRev.Store(rev)
+	if by == m.replicaID {
+		return nil
+	}
+	if err := m.Editor.Install(files); err != nil {
+		m.Logger.Error("knowledge published by another replica not installed", "revision", rev, "by", by, "err", err)
+		return nil
+	}
+	m.Logger.Info("installed knowledge published by another replica", "revision", rev, "by", by)
+	return nil
 }
 
 // Tick does the scheduled work due at now: plans tips, moves quiz rounds
@@ -348,6 +376,20 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Editor = &knowledge.Editor{Base: kb, Dir: edited, History: filepath.Join(m.Config.DataDir, "knowledge-history"), Now: m.Now}
 	if m.Config.KnowledgeDir != "" {
 		m.Editor.Dir = m.Config.KnowledgeDir
+	}
+	if m.DB.Postgres() {
+		// Replicas share what admins edit: an edit is published in the
+		// database and every other replica installs it within seconds.
+		m.Editor.Changed = func(files map[string][]byte) error {
+			rev, err := m.DB.PublishKnowledge(context.Background(), files, m.replicaID)
+			if err == nil {
+				m.knowledgeRev.Store(rev)
+			}
+			return err
+		}
+		if err := m.installPublishedKnowledge(ctx, time.Time{}); err != nil {
+			return err
+		}
 	}
 	reader, err := media.NewReader()
 	if err != nil {
