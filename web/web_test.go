@@ -169,3 +169,33 @@ func TestLoginThrottle(t *testing.T) {
 		t.Fatal("the first 72 bytes of a long passphrase are enough to log in")
 	}
 }
+
+// TestHealthAsksTheDatabase: /healthz is 200 while the database answers
+// and 503 once it does not, so that a balancer stops sending to a replica
+// that lost its database.
+func TestHealthAsksTheDatabase(t *testing.T) {
+	db := storetest.Open(t, "")
+	kb, err := knowledge.Open("", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &web.Server{Ping: db.Ping, Groups: db.Groups(), Stats: db.Stats(), Units: db.Stats(), Outbox: db.Outbox(), Accounts: db.Accounts(),
+		Events: db.Events(), Knowledge: kb, Loc: time.UTC, Logger: slog.New(slog.DiscardHandler), Now: time.Now}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	status := func() int {
+		resp, err := http.Get(srv.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := status(); got != http.StatusOK {
+		t.Fatalf("healthy: %d", got)
+	}
+	db.Close()
+	if got := status(); got != http.StatusServiceUnavailable {
+		t.Fatalf("database closed: %d; want 503", got)
+	}
+}
