@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -9,7 +10,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
 
 	"fanzha/bot"
 	"fanzha/handlers/scamcheck"
@@ -79,23 +82,85 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, kb.Check(text).Text())
 		return nil
 	}
-	sc := bufio.NewScanner(stdin)
-	sc.Buffer(make([]byte, 0, 64<<10), maxCheckLine)
-	enc := json.NewEncoder(stdout)
-	enc.SetEscapeHTML(false)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" {
-			continue
+	return checkLines(kb, stdin, stdout, runtime.GOMAXPROCS(0))
+}
+
+// checkChunk is how many lines a worker of checkLines takes at a time.
+const checkChunk = 512
+
+// checkLines writes a JSON verdict for every non-blank line of in, in the
+// order of the lines, checking chunks of lines on workers at once.
+func checkLines(kb *knowledge.Base, in io.Reader, out io.Writer, workers int) error {
+	type chunk struct {
+		lines []string
+		out   bytes.Buffer
+		err   error
+		done  chan struct{}
+	}
+	todo := make(chan *chunk, workers)
+	order := make(chan *chunk, 2*workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range todo {
+				enc := json.NewEncoder(&c.out)
+				enc.SetEscapeHTML(false)
+				for _, line := range c.lines {
+					if c.err = enc.Encode(toResult(kb.Check(line))); c.err != nil {
+						break
+					}
+				}
+				close(c.done)
+			}
+		}()
+	}
+	// The reader hands chunks out in order; this goroutine writes them in
+	// the same order as each is done.
+	var readErr error
+	go func() {
+		defer close(order)
+		defer close(todo)
+		sc := bufio.NewScanner(in)
+		sc.Buffer(make([]byte, 0, 64<<10), maxCheckLine)
+		c := &chunk{done: make(chan struct{})}
+		flush := func() {
+			todo <- c
+			order <- c
+			c = &chunk{done: make(chan struct{})}
 		}
-		if err := enc.Encode(toResult(kb.Check(line))); err != nil {
-			return err
+		for sc.Scan() {
+			line := sc.Text()
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			if c.lines = append(c.lines, line); len(c.lines) == checkChunk {
+				flush()
+			}
+		}
+		if len(c.lines) > 0 {
+			flush()
+		}
+		if err := sc.Err(); err != nil {
+			readErr = fmt.Errorf("reading messages: %w (one message per line, at most %d bytes)", err, maxCheckLine)
+		}
+	}()
+	var err error
+	for c := range order {
+		<-c.done
+		if err == nil {
+			err = c.err
+		}
+		if err == nil {
+			_, err = out.Write(c.out.Bytes())
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("reading messages: %w (one message per line, at most %d bytes)", err, maxCheckLine)
+	wg.Wait()
+	if err != nil {
+		return err
 	}
-	return nil
+	return readErr
 }
 
 func toResult(v knowledge.Verdict) checkResult {

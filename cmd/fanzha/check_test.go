@@ -5,8 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
+	"os"
 	"strings"
 	"testing"
+
+	"fanzha/knowledge"
 )
 
 func TestCheckCommand(t *testing.T) {
@@ -74,5 +78,57 @@ func TestCheckJSONBatch(t *testing.T) {
 	err := run(context.Background(), []string{"check", "--json"}, strings.NewReader(strings.Repeat("骗", maxCheckLine)), &bytes.Buffer{}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "at most") {
 		t.Fatalf("oversized line: %v", err)
+	}
+}
+
+// TestCheckJSONInOrder: with several workers, verdicts come out in the
+// order of the lines, the same as one worker gives, across chunks.
+func TestCheckJSONInOrder(t *testing.T) {
+	kb, err := knowledge.Open("", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, f := range []string{"../../knowledge/testdata/scam.tsv", "../../knowledge/testdata/ordinary.txt"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			_, text, found := strings.Cut(l, "\t")
+			if !found {
+				text = l
+			}
+			lines = append(lines, text)
+		}
+	}
+	for len(lines) < 3*checkChunk+7 {
+		lines = append(lines, lines...)
+	}
+	in := strings.Join(lines, "\n")
+	var one, many bytes.Buffer
+	if err := checkLines(kb, strings.NewReader(in), &one, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkLines(kb, strings.NewReader(in), &many, 4); err != nil {
+		t.Fatal(err)
+	}
+	if one.String() != many.String() {
+		t.Fatal("four workers gave other output than one")
+	}
+	n := 0
+	for _, l := range lines {
+		if strings.TrimSpace(l) != "" {
+			n++
+		}
+	}
+	if got := strings.Count(one.String(), "\n"); got != n {
+		t.Fatalf("%d verdicts for %d lines", got, n)
+	}
+	// The first verdict is the first line's.
+	first, _, _ := strings.Cut(one.String(), "\n")
+	var r checkResult
+	if err := json.Unmarshal([]byte(first), &r); err != nil || r.Level != kb.Check(lines[0]).Level.Code() {
+		t.Fatalf("first verdict %s for %q", first, lines[0])
 	}
 }
