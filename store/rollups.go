@@ -92,14 +92,7 @@ func (db *DB) rebuildGroupRollups(ctx context.Context, tx *sql.Tx, offset time.D
 	for _, q := range []string{
 		`DELETE FROM group_days`, `DELETE FROM group_week_members`, `DELETE FROM group_weeks`,
 		`INSERT INTO group_days (day, group_id, checks, checks_high, checks_suspicious, checks_none, warnings, quiz_answers, quiz_correct)
-			SELECT ` + db.localDay("at", offset) + `, group_id,
-				sum(CASE WHEN kind = 'scam_check' THEN 1 ELSE 0 END),
-				sum(CASE WHEN kind = 'scam_check' AND level = 'high' THEN 1 ELSE 0 END),
-				sum(CASE WHEN kind = 'scam_check' AND level = 'suspicious' THEN 1 ELSE 0 END),
-				sum(CASE WHEN kind = 'scam_check' AND level IN ('none', 'lookup') THEN 1 ELSE 0 END),
-				sum(CASE WHEN kind = 'warning' THEN 1 ELSE 0 END),
-				sum(CASE WHEN kind = 'quiz_answer' THEN 1 ELSE 0 END),
-				sum(CASE WHEN kind = 'quiz_answer' AND detail = 'correct' THEN 1 ELSE 0 END)
+			SELECT ` + db.localDay("at", offset) + `, group_id, ` + eventCounts + `
 			FROM events WHERE group_id IS NOT NULL GROUP BY 1, 2`,
 		`INSERT INTO group_week_members (week, group_id, member_id, quiz)
 			SELECT ` + db.localMonday("at", offset) + `, group_id, member_id, max(CASE WHEN kind = 'quiz_answer' THEN 1 ELSE 0 END)

@@ -63,17 +63,21 @@ func (s *Stats) GroupFigures(ctx context.Context, from, to time.Time, groupID in
 	return out, nil
 }
 
+// eventCounts are a group's day or week figures counted from its events,
+// in the order of group_days' columns: checks, of them high, suspicious and
+// none (or a lookup), warnings, quiz answers, of them correct.
+const eventCounts = `sum(CASE WHEN kind = 'scam_check' THEN 1 ELSE 0 END),
+	sum(CASE WHEN kind = 'scam_check' AND level = 'high' THEN 1 ELSE 0 END),
+	sum(CASE WHEN kind = 'scam_check' AND level = 'suspicious' THEN 1 ELSE 0 END),
+	sum(CASE WHEN kind = 'scam_check' AND level IN ('none', 'lookup') THEN 1 ELSE 0 END),
+	sum(CASE WHEN kind = 'warning' THEN 1 ELSE 0 END),
+	sum(CASE WHEN kind = 'quiz_answer' THEN 1 ELSE 0 END),
+	sum(CASE WHEN kind = 'quiz_answer' AND detail = 'correct' THEN 1 ELSE 0 END)`
+
 // countEvents counts GroupFigures' events of [f, t) from the events.
 func (s *Stats) countEvents(ctx context.Context, f, t, one string, get func(int64) *GroupFigures) error {
 	rows, err := s.db.r.QueryContext(ctx, `SELECT group_id,
-			count(DISTINCT member_id),
-			sum(CASE WHEN kind = 'scam_check' THEN 1 ELSE 0 END),
-			sum(CASE WHEN kind = 'scam_check' AND level = 'high' THEN 1 ELSE 0 END),
-			sum(CASE WHEN kind = 'scam_check' AND level = 'suspicious' THEN 1 ELSE 0 END),
-			sum(CASE WHEN kind = 'scam_check' AND level IN ('none', 'lookup') THEN 1 ELSE 0 END),
-			sum(CASE WHEN kind = 'warning' THEN 1 ELSE 0 END),
-			sum(CASE WHEN kind = 'quiz_answer' THEN 1 ELSE 0 END),
-			sum(CASE WHEN kind = 'quiz_answer' AND detail = 'correct' THEN 1 ELSE 0 END),
+			count(DISTINCT member_id), `+eventCounts+`,
 			count(DISTINCT CASE WHEN kind = 'quiz_answer' THEN member_id END)
 		FROM events WHERE at >= ? AND at < ? AND group_id IS NOT NULL`+one+` GROUP BY group_id`, f, t)
 	if err != nil {

@@ -19,18 +19,7 @@ func startBinary(t *testing.T, bin, dir, addr string) *exec.Cmd {
 	cmd := exec.Command(bin, "serve")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "FANZHA_DATA_DIR="+filepath.Join(dir, "data"), "FANZHA_WEB_ADDR="+addr)
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("fanzha output:\n%s", logs.String())
-		}
-	})
+	startProcess(t, "fanzha", cmd)
 	for i := 0; i < 200; i++ {
 		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
 			resp.Body.Close()
@@ -40,6 +29,25 @@ func startBinary(t *testing.T, bin, dir, addr string) *exec.Cmd {
 	}
 	t.Fatal("fanzha did not start")
 	return nil
+}
+
+// startProcess starts cmd, kills it when the test ends, and shows the end
+// of what it printed if the test failed.
+func startProcess(t *testing.T, name string, cmd *exec.Cmd) {
+	t.Helper()
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			out := logs.String()
+			t.Logf("%s output:\n%s", name, out[max(0, len(out)-4000):])
+		}
+	})
 }
 
 func freeAddr(t *testing.T) string {

@@ -177,28 +177,17 @@ func TestTwoReplicasOneKilled(t *testing.T) {
 
 	fake := newFakeSends(t)
 	clock := fmt.Sprintf("%d,%d", base.UnixNano(), time.Now().UnixNano())
-	start := func(name string) (*exec.Cmd, *syncBuffer) {
+	start := func(name string) *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestReplicaProcess$", "-test.timeout=10m")
 		cmd.Env = append(os.Environ(), replicaEnv+"="+clock,
 			"FANZHA_DATABASE_URL="+url, "FANZHA_INSTALL_KEY="+hex.EncodeToString(storetest.Secret),
 			"FANZHA_DATA_DIR="+t.TempDir(), "FANZHA_WEB_ADDR=127.0.0.1:0", "FANZHA_PLAYGROUND_ENABLED=false",
 			"FANZHA_TIMEZONE=Asia/Shanghai", "FANZHA_SCHEDULE_QUIET_HOURS=", "FANZHA_LIMITS_POSTS_PER_SECOND=0",
 			"FANZHA_DINGTALK_CLIENT_ID=replica-test", "FANZHA_DINGTALK_CLIENT_SECRET=s", "FANZHA_DINGTALK_API_HOST="+fake.srv.URL)
-		logs := &syncBuffer{}
-		cmd.Stdout, cmd.Stderr = logs, logs
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			cmd.Process.Kill()
-			cmd.Wait()
-			if t.Failed() {
-				t.Logf("replica %s:\n%s", name, tail(logs.String(), 4000))
-			}
-		})
-		return cmd, logs
+		startProcess(t, "replica "+name, cmd)
+		return cmd
 	}
-	a, _ := start("a")
+	a := start("a")
 	start("b")
 
 	const want = 3 * groups // two tips and the campaign each
@@ -271,13 +260,6 @@ func TestTwoReplicasOneKilled(t *testing.T) {
 	}
 	t.Logf("%d posts to %d groups: %d received before the kill, %d after; by process %v; %d doubles, %d unconfirmed",
 		want, groups, killedAt, fake.n-killedAt, fake.by, doubles, unconfirmed)
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
 }
 
 // TestKnowledgeEditReachesOtherReplicas: an admin's edit on one replica is
