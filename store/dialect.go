@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -133,8 +134,15 @@ func (c *pgConn) CheckNamedValue(v *driver.NamedValue) error {
 func (c *pgConn) ResetSession(ctx context.Context) error { return c.c.ResetSession(ctx) }
 
 // pgCache keeps rewritten statements: the store runs a few hundred
-// different ones, each many times.
-var pgCache sync.Map
+// different ones, each many times. Statements built with a list of
+// arguments come in many lengths, so the cache stops growing at
+// pgCacheMax and rewrites the rest each time.
+var (
+	pgCache     sync.Map
+	pgCacheSize atomic.Int64
+)
+
+const pgCacheMax = 4096
 
 // pgSQL rewrites one statement (or a migration's several) for PostgreSQL.
 func pgSQL(q string) string {
@@ -142,7 +150,9 @@ func pgSQL(q string) string {
 		return v.(string)
 	}
 	out := pgDDL(pgPlaceholders(q))
-	pgCache.Store(q, out)
+	if pgCacheSize.Add(1) <= pgCacheMax {
+		pgCache.Store(q, out)
+	}
 	return out
 }
 
