@@ -174,6 +174,10 @@ type KeyedPoster interface {
 // limit of 20 a minute) and over all groups. It works on the time it is
 // given, not the wall clock, so schedules are tested with a fake clock.
 type PostLimiter struct {
+	perMinute int     // the limits as configured, for all replicas
+	perSecond float64 // together
+	share     int     // replicas sharing them (1: this process alone)
+
 	perGroup rate.Limit
 	burst    int
 	global   *rate.Limiter
@@ -185,18 +189,47 @@ type PostLimiter struct {
 // NewPostLimiter allows at most perMinute posts in any 60 seconds to one
 // group, and about perSecond posts a second over all (0: no global limit).
 func NewPostLimiter(perMinute int, perSecond float64) *PostLimiter {
-	// A token bucket lets through burst + rate×T in any window T; keeping
-	// burst + 60 s × rate = perMinute holds the sliding minute to the limit.
-	burst := max(1, perMinute/4)
-	l := &PostLimiter{
-		perGroup: rate.Limit(float64(perMinute-burst) / 60),
-		burst:    burst,
-		groups:   map[string]*rate.Limiter{},
-	}
+	l := &PostLimiter{perMinute: perMinute, perSecond: perSecond, share: 1, groups: map[string]*rate.Limiter{}}
+	l.perGroup, l.burst = groupRate(perMinute)
 	if perSecond > 0 {
 		l.global = rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))
 	}
 	return l
+}
+
+// groupRate is the token bucket that holds a group to perMinute posts in
+// any minute: it lets through burst + rate×T in any window T, so burst +
+// 60 s × rate = perMinute.
+func groupRate(perMinute int) (rate.Limit, int) {
+	burst := max(1, perMinute/4)
+	return rate.Limit(float64(perMinute-burst) / 60), burst
+}
+
+// minGroupShare is the least a replica may post to one group a minute,
+// however many share the limit.
+const minGroupShare = 2
+
+// Share divides the limits among n replicas sending to the same platform,
+// so that together they keep to them: each may post 1/n of the global
+// rate and of each group's (at least minGroupShare a minute).
+func (l *PostLimiter) Share(n int, now time.Time) {
+	n = max(n, 1)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n == l.share {
+		return
+	}
+	l.share = n
+	l.perGroup, l.burst = groupRate(max(l.perMinute/n, minGroupShare))
+	for _, g := range l.groups {
+		g.SetLimitAt(now, l.perGroup)
+		g.SetBurstAt(now, l.burst)
+	}
+	if l.global != nil {
+		per := l.perSecond / float64(n)
+		l.global.SetLimitAt(now, rate.Limit(per))
+		l.global.SetBurstAt(now, max(1, int(per)))
+	}
 }
 
 // Allow reports whether one more post to group may go out at now, taking

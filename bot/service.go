@@ -271,6 +271,9 @@ type LeaseStore interface {
 	Lease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) (bool, error)
 	// Release gives name up if holder holds it.
 	Release(ctx context.Context, name, holder string) error
+	// Live counts the leases named with prefix that have not expired at
+	// now: how many replicas say they are there.
+	Live(ctx context.Context, prefix string, now time.Time) (int, error)
 }
 
 // EventFilter selects events. Zero fields match everything.

@@ -41,3 +41,11 @@ func (s *Leases) Release(ctx context.Context, name, holder string) error {
 		return err
 	})
 }
+
+// Live counts the unexpired leases whose name starts with prefix.
+func (s *Leases) Live(ctx context.Context, prefix string, now time.Time) (int, error) {
+	var n int
+	err := s.db.r.QueryRowContext(ctx, `SELECT count(*) FROM leases WHERE substr(name, 1, ?) = ? AND expires_at > ?`,
+		len(prefix), prefix, formatTime(now)).Scan(&n)
+	return n, err
+}

@@ -151,3 +151,25 @@ func TestJobLeases(t *testing.T) {
 		t.Fatal("b never took the planning over")
 	}
 }
+
+// TestLiveReplicas: replicas present are the unexpired leases of a prefix.
+func TestLiveReplicas(t *testing.T) {
+	db := open(t, "")
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)
+	l := db.Leases()
+	for _, c := range []struct {
+		name string
+		ttl  time.Duration
+	}{{"replica:a", time.Minute}, {"replica:b", time.Second}, {"job:planning", time.Minute}} {
+		if ok, err := l.Lease(ctx, c.name, c.name, c.ttl, now); !ok || err != nil {
+			t.Fatal(c.name, ok, err)
+		}
+	}
+	if n, err := l.Live(ctx, "replica:", now); n != 2 || err != nil {
+		t.Fatalf("live now: %d (%v); want 2", n, err)
+	}
+	if n, err := l.Live(ctx, "replica:", now.Add(2*time.Second)); n != 1 || err != nil {
+		t.Fatalf("live once b lapsed: %d (%v); want 1", n, err)
+	}
+}

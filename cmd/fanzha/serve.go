@@ -55,6 +55,9 @@ type Main struct {
 	replicaID string
 	// knowledgeRev is the published knowledge revision this replica runs.
 	knowledgeRev atomic.Int64
+	// replicas is how many replicas shared the send limits at the last
+	// count (the scheduler's goroutine only).
+	replicas int
 	Knowledge    *knowledge.Base
 	Router       *bot.Router
 	Sender       *bot.Sender
@@ -311,6 +314,7 @@ func (m *Main) scheduler() *bot.Scheduler {
 		s.Leases, s.Holder = m.DB.Leases(), m.replicaID
 		s.Jobs = append(s.Jobs,
 			&bot.Job{Name: "recovering the outbox", Every: time.Minute, Run: m.Sender.Recover},
+			&bot.Job{Name: "sharing the send limits", Every: replicaEvery, Everywhere: true, Run: m.shareLimits},
 			&bot.Job{Name: "installing published knowledge", Every: knowledgeEvery, Everywhere: true, Run: m.installPublishedKnowledge},
 			&bot.Job{Name: "replaying unfinished messages", Every: time.Minute, Run: func(ctx context.Context, now time.Time) error {
 				for _, ch := range m.Sender.Channels {
@@ -322,6 +326,32 @@ func (m *Main) scheduler() *bot.Scheduler {
 			}})
 	}
 	return s
+}
+
+// Every replicaEvery a replica renews its presence (a lease that lapses
+// after replicaTTL) and counts the others, to take its share of the
+// platforms' send limits.
+const (
+	replicaEvery = 10 * time.Second
+	replicaTTL   = 30 * time.Second
+)
+
+// shareLimits divides the send limits by the replicas present.
+func (m *Main) shareLimits(ctx context.Context, now time.Time) error {
+	leases := m.DB.Leases()
+	if _, err := leases.Lease(ctx, "replica:"+m.replicaID, m.replicaID, replicaTTL, now); err != nil {
+		return err
+	}
+	n, err := leases.Live(ctx, "replica:", now)
+	if err != nil {
+		return err
+	}
+	if n != m.replicas {
+		m.Logger.Info("send limits shared among replicas", "replicas", n)
+		m.replicas = n
+	}
+	m.Sender.Limits.Share(n, now)
+	return nil
 }
 
 // knowledgeEvery is how often a replica looks for knowledge another one
@@ -647,6 +677,13 @@ func (m *Main) Close() error {
 		m.Images.Close()
 	}
 	if m.DB != nil {
+		if m.DB.Postgres() {
+			// Leaving: the others take this replica's share of the send
+			// limits at their next count, not after the lease lapses.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_ = m.DB.Leases().Release(ctx, "replica:"+m.replicaID, m.replicaID)
+			cancel()
+		}
 		return m.DB.Close()
 	}
 	return nil
