@@ -85,8 +85,8 @@ func (b *rollupBatch) weekMember(week string, group, member int64, quiz bool) {
 func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
 	for k, first := range b.reach {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO reach_first (group_id, member_id, first_at) VALUES (?, ?, ?)
-			ON CONFLICT (group_id, member_id) DO UPDATE
-			SET first_at = CASE WHEN excluded.first_at < reach_first.first_at THEN excluded.first_at ELSE reach_first.first_at END`, k.group, k.member, first); err != nil {
+			ON CONFLICT (group_id, member_id) DO UPDATE SET first_at = excluded.first_at
+			WHERE excluded.first_at < reach_first.first_at`, k.group, k.member, first); err != nil {
 			return err
 		}
 	}
