@@ -57,20 +57,20 @@ type Main struct {
 	knowledgeRev atomic.Int64
 	// replicas is how many replicas shared the send limits at the last
 	// count (the scheduler's goroutine only).
-	replicas int
-	Knowledge    *knowledge.Base
-	Router       *bot.Router
-	Sender       *bot.Sender
-	Planner      *tips.Planner
-	Quiz         *quiz.Quiz
-	Campaigns    *campaign.Planner
-	Editor       *knowledge.Editor
-	Prizes       *prize.Drawer
-	Reporter     *autoreport.Reporter
-	Playground   *playground.Channel
-	Images       *media.Pool
-	Reads        *bot.ReadCollector
-	HTTP         *http.Server
+	replicas   int
+	Knowledge  *knowledge.Base
+	Router     *bot.Router
+	Sender     *bot.Sender
+	Planner    *tips.Planner
+	Quiz       *quiz.Quiz
+	Campaigns  *campaign.Planner
+	Editor     *knowledge.Editor
+	Prizes     *prize.Drawer
+	Reporter   *autoreport.Reporter
+	Playground *playground.Channel
+	Images     *media.Pool
+	Reads      *bot.ReadCollector
+	HTTP       *http.Server
 	// Addr is where the web server listens, known once Run returns.
 	Addr string
 	// Now is the clock of schedules, quiz windows and messages.
