@@ -21,6 +21,11 @@ type automaton struct {
 	edges []edge
 	fail  []int32
 	out   [][]int32 // state → IDs of the phrases ending there, its own and its failure states'
+	// chain is, per state, a 64-bit sketch (class mod 64) of the classes
+	// with an edge from it or from any state on its failure chain short of
+	// the root. A class not in it leads, whatever the chain, to the root's
+	// edge: most characters end a partial match, and skip the walk.
+	chain []uint64
 }
 
 type edge struct {
@@ -89,6 +94,7 @@ func buildAutomaton(phrases []string) *automaton {
 	// Failure links by breadth-first search; outputs of the failure state
 	// are appended after a state's own, as the byte automaton did.
 	a.fail = make([]int32, len(children))
+	a.chain = make([]uint64, len(children))
 	queue := make([]int32, 0, len(children))
 	for _, e := range a.edges[a.first[0]:a.first[1]] {
 		queue = append(queue, e.to)
@@ -97,6 +103,11 @@ func buildAutomaton(phrases []string) *automaton {
 		s := queue[0]
 		queue = queue[1:]
 		a.out[s] = append(a.out[s], a.out[a.fail[s]]...)
+		// The failure state is shallower, so done before s.
+		a.chain[s] = a.chain[a.fail[s]]
+		for _, e := range a.edges[a.first[s]:a.first[s+1]] {
+			a.chain[s] |= 1 << (e.class & 63)
+		}
 		for _, e := range a.edges[a.first[s]:a.first[s+1]] {
 			a.fail[e.to] = a.step(a.fail[s], e.class)
 			queue = append(queue, e.to)
@@ -107,6 +118,9 @@ func buildAutomaton(phrases []string) *automaton {
 
 // step is the state after s on a character of class c (c > 0).
 func (a *automaton) step(s int32, c uint16) int32 {
+	if a.chain[s]&(1<<(c&63)) == 0 {
+		return a.root[c]
+	}
 	for s != 0 {
 		es := a.edges[a.first[s]:a.first[s+1]]
 		if len(es) <= linearEdges {
