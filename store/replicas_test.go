@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -171,5 +172,38 @@ func TestLiveReplicas(t *testing.T) {
 	}
 	if n, err := l.Live(ctx, "replica:", now.Add(2*time.Second)); n != 1 || err != nil {
 		t.Fatalf("live once b lapsed: %d (%v); want 1", n, err)
+	}
+}
+
+// TestInboxDedupeAcrossReplicas: the same platform message delivered to
+// two replicas at once (DingTalk redelivers to another connection) is
+// accepted by exactly one; the other is told it is a duplicate.
+func TestInboxDedupeAcrossReplicas(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fanzha.db")
+	a, b := open(t, path), open(t, path)
+	ctx := context.Background()
+	for i := range 50 {
+		msg := bot.Message{Channel: "dingtalk", GroupID: "cid1", SenderID: "u1", Text: "帮助", PlatformMsgID: fmt.Sprint("m", i)}
+		var accepted, dup atomic.Int32
+		var wg sync.WaitGroup
+		for _, db := range []*store.DB{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				m := msg
+				switch err := db.Inbox().Accept(ctx, &m); {
+				case err == nil:
+					accepted.Add(1)
+				case bot.ErrorCode(err) == bot.EDUPLICATE:
+					dup.Add(1)
+				default:
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if accepted.Load() != 1 || dup.Load() != 1 {
+			t.Fatalf("message %d: accepted %d times, refused as a duplicate %d times", i, accepted.Load(), dup.Load())
+		}
 	}
 }
