@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -93,8 +92,7 @@ const checkChunk = 512
 func checkLines(kb *knowledge.Base, in io.Reader, out io.Writer, workers int) error {
 	type chunk struct {
 		lines []string
-		out   bytes.Buffer
-		err   error
+		out   []byte
 		done  chan struct{}
 	}
 	todo := make(chan *chunk, workers)
@@ -105,12 +103,9 @@ func checkLines(kb *knowledge.Base, in io.Reader, out io.Writer, workers int) er
 		go func() {
 			defer wg.Done()
 			for c := range todo {
-				enc := json.NewEncoder(&c.out)
-				enc.SetEscapeHTML(false)
 				for _, line := range c.lines {
-					if c.err = enc.Encode(toResult(kb.Check(line))); c.err != nil {
-						break
-					}
+					r := toResult(kb.Check(line))
+					c.out = appendResult(c.out, &r)
 				}
 				close(c.done)
 			}
@@ -150,10 +145,7 @@ func checkLines(kb *knowledge.Base, in io.Reader, out io.Writer, workers int) er
 	for c := range order {
 		<-c.done
 		if err == nil {
-			err = c.err
-		}
-		if err == nil {
-			_, err = out.Write(c.out.Bytes())
+			_, err = out.Write(c.out)
 		}
 	}
 	wg.Wait()

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -131,4 +132,61 @@ func TestCheckJSONInOrder(t *testing.T) {
 	if err := json.Unmarshal([]byte(first), &r); err != nil || r.Level != kb.Check(lines[0]).Level.Code() {
 		t.Fatalf("first verdict %s for %q", first, lines[0])
 	}
+}
+
+// TestAppendResultIsEncodingJSON: the hand-written JSON of a verdict is
+// byte for byte what encoding/json writes, for every message of the
+// development sets and holdouts and for strings that need escaping.
+func TestAppendResultIsEncodingJSON(t *testing.T) {
+	kb, err := knowledge.Open("", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob("../../knowledge/testdata/*.tsv")
+	var texts []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if _, text, ok := strings.Cut(l, "\t"); ok {
+				texts = append(texts, text)
+			}
+		}
+	}
+	if len(texts) < 5000 {
+		t.Fatalf("only %d messages found", len(texts))
+	}
+	tricky := []string{"引号\"和\\反斜杠", "控制\x01字符\x1f\t\n\r\b\f", "坏的\xff\xfeUTF-8", "分隔\u2028与\u2029", "<html>&amp;", ""}
+	check := func(r checkResult) {
+		t.Helper()
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(r); err != nil {
+			t.Fatal(err)
+		}
+		if got := appendResult(nil, &r); string(got) != want.String() {
+			t.Fatalf("\n got: %s\nwant: %s", got, want.String())
+		}
+	}
+	for _, text := range texts {
+		check(toResult(kb.Check(text)))
+	}
+	for _, s := range tricky {
+		r := toResult(kb.Check("请点击链接领取 http://a.cn/x 退款"))
+		r.Level, r.Phrases = s, append(r.Phrases, s)
+		r.Entities = append(r.Entities, knowledge.Entity{Kind: s, Value: s})
+		r.Pattern = &knowledge.PatternMatch{ID: s, Name: s, Because: s}
+		r.Parts = append(r.Parts, knowledge.PartHit{Role: s, Phrase: s})
+		check(r)
+	}
+	for _, f := range []float64{0, 1, -2.5, 1e-7, 1.5e-9, 1e21, 123456789.125, 0.1 + 0.2} {
+		r := toResult(kb.Check("明天上午小区停水"))
+		r.FrameScore, r.Confidence = f, f
+		check(r)
+	}
+	// nil lists are null, as encoding/json writes them.
+	check(checkResult{Level: "none"})
 }
