@@ -33,11 +33,10 @@ type Scheduler struct {
 	// Leases, when set, make the scheduler one of several replicas on one
 	// database: a job that is not Everywhere runs only on the replica
 	// holding its lease ("job:" + name, held by Holder). A replica that
-	// dies lets its leases lapse after LeaseTTL (at least 30 s, and three
-	// times the job's period), and another takes the work over.
-	Leases   LeaseStore
-	Holder   string
-	LeaseTTL time.Duration
+	// dies lets its leases lapse (after 30 s, or three times the job's
+	// period if longer), and another takes the work over.
+	Leases LeaseStore
+	Holder string
 }
 
 // minLeaseTTL is the shortest a job's lease lasts.
@@ -48,7 +47,7 @@ func (s *Scheduler) mine(ctx context.Context, j *Job, now time.Time) (bool, erro
 	if s.Leases == nil || j.Everywhere {
 		return true, nil
 	}
-	ttl := max(s.LeaseTTL, minLeaseTTL, 3*j.Every)
+	ttl := max(minLeaseTTL, 3*j.Every)
 	return s.Leases.Lease(ctx, "job:"+j.Name, s.Holder, ttl, now)
 }
 

@@ -49,15 +49,7 @@ type Main struct {
 	Config     config.Config
 	Logger     *slog.Logger
 
-	DB *store.DB
-	// replicaID names this process among replicas on one database (host,
-	// pid and a random part), as the holder of its leases.
-	replicaID string
-	// knowledgeRev is the published knowledge revision this replica runs.
-	knowledgeRev atomic.Int64
-	// replicas is how many replicas shared the send limits at the last
-	// count (the scheduler's goroutine only).
-	replicas   int
+	DB         *store.DB
 	Knowledge  *knowledge.Base
 	Router     *bot.Router
 	Sender     *bot.Sender
@@ -78,6 +70,15 @@ type Main struct {
 	// ManualTicks stops the background loop; tests call Tick themselves.
 	ManualTicks bool
 	sched       *bot.Scheduler
+
+	// replicaID names this process among replicas on one database (host,
+	// pid and a random part), as the holder of its leases.
+	replicaID string
+	// knowledgeRev is the published knowledge revision this replica runs.
+	knowledgeRev atomic.Int64
+	// replicas is how many replicas shared the send limits at the last
+	// count (the scheduler's goroutine only).
+	replicas int
 
 	logOut io.Writer
 	cancel context.CancelFunc
