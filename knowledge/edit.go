@@ -81,31 +81,11 @@ func (e *Editor) Install(in map[string][]byte) error {
 		}
 		next[name] = &fstest.MapFile{Data: b}
 	}
-	ix, err := Load(next)
-	if err == nil {
-		_, err = loadContent(next, ix)
-	}
-	if err != nil {
+	if err := loads(next); err != nil {
 		return fmt.Errorf("published knowledge does not load, not installed: %w", err)
 	}
-	cur, err := files(os.DirFS(e.Dir))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := e.writeFolder(next); err != nil {
 		return err
-	}
-	for name, f := range next {
-		if c := cur[name]; c != nil && string(c.Data) == string(f.Data) {
-			continue
-		}
-		if err := writeAtomic(filepath.Join(e.Dir, filepath.FromSlash(name)), f.Data); err != nil {
-			return err
-		}
-	}
-	for name := range cur {
-		if next[name] == nil {
-			if err := os.Remove(filepath.Join(e.Dir, filepath.FromSlash(name))); err != nil {
-				return err
-			}
-		}
 	}
 	if e.Base.Dir() != e.Dir {
 		return e.Base.UseDir(e.Dir)
@@ -358,16 +338,44 @@ func (e *Editor) replace(files fstest.MapFS, who, what string) (Version, error) 
 	if err != nil {
 		return Version{}, err
 	}
-	for name, f := range files {
-		cur, err := os.ReadFile(filepath.Join(e.Dir, filepath.FromSlash(name)))
-		if err == nil && string(cur) == string(f.Data) {
+	if err := e.writeFolder(files); err != nil {
+		return v, err
+	}
+	return v, e.Base.Reload()
+}
+
+// writeFolder makes files the folder's whole content: files that differ
+// are written, files not among them removed.
+func (e *Editor) writeFolder(next fstest.MapFS) error {
+	cur, err := files(os.DirFS(e.Dir))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	for name, f := range next {
+		if c := cur[name]; c != nil && string(c.Data) == string(f.Data) {
 			continue
 		}
 		if err := writeAtomic(filepath.Join(e.Dir, filepath.FromSlash(name)), f.Data); err != nil {
-			return v, err
+			return err
 		}
 	}
-	return v, e.Base.Reload()
+	for name := range cur {
+		if next[name] == nil {
+			if err := os.Remove(filepath.Join(e.Dir, filepath.FromSlash(path.Clean(name)))); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// loads reports why files would not load as knowledge, or nil.
+func loads(files fstest.MapFS) error {
+	ix, err := Load(files)
+	if err == nil {
+		_, err = loadContent(files, ix)
+	}
+	return err
 }
 
 // snapshot copies the folder's files into a new version of the history.
@@ -435,30 +443,12 @@ func (e *Editor) Rollback(id, who string) (Version, error) {
 	if err != nil {
 		return Version{}, err
 	}
-	ix, err := Load(old)
-	if err == nil {
-		_, err = loadContent(old, ix)
-	}
-	if err != nil {
+	if err := loads(old); err != nil {
 		return Version{}, fmt.Errorf("版本 %s 无法加载，未恢复：%w", id, err)
 	}
-	// Files added since that version are removed with the rollback.
-	cur, err := files(os.DirFS(e.Dir))
-	if err != nil {
-		return Version{}, err
-	}
+	// Files added since that version go with the rollback (writeFolder).
 	v, err := e.replace(old, who, "恢复到版本 "+id)
 	if err != nil {
-		return v, err
-	}
-	for name := range cur {
-		if old[name] == nil {
-			if err := os.Remove(filepath.Join(e.Dir, filepath.FromSlash(path.Clean(name)))); err != nil {
-				return v, err
-			}
-		}
-	}
-	if err := e.Base.Reload(); err != nil {
 		return v, err
 	}
 	return v, e.changed()
