@@ -160,7 +160,7 @@ func (db *DB) seedDistrict(ctx context.Context, d District) error {
 		if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'reach_epoch'`).Scan(&epoch); err != nil {
 			return err
 		}
-		if err := rebuildReach(ctx, tx, epoch); err != nil {
+		if err := db.rebuildReach(ctx, tx, epoch); err != nil {
 			return err
 		}
 		if offset, kept, err := db.rollupOffset(ctx, tx); err != nil || !kept {

@@ -16,7 +16,22 @@ type rollupBatch struct {
 	reach map[reachKey]string    // earliest first_at
 	weeks map[weekMemberKey]bool // quiz answered
 	order []weekMemberKey        // the person-weeks in order of first sight
+
+	// known is what earlier commits of this process put in the tables:
+	// a first sighting no later than, a person-week with at least that
+	// quiz mark. A sighting or a week the tables already hold costs no
+	// statement. Rows only ever move that way (another replica can only
+	// make a first sighting earlier or set a quiz mark), and the rebuilds
+	// that empty the tables forget it. pending is this transaction's
+	// share, known once it commits.
+	knownReach   map[reachKey]string
+	knownWeeks   map[weekMemberKey]bool
+	pendingReach map[reachKey]string
+	pendingWeeks map[weekMemberKey]bool
 }
+
+// maxKnown bounds each of the known maps; past it they start over.
+const maxKnown = 200_000
 
 type dayKey struct {
 	day   string
@@ -44,11 +59,39 @@ func (b *rollupBatch) reset() {
 		b.days = map[dayKey]*dayCounts{}
 		b.reach = map[reachKey]string{}
 		b.weeks = map[weekMemberKey]bool{}
+		b.knownReach, b.pendingReach = map[reachKey]string{}, map[reachKey]string{}
+		b.knownWeeks, b.pendingWeeks = map[weekMemberKey]bool{}, map[weekMemberKey]bool{}
 	}
 	clear(b.days)
 	clear(b.reach)
 	clear(b.weeks)
+	clear(b.pendingReach)
+	clear(b.pendingWeeks)
 	b.order = b.order[:0]
+}
+
+// committed makes the transaction's writes known.
+func (b *rollupBatch) committed() {
+	if len(b.knownReach)+len(b.pendingReach) > maxKnown {
+		clear(b.knownReach)
+	}
+	if len(b.knownWeeks)+len(b.pendingWeeks) > maxKnown {
+		clear(b.knownWeeks)
+	}
+	for k, v := range b.pendingReach {
+		b.knownReach[k] = v
+	}
+	for k, v := range b.pendingWeeks {
+		b.knownWeeks[k] = v
+	}
+	clear(b.pendingReach)
+	clear(b.pendingWeeks)
+}
+
+// forget drops what is known, for a transaction that empties the tables.
+func (b *rollupBatch) forget() {
+	clear(b.knownReach)
+	clear(b.knownWeeks)
 }
 
 func (b *rollupBatch) empty() bool {
@@ -84,6 +127,10 @@ func (b *rollupBatch) weekMember(week string, group, member int64, quiz bool) {
 // flush writes the batch in tx.
 func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
 	for k, first := range b.reach {
+		if known, ok := b.knownReach[k]; ok && known <= first {
+			continue // seen before: nothing to write
+		}
+		b.pendingReach[k] = first
 		if _, err := tx.ExecContext(ctx, `INSERT INTO reach_first (group_id, member_id, first_at) VALUES (?, ?, ?)
 			ON CONFLICT (group_id, member_id) DO UPDATE SET first_at = excluded.first_at
 			WHERE excluded.first_at < reach_first.first_at`, k.group, k.member, first); err != nil {
@@ -106,6 +153,10 @@ func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
 	grow := map[weekKey]*[2]int{}
 	for _, k := range b.order {
 		quiz := b.weeks[k]
+		if had, ok := b.knownWeeks[k]; ok && (had || !quiz) {
+			continue // counted this week already, as a player too if one now
+		}
+		b.pendingWeeks[k] = quiz
 		res, err := tx.ExecContext(ctx, `INSERT INTO group_week_members (week, group_id, member_id, quiz) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 			k.week, k.group, k.member, bit(quiz))
 		if err != nil {

@@ -89,6 +89,7 @@ func localWeek(t time.Time, offset time.Duration) string {
 // rebuildGroupRollups refills the group roll-ups from every event, in one
 // pass of SQL per table.
 func (db *DB) rebuildGroupRollups(ctx context.Context, tx *sql.Tx, offset time.Duration) error {
+	db.rollups.forget()
 	for _, q := range []string{
 		`DELETE FROM group_days`, `DELETE FROM group_week_members`, `DELETE FROM group_weeks`,
 		`INSERT INTO group_days (day, group_id, checks, checks_high, checks_suspicious, checks_none, warnings, quiz_answers, quiz_correct)

@@ -283,12 +283,13 @@ func (db *DB) SetReachEpoch(ctx context.Context, t time.Time) (bool, error) {
 	}
 	return true, db.withTx(ctx, "SetReachEpoch", func(tx *sql.Tx) error {
 		db.meta.Store(nil)
-		return rebuildReach(ctx, tx, epoch)
+		return db.rebuildReach(ctx, tx, epoch)
 	})
 }
 
 // rebuildReach refills the reach roll-up from the events since epoch.
-func rebuildReach(ctx context.Context, tx *sql.Tx, epoch string) error {
+func (db *DB) rebuildReach(ctx context.Context, tx *sql.Tx, epoch string) error {
+	db.rollups.forget()
 	if _, err := tx.ExecContext(ctx, `DELETE FROM reach_first`); err != nil {
 		return err
 	}

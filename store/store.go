@@ -454,6 +454,7 @@ func (db *DB) runBatch(batch []*txReq) {
 	if ok {
 		if err := tx.Commit(); err == nil {
 			db.commits.Add(1)
+			db.rollups.committed()
 			for _, r := range batch {
 				r.done <- nil
 			}
@@ -509,6 +510,7 @@ func (db *DB) runTx(ctx context.Context, op string, fn func(*sql.Tx) error) erro
 		return fmt.Errorf("store: %s: commit: %w", op, err)
 	}
 	db.commits.Add(1)
+	db.rollups.committed()
 	return nil
 }
 
