@@ -35,6 +35,22 @@ func (db *DB) rollupOffset(ctx context.Context, q interface {
 	return time.Duration(secs) * time.Second, true, nil
 }
 
+// RollupsKeptFor reports whether the roll-ups are kept as a process with
+// time zone loc and campaign start would keep them, or not kept yet: if
+// not, starting it rebuilds them (SetRollupZone, SetReachEpoch).
+func (db *DB) RollupsKeptFor(ctx context.Context, loc *time.Location, start time.Time) (bool, error) {
+	_, secs := db.Now().In(loc).Zone()
+	offset, kept, err := db.rollupOffset(ctx, db.r)
+	if err != nil {
+		return false, err
+	}
+	epoch, err := db.reachEpoch(ctx)
+	if err != nil {
+		return false, err
+	}
+	return (!kept || offset == time.Duration(secs)*time.Second) && epoch == epochOf(start), nil
+}
+
 // rollupMeta is what meta says of the roll-ups, read once and kept until
 // a rebuild changes it (every write goes through the one committer).
 type rollupMeta struct {

@@ -131,12 +131,7 @@ func TestTwoReplicasOneKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs two replicas")
 	}
-	if storetest.Postgres() == "" {
-		if os.Getenv("FANZHA_REQUIRE_POSTGRES") != "" {
-			t.Fatalf("FANZHA_REQUIRE_POSTGRES is set but %s names no PostgreSQL server", storetest.ServerEnv)
-		}
-		t.Skipf("needs a PostgreSQL server: set %s (.ci/postgres starts one; CI does)", storetest.ServerEnv)
-	}
+	needPostgres(t)
 	const groups = 1000
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "replicas.db") // stands for the schema
@@ -266,23 +261,12 @@ func TestTwoReplicasOneKilled(t *testing.T) {
 // checked with by another replica on the same database once it looks
 // (every few seconds), and by a replica started afterwards at once.
 func TestKnowledgeEditReachesOtherReplicas(t *testing.T) {
-	if storetest.Postgres() == "" {
-		if os.Getenv("FANZHA_REQUIRE_POSTGRES") != "" {
-			t.Fatalf("FANZHA_REQUIRE_POSTGRES is set but %s names no PostgreSQL server", storetest.ServerEnv)
-		}
-		t.Skipf("needs a PostgreSQL server: set %s (.ci/postgres starts one; CI does)", storetest.ServerEnv)
-	}
+	needPostgres(t)
 	replica := func(url string) *Main {
-		m := NewMain(io.Discard)
-		m.Config.DataDir = t.TempDir()
-		m.Config.Web.Addr = "127.0.0.1:0"
-		m.Config.Database.URL = url
-		m.Config.InstallKey = hex.EncodeToString(storetest.Secret) // the same on every replica
-		m.ManualTicks = true
-		if err := m.Run(context.Background()); err != nil {
+		m, err := startReplica(t, url, "")
+		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { m.Close() })
 		return m
 	}
 	url := storetest.URL(t, filepath.Join(t.TempDir(), "fanzha.db"))
@@ -331,4 +315,55 @@ func TestKnowledgeEditReachesOtherReplicas(t *testing.T) {
 	if !hasType(replica(url)) {
 		t.Fatal("a replica started after the edit runs the old knowledge")
 	}
+}
+
+// startReplica runs a fanzha replica in the process on the database at
+// url, with the test clock's ticks, in time zone tz ("" for the default).
+func startReplica(t *testing.T, url, tz string) (*Main, error) {
+	m := NewMain(io.Discard)
+	m.Config.DataDir = t.TempDir()
+	m.Config.Web.Addr = "127.0.0.1:0"
+	m.Config.Database.URL = url
+	m.Config.InstallKey = hex.EncodeToString(storetest.Secret) // the same on every replica
+	if tz != "" {
+		m.Config.Timezone = tz
+	}
+	m.ManualTicks = true
+	err := m.Run(context.Background())
+	t.Cleanup(func() { m.Close() })
+	return m, err
+}
+
+// TestReplicasShareOneConfiguration: while a replica runs, another that
+// would keep the figures in another time zone is refused, saying why; with
+// the same configuration it starts.
+func TestReplicasShareOneConfiguration(t *testing.T) {
+	needPostgres(t)
+	url := storetest.URL(t, filepath.Join(t.TempDir(), "fanzha.db"))
+	a, err := startReplica(t, url, "Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Tick(context.Background(), time.Now()); err != nil { // says it is there
+		t.Fatal(err)
+	}
+	if _, err := startReplica(t, url, "UTC"); err == nil || !strings.Contains(err.Error(), "timezone") {
+		t.Fatalf("a replica in another time zone: %v; want refused", err)
+	}
+	if _, err := startReplica(t, url, "Asia/Shanghai"); err != nil {
+		t.Fatalf("a replica with the same configuration: %v", err)
+	}
+}
+
+// needPostgres skips a test that needs a PostgreSQL server when there is
+// none, saying how to get one, and fails it in CI, which has one.
+func needPostgres(t *testing.T) {
+	t.Helper()
+	if storetest.Postgres() != "" {
+		return
+	}
+	if os.Getenv("FANZHA_REQUIRE_POSTGRES") != "" {
+		t.Fatalf("FANZHA_REQUIRE_POSTGRES is set but %s names no PostgreSQL server", storetest.ServerEnv)
+	}
+	t.Skipf("needs a PostgreSQL server: set %s (.ci/postgres starts one; CI does)", storetest.ServerEnv)
 }

@@ -147,6 +147,19 @@ func (m *Main) openDB(ctx context.Context) error {
 	if err := db.CheckSecret(ctx); err != nil {
 		return err
 	}
+	if db.Postgres() {
+		// Replicas keep one set of roll-ups: one with another time zone
+		// or campaign start would rebuild them under the others.
+		same, err := db.RollupsKeptFor(ctx, m.Config.Location(), m.campaign().Start)
+		if err != nil {
+			return err
+		}
+		if live, err := db.Leases().Live(ctx, "replica:", m.Now()); err != nil {
+			return err
+		} else if !same && live > 0 {
+			return fmt.Errorf("%d other replica(s) on this database keep the figures with another timezone or campaign.start; give every replica the same configuration, or stop them all to change it", live)
+		}
+	}
 	// Reports read roll-ups kept in their time zone and, for reach since
 	// the campaign began, from its start; a new zone or start rebuilds
 	// them once.
