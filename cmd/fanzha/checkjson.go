@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"unicode/utf8"
+
+	"fanzha/knowledge"
 )
 
 // appendResult appends r as one line of JSON, byte for byte what
@@ -27,26 +29,17 @@ func appendResult(b []byte, r *checkResult) []byte {
 	b = append(b, `,"confidence":`...)
 	b = appendFloat(b, r.Confidence)
 	b = append(b, `,"parts":`...)
-	if r.Parts == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, p := range r.Parts {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"role":`...)
-			b = appendString(b, p.Role)
-			b = append(b, `,"id":`...)
-			b = appendString(b, p.ID)
-			b = append(b, `,"name":`...)
-			b = appendString(b, p.Name)
-			b = append(b, `,"phrase":`...)
-			b = appendString(b, p.Phrase)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
+	b = appendList(b, r.Parts, func(b []byte, p knowledge.PartHit) []byte {
+		b = append(b, `{"role":`...)
+		b = appendString(b, p.Role)
+		b = append(b, `,"id":`...)
+		b = appendString(b, p.ID)
+		b = append(b, `,"name":`...)
+		b = appendString(b, p.Name)
+		b = append(b, `,"phrase":`...)
+		b = appendString(b, p.Phrase)
+		return append(b, '}')
+	})
 	if p := r.Pattern; p != nil {
 		b = append(b, `,"pattern":{"id":`...)
 		b = appendString(b, p.ID)
@@ -57,56 +50,40 @@ func appendResult(b []byte, r *checkResult) []byte {
 		b = append(b, '}')
 	}
 	b = append(b, `,"types":`...)
-	if r.Types == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, t := range r.Types {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"id":`...)
-			b = appendString(b, t.ID)
-			b = append(b, `,"name":`...)
-			b = appendString(b, t.Name)
-			b = append(b, `,"score":`...)
-			b = appendFloat(b, t.Score)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
+	b = appendList(b, r.Types, func(b []byte, t checkType) []byte {
+		b = append(b, `{"id":`...)
+		b = appendString(b, t.ID)
+		b = append(b, `,"name":`...)
+		b = appendString(b, t.Name)
+		b = append(b, `,"score":`...)
+		b = appendFloat(b, t.Score)
+		return append(b, '}')
+	})
 	b = append(b, `,"phrases":`...)
-	b = appendStrings(b, r.Phrases)
+	b = appendList(b, r.Phrases, appendString)
 	b = append(b, `,"entities":`...)
-	if r.Entities == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, e := range r.Entities {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"kind":`...)
-			b = appendString(b, e.Kind)
-			b = append(b, `,"value":`...)
-			b = appendString(b, e.Value)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
+	b = appendList(b, r.Entities, func(b []byte, e knowledge.Entity) []byte {
+		b = append(b, `{"kind":`...)
+		b = appendString(b, e.Kind)
+		b = append(b, `,"value":`...)
+		b = appendString(b, e.Value)
+		return append(b, '}')
+	})
 	return append(b, "}\n"...)
 }
 
-func appendStrings(b []byte, ss []string) []byte {
-	if ss == nil {
+// appendList writes xs as a JSON array, each element by one, and a nil
+// list as null, as encoding/json does.
+func appendList[T any](b []byte, xs []T, one func([]byte, T) []byte) []byte {
+	if xs == nil {
 		return append(b, "null"...)
 	}
 	b = append(b, '[')
-	for i, s := range ss {
+	for i, x := range xs {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, s)
+		b = one(b, x)
 	}
 	return append(b, ']')
 }
