@@ -293,21 +293,15 @@ func (db *DB) groupsChanged() { db.groupGen.Add(1) }
 // change the cached copy.
 func copyGroup(g *bot.Group) *bot.Group {
 	c := *g
-	if g.OrgUnit != nil {
-		u := *g.OrgUnit
-		c.OrgUnit = &u
+	c.OrgUnit, c.BoundAt, c.WarnScams, c.RemovedAt = clonePtr(g.OrgUnit), clonePtr(g.BoundAt), clonePtr(g.WarnScams), clonePtr(g.RemovedAt)
+	return &c
+}
+
+// clonePtr returns a pointer to a copy of *p, or nil.
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
 	}
-	if g.BoundAt != nil {
-		t := *g.BoundAt
-		c.BoundAt = &t
-	}
-	if g.WarnScams != nil {
-		w := *g.WarnScams
-		c.WarnScams = &w
-	}
-	if g.RemovedAt != nil {
-		t := *g.RemovedAt
-		c.RemovedAt = &t
-	}
+	c := *p
 	return &c
 }
