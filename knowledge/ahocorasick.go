@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"math/bits"
 	"slices"
 	"unicode/utf8"
 )
@@ -11,26 +12,24 @@ import (
 // It steps one character at a time, not one byte: Chinese takes three bytes
 // a character, so a byte automaton has three times the states and steps,
 // and its full transition table (2.9 MB for the built-in knowledge) misses
-// the cache on most steps. Here each state keeps only its own edges, sorted,
-// and a failure link; the root keeps a dense edge per character class. The
-// whole automaton fits in a few hundred kilobytes.
+// the cache on most steps. It is a DFA nonetheless, with no failure links to
+// walk while matching: the root keeps a dense edge per character class, and
+// every other transition that does not lead where the root's would (26,700
+// of the built-in knowledge's 7.3 million state–class pairs) is one entry of
+// an open-addressing hash table, about half full. A step is a probe.
 type automaton struct {
 	class []uint16 // rune → class; runes in no phrase (and beyond the table) are class 0
 	root  []int32  // class → state after the root
-	first []int32  // state → its edges are edges[first[s]:first[s+1]]
-	edges []edge
-	fail  []int32
-	out   [][]int32 // state → IDs of the phrases ending there, its own and its failure states'
-	// chain is, per state, a 64-bit sketch (class mod 64) of the classes
-	// with an edge from it or from any state on its failure chain short of
-	// the root. A class not in it leads, whatever the chain, to the root's
-	// edge: most characters end a partial match, and skip the walk.
-	chain []uint64
-}
-
-type edge struct {
-	class uint16
-	to    int32
+	// delta holds the transitions that differ from the root's, each as
+	// state<<16 | class in the upper half and the next state in the lower;
+	// 0 is an empty slot (the root's own transitions are not in it).
+	delta []uint64
+	shift uint32 // hash: the upper bits of a 32-bit product
+	// sketch is, per state, a 64-bit summary (class mod 64) of the classes
+	// in delta for it: a class not in it skips the probe.
+	sketch []uint64
+	outAt  []int32 // state → IDs of the phrases ending there, its own and its failure states': outs[outAt[s]:outAt[s+1]]
+	outs   []int32
 }
 
 // maxClasses bounds the distinct characters of all phrases.
@@ -61,7 +60,7 @@ func buildAutomaton(phrases []string) *automaton {
 	}
 	// Trie, with a map of edges per state while building.
 	children := []map[uint16]int32{{}}
-	a.out = [][]int32{nil}
+	out := [][]int32{nil} // state → phrases ending there
 	for id, p := range phrases {
 		s := int32(0)
 		for _, r := range p {
@@ -70,75 +69,136 @@ func buildAutomaton(phrases []string) *automaton {
 			if !ok {
 				t = int32(len(children))
 				children = append(children, map[uint16]int32{})
-				a.out = append(a.out, nil)
+				out = append(out, nil)
 				children[s][c] = t
 			}
 			s = t
 		}
-		a.out[s] = append(a.out[s], int32(id))
+		out[s] = append(out[s], int32(id))
 	}
-	// Edges in order of state, each state's sorted by class.
-	a.first = make([]int32, len(children)+1)
+	// Edges in order of state, each state's sorted by class; with failure
+	// links they make the automaton of the textbook, which the DFA is
+	// computed from and then forgotten.
+	t := &trie{first: make([]int32, len(children)+1), root: make([]int32, classes)}
 	for s, ch := range children {
-		a.first[s] = int32(len(a.edges))
-		for c, t := range ch {
-			a.edges = append(a.edges, edge{class: c, to: t})
+		t.first[s] = int32(len(t.edges))
+		for c, to := range ch {
+			t.edges = append(t.edges, edge{class: c, to: to})
 		}
-		slices.SortFunc(a.edges[a.first[s]:], func(x, y edge) int { return int(x.class) - int(y.class) })
+		slices.SortFunc(t.edges[t.first[s]:], func(x, y edge) int { return int(x.class) - int(y.class) })
 	}
-	a.first[len(children)] = int32(len(a.edges))
-	a.root = make([]int32, classes)
-	for c, t := range children[0] {
-		a.root[c] = t
+	t.first[len(children)] = int32(len(t.edges))
+	for c, to := range children[0] {
+		t.root[c] = to
 	}
+	a.root = t.root
 	// Failure links by breadth-first search; outputs of the failure state
-	// are appended after a state's own, as the byte automaton did.
-	a.fail = make([]int32, len(children))
-	a.chain = make([]uint64, len(children))
-	queue := make([]int32, 0, len(children))
-	for _, e := range a.edges[a.first[0]:a.first[1]] {
-		queue = append(queue, e.to)
+	// are appended after a state's own.
+	t.fail = make([]int32, len(children))
+	order := make([]int32, 0, len(children))
+	for _, e := range t.edges[t.first[0]:t.first[1]] {
+		order = append(order, e.to)
 	}
-	for len(queue) > 0 {
-		s := queue[0]
-		queue = queue[1:]
-		a.out[s] = append(a.out[s], a.out[a.fail[s]]...)
-		// The failure state is shallower, so done before s.
-		a.chain[s] = a.chain[a.fail[s]]
-		for _, e := range a.edges[a.first[s]:a.first[s+1]] {
-			a.chain[s] |= 1 << (e.class & 63)
+	for i := 0; i < len(order); i++ {
+		s := order[i]
+		out[s] = append(out[s], out[t.fail[s]]...)
+		for _, e := range t.edges[t.first[s]:t.first[s+1]] {
+			t.fail[e.to] = t.step(t.fail[s], e.class)
+			order = append(order, e.to)
 		}
-		for _, e := range a.edges[a.first[s]:a.first[s+1]] {
-			a.fail[e.to] = a.step(a.fail[s], e.class)
-			queue = append(queue, e.to)
+	}
+	a.outAt = make([]int32, len(children)+1)
+	for s, o := range out {
+		a.outAt[s] = int32(len(a.outs))
+		a.outs = append(a.outs, o...)
+	}
+	a.outAt[len(children)] = int32(len(a.outs))
+	// The DFA: a state's transitions that differ from the root's are on
+	// classes with an edge from it or from a state on its failure chain.
+	type move struct {
+		key uint32
+		to  int32
+	}
+	var moves []move
+	a.sketch = make([]uint64, len(children))
+	done := make([]int32, classes) // the state whose transition on a class is known
+	for s := int32(1); s < int32(len(children)); s++ {
+		for u := s; u != 0; u = t.fail[u] {
+			for _, e := range t.edges[t.first[u]:t.first[u+1]] {
+				if done[e.class] == s {
+					continue // a shallower state of the chain has it too
+				}
+				done[e.class] = s
+				to := t.step(s, e.class)
+				if to == t.root[e.class] {
+					continue
+				}
+				a.sketch[s] |= 1 << (e.class & 63)
+				moves = append(moves, move{uint32(s)<<16 | uint32(e.class), to})
+			}
 		}
+	}
+	size := 16
+	for size < 2*len(moves) {
+		size *= 2
+	}
+	a.delta = make([]uint64, size)
+	a.shift = uint32(32 - bits.TrailingZeros(uint(size)))
+	for _, m := range moves {
+		i := a.slot(m.key)
+		for a.delta[i] != 0 {
+			i = (i + 1) & uint32(len(a.delta)-1)
+		}
+		a.delta[i] = uint64(m.key)<<32 | uint64(uint32(m.to))
 	}
 	return a
 }
 
+// slot is where a key's probe starts.
+func (a *automaton) slot(key uint32) uint32 { return (key * 0x9E3779B1) >> a.shift }
+
 // step is the state after s on a character of class c (c > 0).
 func (a *automaton) step(s int32, c uint16) int32 {
-	if a.chain[s]&(1<<(c&63)) == 0 {
+	if a.sketch[s]&(1<<(c&63)) == 0 {
 		return a.root[c]
 	}
-	for s != 0 {
-		es := a.edges[a.first[s]:a.first[s+1]]
-		if len(es) <= linearEdges {
-			for _, e := range es {
-				if e.class == c {
-					return e.to
-				}
-			}
-		} else if i, ok := slices.BinarySearchFunc(es, c, func(e edge, c uint16) int { return int(e.class) - int(c) }); ok {
-			return es[i].to
+	key := uint32(s)<<16 | uint32(c)
+	mask := uint32(len(a.delta) - 1)
+	for i := a.slot(key); ; i = (i + 1) & mask {
+		switch d := a.delta[i]; uint32(d >> 32) {
+		case key:
+			return int32(uint32(d))
+		case 0:
+			return a.root[c]
 		}
-		s = a.fail[s]
 	}
-	return a.root[c]
 }
 
-// linearEdges: up to this many edges are scanned, beyond it searched.
-const linearEdges = 8
+// trie is the automaton as built: each state's own edges, sorted, and a
+// failure link.
+type trie struct {
+	root  []int32
+	first []int32 // state → its edges are edges[first[s]:first[s+1]]
+	edges []edge
+	fail  []int32
+}
+
+type edge struct {
+	class uint16
+	to    int32
+}
+
+// step is the state after s on class c, walking failure links.
+func (t *trie) step(s int32, c uint16) int32 {
+	for s != 0 {
+		es := t.edges[t.first[s]:t.first[s+1]]
+		if i, ok := slices.BinarySearchFunc(es, c, func(e edge, c uint16) int { return int(e.class) - int(c) }); ok {
+			return es[i].to
+		}
+		s = t.fail[s]
+	}
+	return t.root[c]
+}
 
 // find calls hit with the ID of every phrase occurring in text and the
 // offset just past its end, once per occurrence.
@@ -161,7 +221,7 @@ func (a *automaton) find(text []byte, hit func(id int32, end int)) {
 			continue
 		}
 		s = a.step(s, a.class[r])
-		for _, id := range a.out[s] {
+		for _, id := range a.outs[a.outAt[s]:a.outAt[s+1]] {
 			hit(id, i)
 		}
 	}
