@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"fanzha/bot"
 )
 
 // CreateGroupsForTest inserts n bound-less groups in one transaction, for
@@ -176,3 +178,24 @@ func (db *DB) ReadEventsDirectly(on bool) { db.noRollups = on }
 
 // RollupReads counts the reports answered from the group roll-ups.
 func (db *DB) RollupReads() int64 { return db.rollupReads.Load() }
+
+// EventPlanForTest is SQLite's plan for CountEvents with f, one line per
+// step.
+func (db *DB) EventPlanForTest(f bot.EventFilter) ([]string, error) {
+	where, args := eventWhere(f)
+	rows, err := db.r.Query(`EXPLAIN QUERY PLAN SELECT count(*) FROM events WHERE `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			return nil, err
+		}
+		plan = append(plan, detail)
+	}
+	return plan, rows.Err()
+}

@@ -347,3 +347,29 @@ func TestReplicasMigrateTogether(t *testing.T) {
 		t.Fatalf("applied %v migrations in all, version %d (%v); want each once", applied, v, err)
 	}
 }
+
+// TestGroupEventQueriesSearchAnIndex: the event counts asked on every
+// warning (cooldowns) and by the admin pages search one group's events by
+// time, never the whole table, with the single index led by the group that
+// keeps ingest fast.
+func TestGroupEventQueriesSearchAnIndex(t *testing.T) {
+	if storetest.Postgres() != "" {
+		t.Skip("SQLite's query plan")
+	}
+	db := open(t, "")
+	now := time.Now()
+	for _, f := range []bot.EventFilter{
+		{GroupID: 7, Kind: bot.EventWarning, Since: now.Add(-time.Hour)},
+		{GroupID: 7, Kind: bot.EventWarning, Detail: "shuadan", Since: now.Add(-24 * time.Hour)},
+		{GroupID: 7, Kind: bot.EventWarning, Since: now.AddDate(0, 0, -7), Until: now},
+		{GroupID: 7, Kind: bot.EventScamCheck, Since: now.Add(-10 * time.Minute)},
+	} {
+		plan, err := db.EventPlanForTest(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(plan) != 1 || !strings.HasPrefix(plan[0], "SEARCH events USING INDEX events_group_at (group_id=? AND at>") {
+			t.Errorf("%+v: plan %q, want a search of events_group_at by group and time", f, plan)
+		}
+	}
+}
