@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -81,8 +82,17 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, kb.Check(text).Text())
 		return nil
 	}
+	if os.Getenv("GOGC") == "" {
+		// A batch holds little (the knowledge, a few chunks) and allocates
+		// a verdict a line: collecting when the heap is nine times what
+		// stays, not twice, took a quarter of the CPU off a large batch.
+		debug.SetGCPercent(batchGCPercent)
+	}
 	return checkLines(kb, stdin, stdout, runtime.GOMAXPROCS(0))
 }
+
+// batchGCPercent is GOGC for `check --json`.
+const batchGCPercent = 800
 
 // checkChunk is how many lines a worker of checkLines takes at a time.
 const checkChunk = 512
@@ -97,6 +107,9 @@ func checkLines(kb *knowledge.Base, in io.Reader, out io.Writer, workers int) er
 	}
 	todo := make(chan *chunk, workers)
 	order := make(chan *chunk, 2*workers)
+	// Output buffers go back to the reader once written, instead of each
+	// chunk growing a new one.
+	free := make(chan []byte, 2*workers+2)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
@@ -119,11 +132,19 @@ func checkLines(kb *knowledge.Base, in io.Reader, out io.Writer, workers int) er
 		defer close(todo)
 		sc := bufio.NewScanner(in)
 		sc.Buffer(make([]byte, 0, 64<<10), maxCheckLine)
-		c := &chunk{done: make(chan struct{})}
+		fresh := func() *chunk {
+			c := &chunk{lines: make([]string, 0, checkChunk), done: make(chan struct{})}
+			select {
+			case c.out = <-free:
+			default:
+			}
+			return c
+		}
+		c := fresh()
 		flush := func() {
 			todo <- c
 			order <- c
-			c = &chunk{done: make(chan struct{})}
+			c = fresh()
 		}
 		for sc.Scan() {
 			line := sc.Text()
@@ -146,6 +167,10 @@ func checkLines(kb *knowledge.Base, in io.Reader, out io.Writer, workers int) er
 		<-c.done
 		if err == nil {
 			_, err = out.Write(c.out)
+		}
+		select {
+		case free <- c.out[:0]:
+		default:
 		}
 	}
 	wg.Wait()

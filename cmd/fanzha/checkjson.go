@@ -108,10 +108,36 @@ func appendFloat(b []byte, f float64) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// careBytes marks the bytes after which a string may need escaping: ASCII
+// controls, quote and backslash, and the first byte of U+2028 and U+2029.
+var careBytes = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'], t[0xE2] = true, true, true
+	return t
+}()
+
+// plainJSON reports whether s goes into JSON as it is, between quotes:
+// nearly every string of a verdict does.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if careBytes[s[i]] {
+			return false
+		}
+	}
+	return utf8.ValidString(s)
+}
+
 // appendString writes s quoted as encoding/json does with HTML escaping
 // off: quote, backslash and control characters escaped, invalid UTF-8 as
 // U+FFFD, and U+2028 and U+2029 escaped for JavaScript.
 func appendString(b []byte, s string) []byte {
+	if plainJSON(s) {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
