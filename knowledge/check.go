@@ -497,9 +497,10 @@ func (ix *Index) advise(v *Verdict, mem *verdictMem) {
 		n += len(t.Phrases)
 	}
 	if n > 0 {
-		v.Phrases = make([]string, 0, n)
 		if mem != nil && n <= len(mem.phrases) {
 			v.Phrases = mem.phrases[:0]
+		} else {
+			v.Phrases = make([]string, 0, n)
 		}
 	}
 	for _, t := range v.Types {
