@@ -158,7 +158,7 @@ func TestAppendResultIsEncodingJSON(t *testing.T) {
 	if len(texts) < 5000 {
 		t.Fatalf("only %d messages found", len(texts))
 	}
-	tricky := []string{"引号\"和\\反斜杠", "控制\x01字符\x1f\t\n\r\b\f", "坏的\xff\xfeUTF-8", "分隔\u2028与\u2029", "<html>&amp;", ""}
+	tricky := []string{"引号\"和\\反斜杠", "控制\x01字符\x1f\t\n\r\b\f", "坏的\xff\xfeUTF-8", "截断\xe4\xb8", "代理\xed\xa0\x80对", "分隔\u2028与\u2029", "<html>&amp;", ""}
 	check := func(r checkResult) {
 		t.Helper()
 		var want bytes.Buffer

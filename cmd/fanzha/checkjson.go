@@ -108,25 +108,35 @@ func appendFloat(b []byte, f float64) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// careBytes marks the bytes after which a string may need escaping: ASCII
-// controls, quote and backslash, and the first byte of U+2028 and U+2029.
-var careBytes = func() (t [256]bool) {
-	for c := range 0x20 {
-		t[c] = true
-	}
-	t['"'], t['\\'], t[0xE2] = true, true, true
-	return t
-}()
-
 // plainJSON reports whether s goes into JSON as it is, between quotes:
-// nearly every string of a verdict does.
+// valid UTF-8 with no control character, quote, backslash, U+2028 or
+// U+2029. Nearly every string of a verdict does, most of them Chinese, so
+// three-byte characters are checked in line.
 func plainJSON(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if careBytes[s[i]] {
-			return false
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c < utf8.RuneSelf:
+			if c < 0x20 || c == '"' || c == '\\' {
+				return false
+			}
+			i++
+		case c >= 0xE3 && c <= 0xEC || c == 0xEE || c == 0xEF || c == 0xE1:
+			// Three bytes whose second may be any continuation byte
+			// (not E0, ED, nor E2, which begins U+2028 and U+2029).
+			if i+2 >= len(s) || s[i+1]&0xC0 != 0x80 || s[i+2]&0xC0 != 0x80 {
+				return false
+			}
+			i += 3
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+				return false
+			}
+			i += size
 		}
 	}
-	return utf8.ValidString(s)
+	return true
 }
 
 // appendString writes s quoted as encoding/json does with HTML escaping
