@@ -115,10 +115,12 @@ func checkLines(kb *knowledge.Base, in io.Reader, out io.Writer, workers int) er
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			types := make([]checkType, 0, 8)
 			for c := range todo {
 				for _, line := range c.lines {
-					r := toResult(kb.Check(line))
+					r := toResultInto(kb.Check(line), types)
 					c.out = appendResult(c.out, &r)
+					types = r.Types
 				}
 				close(c.done)
 			}
@@ -180,9 +182,16 @@ func checkLines(kb *knowledge.Base, in io.Reader, out io.Writer, workers int) er
 	return readErr
 }
 
-func toResult(v knowledge.Verdict) checkResult {
+func toResult(v knowledge.Verdict) checkResult { return toResultInto(v, nil) }
+
+// toResultInto is toResult with the types in types' backing array, which
+// a batch reuses from line to line.
+func toResultInto(v knowledge.Verdict, types []checkType) checkResult {
+	if types == nil {
+		types = make([]checkType, 0, len(v.Types))
+	}
 	r := checkResult{Level: v.Level.Code(), Warn: v.Warn, Frame: v.Frame, FrameScore: v.FrameScore, Confidence: v.Confidence, Parts: v.Parts, Pattern: v.Pattern,
-		Types: []checkType{}, Phrases: v.Phrases, Entities: v.Entities}
+		Types: types[:0], Phrases: v.Phrases, Entities: v.Entities}
 	if r.Parts == nil {
 		r.Parts = []knowledge.PartHit{}
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -189,4 +190,16 @@ func TestAppendResultIsEncodingJSON(t *testing.T) {
 	}
 	// nil lists are null, as encoding/json writes them.
 	check(checkResult{Level: "none"})
+}
+
+// TestAppendFloatIsEncodingJSON: whole scores take a short cut; every
+// figure still reads as encoding/json writes it.
+func TestAppendFloatIsEncodingJSON(t *testing.T) {
+	negZero := math.Copysign(0, -1)
+	for _, f := range []float64{0, negZero, 1, 6, -3, 2.5, 0.1 + 0.2, 1e-7, 3e-6, 1e15 - 1, 1e15, 1e20, 1e21, -1e21, 123456.75} {
+		want, _ := json.Marshal(f)
+		if got := appendFloat(nil, f); string(got) != string(want) {
+			t.Errorf("%v: wrote %s, encoding/json %s", f, got, want)
+		}
+	}
 }

@@ -92,6 +92,9 @@ func appendList[T any](b []byte, xs []T, one func([]byte, T) []byte) []byte {
 // exponent only below 1e-6 or from 1e21, and no leading zero in it. A
 // verdict's figures are never NaN or infinite.
 func appendFloat(b []byte, f float64) []byte {
+	if i := int64(f); float64(i) == f && i > -1e15 && i < 1e15 && (i != 0 || !math.Signbit(f)) {
+		return strconv.AppendInt(b, i, 10) // most scores are whole
+	}
 	format := byte('f')
 	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
 		format = 'e'
