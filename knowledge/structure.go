@@ -964,7 +964,7 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 	// honest messages make more often than scams.
 	v.cal = calInput{parts: parts, best: bestIndex, level: level, edu: edu, live: live, signed: signed, typeScore: typeScore}
 	if level > LevelNone {
-		v.cal.runes = utf8.RuneCountInString(text) // only a flagged verdict is calibrated
+		v.cal.runes = s.runes // only a flagged verdict is calibrated
 	}
 	// Never a demand for the code or the screen, a sex video, a cure or a
 	// paid task: those no honest message makes.
