@@ -245,6 +245,17 @@ func newIndex(entries []*Entry, patterns []*Pattern) (*Index, error) {
 	for i, p := range phrases {
 		ix.plen[i] = len(p)
 	}
+	// Every phrase's references side by side in one array, in the order of
+	// the phrases, not in thousands of small ones across the heap.
+	n := 0
+	for _, rs := range ix.refs {
+		n += len(rs)
+	}
+	all := make([]ref, 0, n)
+	for id, rs := range ix.refs {
+		all = append(all, rs...)
+		ix.refs[id] = all[len(all)-len(rs) : len(all) : len(all)]
+	}
 	ix.ac = buildAutomaton(phrases)
 	if ix.ac == nil {
 		return nil, fmt.Errorf("knowledge: %d phrases are too many for one matcher; split or shorten them", len(phrases))
