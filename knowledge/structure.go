@@ -932,8 +932,8 @@ func (ix *Index) judgeStructure(s *scratch, v *Verdict, typeLevel Level, cands [
 			}
 		}
 		s.because = because
-		s.mem.pattern = PatternMatch{ID: best.ID, Name: best.Name, Because: ix.becauseText(bestIndex, because)}
-		v.Pattern = &s.mem.pattern
+		*s.mem.pattern = PatternMatch{ID: best.ID, Name: best.Name, Because: ix.becauseText(bestIndex, because)}
+		v.Pattern = s.mem.pattern
 		score := suspiciousScore
 		if best.level == LevelHigh {
 			score = highScore
