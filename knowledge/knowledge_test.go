@@ -165,6 +165,8 @@ func TestBrokenFilesNameFileAndLine(t *testing.T) {
 		{"yaml syntax", goodEntry + "- id: second\n  name: 二: 三\n", "b.yaml:8"},
 		{"bad weight", goodEntry + "- id: second\n  name: 二\n  summary: x\n  audiences: [everyone]\n  phrases: [a=99, b, c]\n  advice: {do: [x], dont: [y]}\n", "b.yaml:7"},
 		{"unknown field", goodEntry + "- id: second\n  naem: 二\n", "b.yaml:7"},
+		{"unknown nested field", strings.Replace(goodEntry, "dont:", "dnot:", 1), "b.yaml:1: field dnot not found"},
+		{"wrong type", strings.Replace(goodEntry, "[everyone]", "{a: b}", 1), "cannot unmarshal !!map into []string"},
 		{"duplicate id", goodEntry + goodEntry, "b.yaml:7"},
 		{"bad audience", strings.Replace(goodEntry, "[everyone]", "[aliens]", 1), "b.yaml:1"},
 		{"too few phrases", strings.Replace(goodEntry, "[刷单=5, 垫付=3, 返利]", "[刷单]", 1), "b.yaml:1"},
