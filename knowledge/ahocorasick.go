@@ -26,7 +26,8 @@ type automaton struct {
 	tclass []uint16
 	tto    []int32
 	// sketch is, per state, a 64-bit summary (class mod 64) of the classes
-	// in delta for it: a class not in it skips the probe.
+	// of its transitions: a class not in it goes to the root's edge without
+	// a scan.
 	sketch []uint64
 	outAt  []int32 // state → IDs of the phrases ending there, its own and its failure states': outs[outAt[s]:outAt[s+1]]
 	outs   []int32
@@ -116,13 +117,15 @@ func buildAutomaton(phrases []string) *automaton {
 	// The DFA: a state's transitions that differ from the root's are on
 	// classes with an edge from it or from a state on its failure chain.
 	type move struct {
-		key uint32
-		to  int32
+		class uint16
+		to    int32
 	}
 	var moves []move
 	a.sketch = make([]uint64, len(children))
+	a.at = make([]int32, len(children)+1)
 	done := make([]int32, classes) // the state whose transition on a class is known
 	for s := int32(1); s < int32(len(children)); s++ {
+		a.at[s] = int32(len(moves))
 		for u := s; u != 0; u = t.fail[u] {
 			for _, e := range t.edges[t.first[u]:t.first[u+1]] {
 				if done[e.class] == s {
@@ -134,23 +137,17 @@ func buildAutomaton(phrases []string) *automaton {
 					continue
 				}
 				a.sketch[s] |= 1 << (e.class & 63)
-				moves = append(moves, move{uint32(s)<<16 | uint32(e.class), to})
+				moves = append(moves, move{e.class, to})
 			}
 		}
+		// The state's moves side by side, by class.
+		slices.SortFunc(moves[a.at[s]:], func(x, y move) int { return int(x.class) - int(y.class) })
 	}
-	// Each state's moves side by side, by class.
-	a.at = make([]int32, len(children)+1)
+	a.at[len(children)] = int32(len(moves))
 	a.tclass = make([]uint16, len(moves))
 	a.tto = make([]int32, len(moves))
 	for i, m := range moves {
-		a.at[m.key>>16+1] = int32(i + 1)
-	}
-	for s := 1; s < len(a.at); s++ {
-		a.at[s] = max(a.at[s], a.at[s-1])
-	}
-	slices.SortFunc(moves, func(x, y move) int { return int(x.key) - int(y.key) })
-	for i, m := range moves {
-		a.tclass[i], a.tto[i] = uint16(m.key), m.to
+		a.tclass[i], a.tto[i] = m.class, m.to
 	}
 	return a
 }
