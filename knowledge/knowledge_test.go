@@ -573,3 +573,21 @@ func TestNearPairShowsWhatWasFound(t *testing.T) {
 	}
 	t.Errorf("no claimed unit among %+v", v.Parts)
 }
+
+// TestEntriesMayMergeAnchors: YAML merge keys and aliases pass the check
+// for unknown keys, which looks through them.
+func TestEntriesMayMergeAnchors(t *testing.T) {
+	file := strings.Replace(goodEntry, "- id: test_scam", "- &base\n  id: test_scam", 1) +
+		"- <<: *base\n  id: second\n  name: 第二\n"
+	ix, err := Load(fstest.MapFS{"a.yaml": {Data: []byte(file)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := ix.byID("second"); e == nil || e.Summary != "测试用" {
+		t.Fatalf("merged entry: %+v", e)
+	}
+	bad := file + "- <<: *base\n  id: third\n  naem: 三\n"
+	if _, err := Load(fstest.MapFS{"a.yaml": {Data: []byte(bad)}}); err == nil || !strings.Contains(err.Error(), "a.yaml:11: field naem not found") {
+		t.Fatalf("unknown key beside a merge: %v", err)
+	}
+}

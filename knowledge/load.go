@@ -128,6 +128,9 @@ var lineRe = regexp.MustCompile(`line \d+: `)
 // for, in the words of yaml's own KnownFields check, looking into nested
 // structs, lists and pointers.
 func knownKeys(n *yaml.Node, t reflect.Type) error {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
 	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
 		if t.Kind() != reflect.Pointer && n.Kind == yaml.SequenceNode {
 			for _, c := range n.Content {
@@ -143,6 +146,12 @@ func knownKeys(n *yaml.Node, t reflect.Type) error {
 		return nil // a mismatch of kinds is Decode's to report
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "<<" { // a merge: its keys are this mapping's
+			if err := knownKeys(n.Content[i+1], reflect.SliceOf(t)); err != nil {
+				return err
+			}
+			continue
+		}
 		f, ok := yamlField(t, n.Content[i].Value)
 		if !ok {
 			return fmt.Errorf("field %s not found in type %s", n.Content[i].Value, t)
@@ -162,6 +171,9 @@ func yamlField(t reflect.Type, key string) (reflect.StructField, bool) {
 			continue
 		}
 		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "-" {
+			continue
+		}
 		if name == "" {
 			name = strings.ToLower(f.Name)
 		}

@@ -85,7 +85,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if os.Getenv("GOGC") == "" {
 		// A batch holds little (the knowledge, a few chunks) and allocates
 		// a verdict a line: collecting when the heap is nine times what
-		// stays, not twice, took a quarter of the CPU off a large batch.
+		// stays, not twice, took a fifth of the CPU off a large batch.
 		debug.SetGCPercent(batchGCPercent)
 	}
 	return checkLines(kb, stdin, stdout, runtime.GOMAXPROCS(0))
